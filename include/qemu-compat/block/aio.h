@@ -1,0 +1,3 @@
+/* block/aio.h (qloop compatibility) */
+#include "qloop/aio.h"
+#include "qloop/thread-pool.h"

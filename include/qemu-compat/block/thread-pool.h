@@ -1,0 +1,2 @@
+/* block/thread-pool.h (qloop compatibility) */
+#include "qloop/thread-pool.h"

@@ -1,0 +1,2 @@
+/* qapi/error.h (qloop compatibility) */
+#include "qloop/error.h"

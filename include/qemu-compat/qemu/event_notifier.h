@@ -1,0 +1,2 @@
+/* qemu/event_notifier.h (qloop compatibility) */
+#include "qloop/event-notifier.h"

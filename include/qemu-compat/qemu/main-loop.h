@@ -1,0 +1,2 @@
+/* qemu/main-loop.h (qloop compatibility) */
+#include "qloop/main-loop.h"

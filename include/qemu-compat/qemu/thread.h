@@ -1,0 +1,2 @@
+/* qemu/thread.h (qloop compatibility) */
+#include "qloop/thread.h"

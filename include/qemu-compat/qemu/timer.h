@@ -1,0 +1,2 @@
+/* qemu/timer.h (qloop compatibility) */
+#include "qloop/timer.h"

@@ -1,0 +1,38 @@
+/*
+ * qloop/main-loop.h — the main loop: glib's default GMainContext driving the
+ * main AioContext ("aio-context") and iohandler_ctx ("io-handler"), main-loop
+ * timers (main_loop_tlg), and signals through a signalfd.
+ */
+#ifndef QLOOP_MAIN_LOOP_H
+#define QLOOP_MAIN_LOOP_H
+
+#include "qloop/aio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int qemu_init_main_loop(Error **errp);
+/* Set up by qemu_init_main_loop(); true once it succeeded. */
+bool qemu_main_loop_initialized(void);
+void main_loop_wait(int nonblocking);
+AioContext *qemu_get_aio_context(void);
+AioContext *iohandler_get_aio_context(void);
+GSource *iohandler_get_g_source(void);
+void qemu_notify_event(void);
+QEMUBH *qemu_bh_new_full(QEMUBHFunc *cb, void *opaque, const char *name,
+                         MemReentrancyGuard *reentrancy_guard);
+#define qemu_bh_new(cb, opaque) \
+    qemu_bh_new_full((cb), (opaque), (stringify(cb)), NULL)
+#define qemu_bh_new_guarded(cb, opaque, guard) \
+    qemu_bh_new_full((cb), (opaque), (stringify(cb)), guard)
+void qemu_set_fd_handler(int fd, IOHandler *fd_read, IOHandler *fd_write,
+                         void *opaque);
+void event_notifier_set_handler(EventNotifier *e,
+                                EventNotifierHandler *handler);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * loop/main-loop.c — the main loop: glib's default context driving QEMU's
+ * main AioContext and iohandler_ctx, plus main-loop timers.
+ *
+ * Method: main_loop_wait() is QEMU's: timeout = min(main-loop timer
+ * deadline, glib's); g_main_context_prepare, then query until the fd count
+ * is stable; one poll with ns resolution through the OS seam (the only
+ * place the main loop blocks); check and dispatch; then the main-loop
+ * timers.  iohandler_ctx is separate so that aio_poll() on the main context
+ * never runs monitor/chardev handlers registered with qemu_set_fd_handler().
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+AioContext *qemu_aio_context;
+AioContext *iohandler_ctx;
+
+static QEMUBH *qemu_notify_bh;
+static GArray *gpollfds;
+static gint max_priority;
+static guint glib_pollfds_idx;
+static gint glib_n_poll_fds;
+
+static void notify_event_cb(void *opaque)
+{
+    (void)opaque;   /* only here to make main_loop_wait() return */
+}
+
+static void iohandler_init(void)
+{
+    if (!iohandler_ctx) {
+        iohandler_ctx = aio_context_new(&error_abort);
+        iohandler_ctx->name = "iohandler_ctx";
+    }
+}
+
+AioContext *iohandler_get_aio_context(void)
+{
+    iohandler_init();
+    return iohandler_ctx;
+}
+
+GSource *iohandler_get_g_source(void)
+{
+    iohandler_init();
+    return aio_get_g_source(iohandler_ctx);
+}
+
+AioContext *qemu_get_aio_context(void)
+{
+    return qemu_aio_context;
+}
+
+bool qemu_main_loop_initialized(void)
+{
+    return qemu_aio_context != NULL;
+}
+
+int qemu_init_main_loop(Error **errp)
+{
+    GSource *src;
+    int ret;
+
+    if (qemu_aio_context) {
+        error_setg(errp, "qemu_init_main_loop() called twice");
+        return -EEXIST;
+    }
+    init_clocks(NULL);
+
+    ret = qemu_signal_init(errp);
+    if (ret) {
+        return ret;
+    }
+
+    qemu_aio_context = aio_context_new(errp);
+    if (!qemu_aio_context) {
+        return -EMFILE;
+    }
+    qemu_aio_context->name = "qemu_aio_context";
+    qemu_set_current_aio_context(qemu_aio_context);
+    qemu_notify_bh = qemu_bh_new(notify_event_cb, NULL);
+    gpollfds = g_array_new(FALSE, FALSE, sizeof(GPollFD));
+
+    /* glib's own polls (g_main_context_iteration) go through the seam too. */
+    g_main_context_set_poll_func(g_main_context_default(), qos_gpoll_ms);
+
+    src = aio_get_g_source(qemu_aio_context);
+    g_source_set_name(src, "aio-context");
+    g_source_attach(src, NULL);
+    g_source_unref(src);
+    src = iohandler_get_g_source();
+    g_source_set_name(src, "io-handler");
+    g_source_attach(src, NULL);
+    g_source_unref(src);
+    return 0;
+}
+
+QEMUBH *qemu_bh_new_full(QEMUBHFunc *cb, void *opaque, const char *name,
+                         MemReentrancyGuard *reentrancy_guard)
+{
+    QLOOP_ASSERT(qemu_aio_context != NULL);     /* qemu_init_main_loop() */
+    return aio_bh_new_full(qemu_aio_context, cb, opaque, name,
+                           reentrancy_guard);
+}
+
+void qemu_notify_event(void)
+{
+    if (!qemu_aio_context) {
+        return;
+    }
+    /* A BH, not a bare aio_notify(): a bare notify may be elided while no
+     * one waits, and the BH makes the next wait return at once. */
+    qemu_bh_schedule(qemu_notify_bh);
+}
+
+void qemu_set_fd_handler(int fd, IOHandler *fd_read, IOHandler *fd_write,
+                         void *opaque)
+{
+    iohandler_init();
+    aio_set_fd_handler(iohandler_ctx, fd, fd_read, fd_write, NULL, NULL,
+                       opaque);
+}
+
+void event_notifier_set_handler(EventNotifier *e,
+                                EventNotifierHandler *handler)
+{
+    iohandler_init();
+    aio_set_event_notifier(iohandler_ctx, e, handler, NULL, NULL);
+}
+
+static void glib_pollfds_fill(int64_t *cur_timeout_ns)
+{
+    GMainContext *context = g_main_context_default();
+    gint timeout_ms = 0;
+    int64_t timeout_ns;
+    gint n;
+
+    g_main_context_prepare(context, &max_priority);
+
+    glib_pollfds_idx = gpollfds->len;
+    n = glib_n_poll_fds;
+    do {
+        GPollFD *pfds;
+
+        glib_n_poll_fds = n;
+        g_array_set_size(gpollfds, glib_pollfds_idx + glib_n_poll_fds);
+        pfds = &g_array_index(gpollfds, GPollFD, glib_pollfds_idx);
+        n = g_main_context_query(context, max_priority, &timeout_ms, pfds,
+                                 glib_n_poll_fds);
+    } while (n != glib_n_poll_fds);
+
+    timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * SCALE_MS;
+    *cur_timeout_ns = qemu_soonest_timeout(timeout_ns, *cur_timeout_ns);
+}
+
+static void glib_pollfds_poll(void)
+{
+    GMainContext *context = g_main_context_default();
+    GPollFD *pfds = &g_array_index(gpollfds, GPollFD, glib_pollfds_idx);
+
+    if (g_main_context_check(context, max_priority, pfds, glib_n_poll_fds)) {
+        g_main_context_dispatch(context);
+    }
+}
+
+static int os_host_main_loop_wait(int64_t timeout_ns)
+{
+    GMainContext *context = g_main_context_default();
+    int ret;
+
+    g_main_context_acquire(context);
+    glib_pollfds_fill(&timeout_ns);
+    ret = qos_gpoll_ns((GPollFD *)(void *)gpollfds->data, gpollfds->len,
+                       timeout_ns);
+    glib_pollfds_poll();
+    g_main_context_release(context);
+    return ret;
+}
+
+void main_loop_wait(int nonblocking)
+{
+    int64_t timeout_ns;
+
+    QLOOP_ASSERT(qemu_aio_context != NULL);     /* qemu_init_main_loop() */
+    g_array_set_size(gpollfds, 0);
+    timeout_ns = nonblocking ? 0 : -1;
+    timeout_ns = qemu_soonest_timeout(timeout_ns,
+                                      timerlistgroup_deadline_ns(&main_loop_tlg));
+    os_host_main_loop_wait(timeout_ns);
+    qemu_clock_run_all_timers();
+}

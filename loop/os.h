@@ -1,0 +1,134 @@
+/*
+ * loop/os.h — the OS seam: the only way the loop core reaches the system.
+ *
+ * Two backends implement it: loop/host/ (clock_gettime, ppoll/epoll,
+ * eventfd, signalfd, pthreads) and sim/ (virtual clocks, fake fds, fake
+ * poll, coroutine threads).  CMake builds the core once per backend and
+ * picks the backend's directory for "qloop-os-inline.h"; nothing else in
+ * the core knows which backend it runs on.
+ *
+ * Method: every function here is a place where the simulator may switch
+ * threads or inject a fault, so the core must call it exactly where the
+ * real system call would be — not earlier, not cached.  Errors are negative
+ * errno values, as the system calls would give.
+ *
+ * Also part of the seam, declared in public headers: qemu_mutex_*,
+ * qemu_cond_*, qemu_thread_* (qloop/thread.h).
+ */
+#ifndef QLOOP_LOOP_OS_H
+#define QLOOP_LOOP_OS_H
+
+#include <glib.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "qloop/error.h"
+#include "qloop/timer.h"
+
+/*
+ * Trace events: the core reports what it does (BH run, handler called,
+ * timer fired...) through qos_trace(), an inline hook of the backend: the
+ * host backend compiles it to nothing, the simulator records it.
+ */
+typedef enum {
+    QOS_EV_BH_SCHEDULE, QOS_EV_BH_RUN, QOS_EV_BH_CANCEL, QOS_EV_BH_DELETE,
+    QOS_EV_FD_ADD, QOS_EV_FD_REMOVE, QOS_EV_FD_CALL,
+    QOS_EV_TIMER_ARM, QOS_EV_TIMER_DEL, QOS_EV_TIMER_FIRE,
+    QOS_EV_NOTIFY, QOS_EV_NOTIFY_SET, QOS_EV_POLL_ENTER, QOS_EV_POLL_EXIT,
+    QOS_EV_MAX
+} QosEvent;
+
+/* Backend-provided inline hooks: qos_sched_point(what) and
+ * qos_trace(ev, name, arg). */
+#include "qloop-os-inline.h"
+
+/* ---- clocks ------------------------------------------------------------ */
+
+/* Current time of a QEMU clock, in ns.  HOST may jump; the others never go
+ * backwards. */
+int64_t qos_clock_ns(QEMUClockType type);
+
+/* ---- fds --------------------------------------------------------------- */
+
+/* An eventfd (non-blocking, close-on-exec) with counter semantics. */
+int qos_eventfd_open(unsigned initval);
+/* Add value to the counter: 0, or -EAGAIN when it would overflow. */
+int qos_eventfd_write(int fd, uint64_t value);
+/* Read and clear the counter: 0, or -EAGAIN when it is zero. */
+int qos_eventfd_read(int fd, uint64_t *value);
+int qos_fd_close(int fd);
+/* Plain read for handlers that drain a descriptor: bytes or -errno. */
+long qos_fd_read(int fd, void *buf, unsigned long len);
+
+/* ---- fd readiness monitor (one per AioContext) ------------------------- */
+
+/*
+ * The monitor watches (fd, events) pairs.  The host backend uses ppoll and
+ * switches to epoll once 64 fds are watched (as QEMU does); the simulator
+ * polls its fake fd table.  Any thread may update while the home thread
+ * waits; the update takes effect for the next wait, and the caller then
+ * wakes the waiter through aio_notify().
+ */
+typedef struct QosPoller QosPoller;
+
+typedef struct QosReady {
+    int fd;
+    unsigned revents;   /* G_IO_IN / G_IO_OUT / G_IO_HUP / G_IO_ERR bits */
+} QosReady;
+
+QosPoller *qos_poller_new(Error **errp);
+void qos_poller_free(QosPoller *poller);
+/* events == 0 stops watching fd.  Returns 0 or -errno. */
+int qos_poller_set(QosPoller *poller, int fd, unsigned events);
+/*
+ * Wait up to timeout_ns (-1: forever, 0: just look) for any watched fd.
+ * Fills ready[0..n) with the ready ones and returns n, 0 on timeout or
+ * EINTR, -errno on failure.  With more than ready_max ready fds, the rest
+ * are reported by the next wait (level-triggered).
+ */
+int qos_poller_wait(QosPoller *poller, int64_t timeout_ns,
+                    QosReady *ready, int ready_max);
+/* Name of the current mechanism ("ppoll", "epoll", "sim") for diagnostics. */
+const char *qos_poller_kind(const QosPoller *poller);
+
+/* glib's poll between query and check (main_loop_wait, GMainContext). */
+int qos_gpoll_ns(GPollFD *fds, unsigned nfds, int64_t timeout_ns);
+/* Same, with glib's GPollFunc signature (timeout in ms). */
+gint qos_gpoll_ms(GPollFD *fds, guint nfds, gint timeout_ms);
+
+/* ---- signals ----------------------------------------------------------- */
+
+/* Block the signals in mask for the calling thread: 0 or -errno. */
+int qos_signals_block(const sigset_t *mask);
+/* A non-blocking signalfd for mask: fd or -errno. */
+int qos_signalfd_open(const sigset_t *mask);
+/* Read one pending signal: its number (> 0), 0 if none, -errno on error.
+ * info receives the raw signalfd_siginfo (128 bytes) when non-NULL. */
+int qos_signalfd_read(int fd, void *info, unsigned long info_len);
+/* Run the process's sigaction handler for signo, as the kernel would. */
+void qos_signal_run_handler(int signo, void *info);
+
+/* ---- threads ----------------------------------------------------------- */
+
+/* Non-zero id of the calling thread, unique for the process lifetime. */
+uint64_t qos_thread_id(void);
+
+/* Per-thread slots (the simulator keeps one set per simulated thread). */
+typedef enum {
+    QOS_TLS_AIO_CONTEXT,
+    QOS_TLS_MAX
+} QosTlsSlot;
+void *qos_tls_get(QosTlsSlot slot);
+void qos_tls_set(QosTlsSlot slot, void *value);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/*
+ * A broken invariant: print where, what and (in simulation) how to replay,
+ * then abort.  Never returns.
+ */
+G_NORETURN void qos_panic(const char *file, int line, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+#endif
