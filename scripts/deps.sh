@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# scripts/deps.sh — install the Debian packages qloop needs (idempotent).
+#
+# Usage: scripts/deps.sh [core|all]
+#   core: compiler, cmake, glib (enough to build and test the loop core)
+#   all:  core + clang/libFuzzer runtime + libev/libuv (benchmarks, sanitizers)
+set -euo pipefail
+
+level=${1:-all}
+pkgs=(build-essential cmake pkg-config libglib2.0-dev)
+if [[ $level == all ]]; then
+  pkgs+=(clang libclang-rt-14-dev llvm libev-dev libuv1-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+if [[ $(id -u) != 0 ]]; then
+  echo "deps: need root to apt-get install: ${missing[*]}" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,541 @@
+/*
+ * sim/fd.c — the fake fd table: eventfds, pipes, socket pairs, external
+ * fds and signalfds, numbered from SIM_FD_BASE so no host fd collides.
+ *
+ * Method: each fake fd has a readiness function; whenever an operation may
+ * change readiness, every thread blocked in a poll that watches the fd is
+ * woken to look again.  Buffers are bounded; reads and writes never block
+ * (EAGAIN), like the O_NONBLOCK fds the loop core uses.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "world.h"
+
+typedef enum {
+    SIM_FD_EVENTFD,
+    SIM_FD_PIPE_READ,
+    SIM_FD_PIPE_WRITE,
+    SIM_FD_SOCKET,
+    SIM_FD_EXTERNAL,
+    SIM_FD_SIGNALFD,
+} SimFdKind;
+
+/* One direction of a pipe or socket pair. */
+typedef struct SimBuffer {
+    GByteArray *data;
+    unsigned capacity;
+    bool reader_open;
+    bool writer_open;
+    unsigned refs;
+} SimBuffer;
+
+struct SimFd {
+    SimFdKind kind;
+    int fd;
+    char name[32];
+    uint64_t counter;           /* eventfd */
+    SimBuffer *in;              /* what read() takes from */
+    SimBuffer *out;             /* what write() appends to */
+    bool ext_readable;          /* external */
+    bool ext_writable;
+    sigset_t mask;              /* signalfd */
+    GArray *signals;            /* signalfd: pending signal numbers */
+};
+
+#define EVENTFD_MAX UINT64_C(0xfffffffffffffffe)
+
+void sim_fd_init(SimWorld *w)
+{
+    w->fds = g_ptr_array_new();
+    w->externals = g_array_new(FALSE, FALSE, sizeof(SimExternalEvent));
+}
+
+static void buffer_unref(SimBuffer *b)
+{
+    if (b && --b->refs == 0) {
+        g_byte_array_free(b->data, TRUE);
+        g_free(b);
+    }
+}
+
+static void sim_fd_free(SimFd *f)
+{
+    buffer_unref(f->in);
+    buffer_unref(f->out);
+    if (f->signals) {
+        g_array_free(f->signals, TRUE);
+    }
+    g_free(f);
+}
+
+void sim_fd_fini(SimWorld *w)
+{
+    for (guint i = 0; i < w->fds->len; i++) {
+        SimFd *f = g_ptr_array_index(w->fds, i);
+
+        if (f) {
+            sim_fd_free(f);
+        }
+    }
+    g_ptr_array_free(w->fds, TRUE);
+    g_array_free(w->externals, TRUE);
+}
+
+static SimFd *sim_fd_lookup(int fd)
+{
+    SimWorld *w = sim_world_get();
+    guint index;
+
+    if (fd < SIM_FD_BASE) {
+        return NULL;
+    }
+    index = (guint)(fd - SIM_FD_BASE);
+    return index < w->fds->len ? g_ptr_array_index(w->fds, index) : NULL;
+}
+
+bool sim_fd_is_fake(int fd)
+{
+    return fd >= SIM_FD_BASE;
+}
+
+static SimFd *sim_fd_new(SimFdKind kind, const char *name)
+{
+    SimWorld *w = sim_world_get();
+    SimFd *f = g_new0(SimFd, 1);
+
+    f->kind = kind;
+    f->fd = SIM_FD_BASE + (int)w->fds->len;
+    g_strlcpy(f->name, name, sizeof(f->name));
+    g_ptr_array_add(w->fds, f);
+    return f;
+}
+
+static SimBuffer *buffer_new(unsigned capacity)
+{
+    SimBuffer *b = g_new0(SimBuffer, 1);
+
+    b->data = g_byte_array_new();
+    b->capacity = capacity ? capacity : 4096;
+    b->reader_open = b->writer_open = true;
+    b->refs = 2;
+    return b;
+}
+
+unsigned sim_fd_revents(int fd, unsigned events)
+{
+    SimFd *f = sim_fd_lookup(fd);
+    unsigned revents = 0;
+
+    if (!f) {
+        return 0;
+    }
+    switch (f->kind) {
+    case SIM_FD_EVENTFD:
+        if (f->counter > 0) {
+            revents |= G_IO_IN;
+        }
+        if (f->counter < EVENTFD_MAX) {
+            revents |= G_IO_OUT;
+        }
+        break;
+    case SIM_FD_PIPE_READ:
+    case SIM_FD_PIPE_WRITE:
+    case SIM_FD_SOCKET:
+        if (f->in) {
+            if (f->in->data->len > 0) {
+                revents |= G_IO_IN;
+            }
+            if (!f->in->writer_open) {
+                revents |= G_IO_HUP;
+            }
+        }
+        if (f->out) {
+            if (!f->out->reader_open) {
+                revents |= G_IO_ERR;
+            } else if (f->out->data->len < f->out->capacity) {
+                revents |= G_IO_OUT;
+            }
+        }
+        break;
+    case SIM_FD_EXTERNAL:
+        revents |= (f->ext_readable ? G_IO_IN : 0) |
+                   (f->ext_writable ? G_IO_OUT : 0);
+        break;
+    case SIM_FD_SIGNALFD:
+        if (f->signals->len > 0) {
+            revents |= G_IO_IN;
+        }
+        break;
+    }
+    /* ERR and HUP are reported whether asked for or not, as poll(2) does. */
+    return revents & (events | G_IO_ERR | G_IO_HUP);
+}
+
+/* Readiness of fd may have changed: let its pollers look again. */
+void sim_fd_changed(int fd)
+{
+    SimWorld *w = sim_world;
+
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+        const SimPollSet *set = t->wait_obj;
+
+        if (t->state != SIM_THREAD_BLOCKED || t->wait != SIM_WAIT_POLL) {
+            continue;
+        }
+        for (unsigned j = 0; j < set->count; j++) {
+            if (set->fds[j] == fd) {
+                sim_wake(t);
+                break;
+            }
+        }
+    }
+}
+
+/* ---- eventfd (seam) --------------------------------------------------------- */
+
+int sim_fd_new_eventfd(unsigned initval)
+{
+    SimFd *f = sim_fd_new(SIM_FD_EVENTFD, "eventfd");
+
+    f->counter = initval;
+    return f->fd;
+}
+
+int qos_eventfd_open(unsigned initval)
+{
+    qos_sched_point("eventfd");
+    return sim_fd_new_eventfd(initval);
+}
+
+int qos_eventfd_write(int fd, uint64_t value)
+{
+    SimFd *f;
+
+    qos_sched_point("eventfd write");
+    f = sim_fd_lookup(fd);
+    if (!f || f->kind != SIM_FD_EVENTFD) {
+        return -EBADF;
+    }
+    if (sim_fault(SIM_FAULT_EVENTFD_EAGAIN, "eventfd write EAGAIN")) {
+        /*
+         * The kernel only says EAGAIN when the counter is about to
+         * overflow — i.e. it is readable.  Model exactly that: a flood of
+         * earlier writes filled it.
+         */
+        f->counter = EVENTFD_MAX;
+        sim_fd_changed(fd);
+        return -EAGAIN;
+    }
+    if (value > EVENTFD_MAX - f->counter) {
+        return -EAGAIN;
+    }
+    f->counter += value;
+    sim_fd_changed(fd);
+    return 0;
+}
+
+int qos_eventfd_read(int fd, uint64_t *value)
+{
+    SimFd *f;
+
+    qos_sched_point("eventfd read");
+    f = sim_fd_lookup(fd);
+    if (!f || f->kind != SIM_FD_EVENTFD) {
+        return -EBADF;
+    }
+    if (f->counter == 0) {
+        return -EAGAIN;
+    }
+    *value = f->counter;
+    f->counter = 0;
+    sim_fd_changed(fd);
+    return 0;
+}
+
+int qos_fd_close(int fd)
+{
+    return sim_close(fd);
+}
+
+long qos_fd_read(int fd, void *buf, unsigned long len)
+{
+    return sim_read(fd, buf, len);
+}
+
+/* ---- pipes, socket pairs, externals ---------------------------------------- */
+
+int sim_pipe(int fds[2], unsigned capacity)
+{
+    SimBuffer *b = buffer_new(capacity);
+    SimFd *r = sim_fd_new(SIM_FD_PIPE_READ, "pipe-r");
+    SimFd *wr = sim_fd_new(SIM_FD_PIPE_WRITE, "pipe-w");
+
+    r->in = b;
+    wr->out = b;
+    fds[0] = r->fd;
+    fds[1] = wr->fd;
+    return 0;
+}
+
+int sim_socketpair(int fds[2], unsigned capacity)
+{
+    SimBuffer *ab = buffer_new(capacity);
+    SimBuffer *ba = buffer_new(capacity);
+    SimFd *a = sim_fd_new(SIM_FD_SOCKET, "sock-a");
+    SimFd *b = sim_fd_new(SIM_FD_SOCKET, "sock-b");
+
+    a->out = ab;
+    b->in = ab;
+    b->out = ba;
+    a->in = ba;
+    fds[0] = a->fd;
+    fds[1] = b->fd;
+    return 0;
+}
+
+int sim_external_fd(const char *name)
+{
+    return sim_fd_new(SIM_FD_EXTERNAL, name ? name : "external")->fd;
+}
+
+void sim_external_set(int fd, bool readable, bool writable)
+{
+    SimFd *f = sim_fd_lookup(fd);
+
+    SIM_ASSERT(f && f->kind == SIM_FD_EXTERNAL);
+    f->ext_readable = readable;
+    f->ext_writable = writable;
+    sim_trace_record(SIM_EV_USER, "external", fd);
+    sim_fd_changed(fd);
+}
+
+static gint external_cmp(gconstpointer a, gconstpointer b)
+{
+    const SimExternalEvent *x = a, *y = b;
+
+    if (x->at_ns != y->at_ns) {
+        return x->at_ns < y->at_ns ? -1 : 1;
+    }
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void sim_external_at(int fd, int64_t at_ns)
+{
+    SimWorld *w = sim_world_get();
+    SimExternalEvent ev = { .at_ns = at_ns, .seq = w->external_seq++, .fd = fd };
+
+    SIM_ASSERT(sim_fd_lookup(fd) && sim_fd_lookup(fd)->kind == SIM_FD_EXTERNAL);
+    g_array_append_val(w->externals, ev);
+    g_array_sort(w->externals, external_cmp);
+}
+
+int64_t sim_externals_next_ns(SimWorld *w)
+{
+    return w->externals->len ?
+           g_array_index(w->externals, SimExternalEvent, 0).at_ns : -1;
+}
+
+void sim_externals_fire_due(SimWorld *w)
+{
+    while (w->externals->len > 0) {
+        SimExternalEvent ev = g_array_index(w->externals, SimExternalEvent, 0);
+
+        if (ev.at_ns > w->now_ns) {
+            break;
+        }
+        g_array_remove_index(w->externals, 0);
+        sim_external_set(ev.fd, true, sim_fd_lookup(ev.fd)->ext_writable);
+    }
+}
+
+long sim_write(int fd, const void *buf, unsigned long len)
+{
+    SimFd *f;
+    unsigned long room;
+
+    qos_sched_point("write");
+    f = sim_fd_lookup(fd);
+    if (!f) {
+        return -EBADF;
+    }
+    if (f->kind == SIM_FD_EVENTFD) {
+        uint64_t value;
+
+        if (len < sizeof(value)) {
+            return -EINVAL;
+        }
+        memcpy(&value, buf, sizeof(value));
+        int ret = qos_eventfd_write(fd, value);
+        return ret < 0 ? ret : (long)sizeof(value);
+    }
+    if (!f->out) {
+        return -EBADF;
+    }
+    if (!f->out->reader_open) {
+        return -EPIPE;
+    }
+    room = f->out->capacity - f->out->data->len;
+    if (room == 0) {
+        return -EAGAIN;
+    }
+    if (len > room) {
+        len = room;
+    }
+    g_byte_array_append(f->out->data, buf, (guint)len);
+    /* The other end became readable. */
+    for (guint i = 0; i < sim_world->fds->len; i++) {
+        SimFd *o = g_ptr_array_index(sim_world->fds, i);
+
+        if (o && o->in == f->out) {
+            sim_fd_changed(o->fd);
+        }
+    }
+    return (long)len;
+}
+
+long sim_read(int fd, void *buf, unsigned long len)
+{
+    SimFd *f;
+
+    qos_sched_point("read");
+    f = sim_fd_lookup(fd);
+    if (!f) {
+        return -EBADF;
+    }
+    if (f->kind == SIM_FD_EVENTFD) {
+        uint64_t value;
+        int ret;
+
+        if (len < sizeof(value)) {
+            return -EINVAL;
+        }
+        ret = qos_eventfd_read(fd, &value);
+        if (ret < 0) {
+            return ret;
+        }
+        memcpy(buf, &value, sizeof(value));
+        return sizeof(value);
+    }
+    if (f->kind == SIM_FD_EXTERNAL) {
+        /* Reading an external fd consumes its readiness. */
+        if (!f->ext_readable) {
+            return -EAGAIN;
+        }
+        f->ext_readable = false;
+        sim_fd_changed(fd);
+        return 0;
+    }
+    if (!f->in) {
+        return -EBADF;
+    }
+    if (f->in->data->len == 0) {
+        return f->in->writer_open ? -EAGAIN : 0;
+    }
+    if (len > f->in->data->len) {
+        len = f->in->data->len;
+    }
+    memcpy(buf, f->in->data->data, len);
+    g_byte_array_remove_range(f->in->data, 0, (guint)len);
+    /* The writer may have room again. */
+    for (guint i = 0; i < sim_world->fds->len; i++) {
+        SimFd *o = g_ptr_array_index(sim_world->fds, i);
+
+        if (o && o->out == f->in) {
+            sim_fd_changed(o->fd);
+        }
+    }
+    return (long)len;
+}
+
+int sim_close(int fd)
+{
+    SimWorld *w = sim_world_get();
+    SimFd *f = sim_fd_lookup(fd);
+
+    qos_sched_point("close");
+    if (!f) {
+        return -EBADF;
+    }
+    if (f->in) {
+        f->in->reader_open = false;
+    }
+    if (f->out) {
+        f->out->writer_open = false;
+    }
+    /* Peers see HUP/ERR. */
+    for (guint i = 0; i < w->fds->len; i++) {
+        SimFd *o = g_ptr_array_index(w->fds, i);
+
+        if (o && o != f && ((f->out && o->in == f->out) ||
+                            (f->in && o->out == f->in))) {
+            sim_fd_changed(o->fd);
+        }
+    }
+    g_ptr_array_index(w->fds, (guint)(fd - SIM_FD_BASE)) = NULL;
+    sim_fd_free(f);
+    return 0;
+}
+
+/* ---- signalfd ---------------------------------------------------------------- */
+
+int sim_fd_new_signalfd(const sigset_t *mask)
+{
+    SimFd *f = sim_fd_new(SIM_FD_SIGNALFD, "signalfd");
+
+    f->mask = *mask;
+    f->signals = g_array_new(FALSE, FALSE, sizeof(int));
+    return f->fd;
+}
+
+int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
+{
+    SimFd *f = sim_fd_lookup(fd);
+    int signo;
+
+    qos_sched_point("signalfd read");
+    if (!f || f->kind != SIM_FD_SIGNALFD) {
+        return -EBADF;
+    }
+    if (f->signals->len == 0) {
+        return 0;
+    }
+    signo = g_array_index(f->signals, int, 0);
+    g_array_remove_index(f->signals, 0);
+    if (info) {
+        /* signalfd_siginfo starts with uint32_t ssi_signo. */
+        memset(info, 0, info_len);
+        if (info_len >= sizeof(uint32_t)) {
+            uint32_t s = (uint32_t)signo;
+            memcpy(info, &s, sizeof(s));
+        }
+    }
+    sim_fd_changed(fd);
+    return signo;
+}
+
+void sim_raise_signal(int signo)
+{
+    SimWorld *w = sim_world_get();
+
+    sim_trace_record(SIM_EV_USER, "signal", signo);
+    for (guint i = 0; i < w->fds->len; i++) {
+        SimFd *f = g_ptr_array_index(w->fds, i);
+
+        if (f && f->kind == SIM_FD_SIGNALFD && sigismember(&f->mask, signo)) {
+            bool pending = false;
+
+            /* Standard signals do not queue: one pending instance each. */
+            for (guint j = 0; j < f->signals->len; j++) {
+                pending |= g_array_index(f->signals, int, j) == signo;
+            }
+            if (!pending) {
+                g_array_append_val(f->signals, signo);
+                sim_fd_changed(f->fd);
+            }
+            return;
+        }
+    }
+}

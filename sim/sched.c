@@ -1,0 +1,419 @@
+/*
+ * sim/sched.c — simulated threads and their scheduler.
+ *
+ * Method: every thread is a coroutine; only the scheduler decides who runs,
+ * at scheduling points (every atomic, lock, fd operation and poll of the
+ * core) and when the running thread blocks.  Candidates are listed current
+ * thread first, then by id, and the tape picks one: choice 0 always means
+ * "keep running", so a zero tape is the non-preemptive schedule and the
+ * depth-first enumerator counts non-zero choices as preemptions.
+ *
+ * When nothing is runnable, virtual time jumps to the earliest deadline
+ * (timed waits, queued external events) at once.  When there is none, the
+ * run has hung: that is a verdict, told thread by thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "coro.h"
+#include "world.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_ASAN 1
+#endif
+#endif
+
+#ifdef SIM_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
+                                    size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save,
+                                     const void **bottom_old,
+                                     size_t *size_old);
+#endif
+
+#define SIM_STACK_SIZE (256 * 1024)
+
+SimThread *sim_thread_current(void)
+{
+    return sim_world_get()->current;
+}
+
+/* Switch from the current thread to `to` (which must not be current). */
+static void sim_switch(SimThread *to)
+{
+    SimWorld *w = sim_world;
+    SimThread *from = w->current;
+
+    SIM_ASSERT(to != from);
+    w->current = to;
+    if (to != &w->host) {
+        sim_trace_record(SIM_EV_SWITCH, NULL, to->id);
+    }
+#ifdef SIM_ASAN
+    __sanitizer_start_switch_fiber(
+        from->state == SIM_THREAD_FINISHED ? NULL : &from->asan_fake_stack,
+        to->stack, to->stack_size);
+#endif
+    sim_coro_switch(&from->sp, to->sp);
+#ifdef SIM_ASAN
+    __sanitizer_finish_switch_fiber(from->asan_fake_stack, NULL, NULL);
+#endif
+    /* Back in `from`: a verdict may have been reached meanwhile. */
+}
+
+static void sim_thread_entry(void)
+{
+    SimThread *self;
+
+#ifdef SIM_ASAN
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    self = sim_world->current;
+    sim_trace_record(SIM_EV_THREAD_START, self->name, self->id);
+    sim_thread_exit(self->fn(self->arg));
+}
+
+static SimThread *sim_thread_alloc(const char *name)
+{
+    SimWorld *w = sim_world;
+    SimThread *t = g_new0(SimThread, 1);
+
+    t->id = w->threads->len + 1;
+    g_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
+    t->state = SIM_THREAD_RUNNABLE;
+    t->deadline_ns = -1;
+    /* PCT: distinct random priorities above the change-point band. */
+    t->pct_priority = 1000000 + (uint32_t)(sim_prng_next(w) % 1000000) * 64 +
+                      t->id % 64;
+    g_ptr_array_add(w->threads, t);
+    return t;
+}
+
+SimThread *sim_thread_spawn(const char *name, void *(*fn)(void *), void *arg)
+{
+    SimThread *t;
+
+    sim_world_get();
+    t = sim_thread_alloc(name);
+    t->fn = fn;
+    t->arg = arg;
+    t->stack_size = SIM_STACK_SIZE;
+    t->stack = mmap(NULL, t->stack_size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    SIM_ASSERT(t->stack != MAP_FAILED);
+    /* Guard page: a stack overflow faults instead of corrupting. */
+    mprotect(t->stack, 4096, PROT_NONE);
+    t->sp = sim_coro_init_stack(t->stack, t->stack_size, sim_thread_entry);
+    return t;
+}
+
+void (*sim_thread_entry_for_run(void))(void)
+{
+    return sim_thread_entry;
+}
+
+void sim_run_enter(SimThread *main_thread)
+{
+    sim_switch(main_thread);
+}
+
+void sim_sched_init(SimWorld *w)
+{
+    SimThread *main_thread;
+
+    w->threads = g_ptr_array_new();
+    w->host.id = 0;
+    g_strlcpy(w->host.name, "host", sizeof(w->host.name));
+    main_thread = sim_thread_alloc("main");
+    /* Implicit world: the caller's stack is thread 1.  sim_run() gives
+     * thread 1 a stack of its own and keeps the caller as `host`. */
+    w->current = main_thread;
+}
+
+void sim_sched_fini(SimWorld *w)
+{
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->stack) {
+            munmap(t->stack, t->stack_size);
+        }
+        g_free(t);
+    }
+    g_ptr_array_free(w->threads, TRUE);
+    w->threads = NULL;
+}
+
+/* Runnable threads, current first then by id; returns how many. */
+static uint32_t sim_runnable(SimWorld *w, uint32_t *ids)
+{
+    uint32_t n = 0;
+
+    if (w->current->state == SIM_THREAD_RUNNABLE && w->current != &w->host) {
+        ids[n++] = w->current->id;
+    }
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t != w->current && t->state == SIM_THREAD_RUNNABLE) {
+            ids[n++] = t->id;
+        }
+    }
+    return n;
+}
+
+static SimThread *sim_thread_by_id(SimWorld *w, uint32_t id)
+{
+    SIM_ASSERT(id >= 1 && id <= w->threads->len);
+    return g_ptr_array_index(w->threads, id - 1);
+}
+
+static void sim_check_step_limit(SimWorld *w)
+{
+    if (w->config.step_limit && w->steps > w->config.step_limit) {
+        sim_end_run(SIM_LIVELOCK,
+                    "livelock: %" G_GUINT64_FORMAT " scheduling steps "
+                    "without finishing", w->steps);
+    }
+}
+
+void sim_sched_point(const char *what)
+{
+    SimWorld *w = sim_world;
+    uint32_t ids[64];
+    uint32_t n, pick;
+
+    (void)what;
+    if (!w || w->current == &w->host || w->ending) {
+        return;
+    }
+    w->steps++;
+    sim_check_step_limit(w);
+    if (w->threads->len == 1) {
+        return;     /* fast path: one thread, nothing to decide */
+    }
+    n = sim_runnable(w, ids);
+    if (n <= 1) {
+        return;
+    }
+    pick = sim_choose_sched(ids, n, true);
+    if (pick != 0) {
+        sim_switch(sim_thread_by_id(w, ids[pick]));
+    }
+}
+
+/* Earliest deadline among timed waiters and queued external events. */
+static int64_t sim_next_deadline(SimWorld *w)
+{
+    int64_t next_ns = sim_externals_next_ns(w);
+
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED && t->deadline_ns >= 0 &&
+            (next_ns < 0 || t->deadline_ns < next_ns)) {
+            next_ns = t->deadline_ns;
+        }
+    }
+    return next_ns;
+}
+
+static void sim_fire_deadlines(SimWorld *w)
+{
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED && t->deadline_ns >= 0 &&
+            t->deadline_ns <= w->now_ns) {
+            t->timed_out = true;
+            sim_wake(t);
+        }
+    }
+    sim_externals_fire_due(w);
+}
+
+static G_NORETURN void sim_hang(SimWorld *w)
+{
+    GString *s = g_string_new("hang: no thread can run, no timer is armed "
+                              "and no external event is queued\n");
+
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED) {
+            g_string_append_printf(s, "  thread %u (%s) waits in %s\n",
+                                   t->id, t->name, t->wait_desc);
+        }
+    }
+    g_string_truncate(s, s->len - 1);
+    sim_end_run(SIM_HANG, "%s", s->str);
+}
+
+/* Pick and switch to a runnable thread; time advances while none is. */
+static void sim_schedule_away(SimWorld *w)
+{
+    uint32_t ids[64];
+    uint32_t n;
+
+    for (;;) {
+        n = sim_runnable(w, ids);
+        if (n > 0) {
+            uint32_t pick = sim_choose_sched(ids, n, false);
+            SimThread *next = sim_thread_by_id(w, ids[pick]);
+
+            if (next != w->current) {
+                sim_switch(next);
+            }
+            return;
+        }
+        if (sim_poll_recheck_host_fds(w)) {
+            continue;
+        }
+        int64_t next_ns = sim_next_deadline(w);
+        if (next_ns < 0) {
+            sim_hang(w);
+        }
+        if (next_ns > w->now_ns) {
+            sim_clock_set_now(next_ns);
+        }
+        sim_fire_deadlines(w);
+    }
+}
+
+void sim_block(SimWaitKind kind, const void *obj, int64_t deadline_ns)
+{
+    SimWorld *w = sim_world;
+    SimThread *self = w->current;
+
+    SIM_ASSERT(self != &w->host);
+    self->state = SIM_THREAD_BLOCKED;
+    self->wait = kind;
+    self->wait_obj = obj;
+    self->deadline_ns = deadline_ns;
+    self->timed_out = false;
+    sim_trace_record(SIM_EV_BLOCK, NULL, kind);
+    w->steps++;
+    sim_check_step_limit(w);
+    do {
+        sim_schedule_away(w);
+        /* Returned here: someone picked us, so we were runnable. */
+    } while (self->state != SIM_THREAD_RUNNABLE);
+    self->wait = SIM_WAIT_NONE;
+    self->wait_obj = NULL;
+    self->deadline_ns = -1;
+}
+
+void sim_wake(SimThread *t)
+{
+    if (t->state == SIM_THREAD_BLOCKED) {
+        t->state = SIM_THREAD_RUNNABLE;
+    }
+}
+
+void sim_wake_all(SimWaitKind kind, const void *obj)
+{
+    SimWorld *w = sim_world;
+
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED && t->wait == kind &&
+            t->wait_obj == obj) {
+            sim_wake(t);
+        }
+    }
+}
+
+unsigned sim_waiters(SimWaitKind kind, const void *obj, SimThread **out,
+                     unsigned max)
+{
+    SimWorld *w = sim_world;
+    unsigned n = 0;
+
+    for (guint i = 0; i < w->threads->len && n < max; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED && t->wait == kind &&
+            t->wait_obj == obj) {
+            out[n++] = t;
+        }
+    }
+    return n;
+}
+
+void sim_thread_exit(void *ret)
+{
+    SimWorld *w = sim_world;
+    SimThread *self = w->current;
+
+    self->ret = ret;
+    self->state = SIM_THREAD_FINISHED;
+    sim_trace_record(SIM_EV_THREAD_EXIT, self->name, self->id);
+    sim_wake_all(SIM_WAIT_JOIN, self);
+    if (self->id == 1 && !w->implicit) {
+        /* sim_run(): the run is over when thread 1 returns. */
+        sim_switch(&w->host);
+    }
+    sim_schedule_away(w);
+    /* A finished thread is never picked again. */
+    qos_panic(__FILE__, __LINE__, "finished thread %u resumed", self->id);
+}
+
+void sim_end_run(SimVerdict verdict, const char *fmt, ...)
+{
+    SimWorld *w = sim_world;
+    va_list ap;
+
+    if (w->verdict == SIM_OK) {
+        w->verdict = verdict;
+        va_start(ap, fmt);
+        g_string_vprintf(w->story, fmt, ap);
+        va_end(ap);
+    }
+    w->ending = true;
+    if (!w->implicit) {
+        sim_switch(&w->host);
+    }
+    fprintf(stderr, "qloop-sim: %s: %s\n", sim_verdict_name(w->verdict),
+            w->story->str);
+    fflush(stderr);
+    abort();
+}
+
+/* ---- public thread API ---------------------------------------------------- */
+
+uint32_t sim_thread_self(void)
+{
+    return sim_thread_current()->id;
+}
+
+void sim_yield(const char *what)
+{
+    sim_world_get();
+    sim_sched_point(what);
+}
+
+uint64_t sim_steps(void)
+{
+    return sim_world_get()->steps;
+}
+
+uint64_t qos_thread_id(void)
+{
+    return sim_thread_current()->id;
+}
+
+void *qos_tls_get(QosTlsSlot slot)
+{
+    return sim_thread_current()->tls[slot];
+}
+
+void qos_tls_set(QosTlsSlot slot, void *value)
+{
+    sim_thread_current()->tls[slot] = value;
+}

@@ -1,0 +1,43 @@
+/*
+ * sim/signal.c — signals in simulation: blocking is recorded, not done
+ * (the host process keeps its own mask); signalfds are fake fds fed by
+ * sim_raise_signal(); handlers are the process's real sigaction handlers,
+ * run synchronously by the core's signalfd handler.
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include "world.h"
+
+int qos_signals_block(const sigset_t *mask)
+{
+    (void)mask;
+    qos_sched_point("sigmask");
+    return 0;
+}
+
+int qos_signalfd_open(const sigset_t *mask)
+{
+    qos_sched_point("signalfd");
+    return sim_fd_new_signalfd(mask);
+}
+
+int qos_signalfd_read(int fd, void *info, unsigned long info_len)
+{
+    return sim_fd_read_signal(fd, info, info_len);
+}
+
+void qos_signal_run_handler(int signo, void *info)
+{
+    struct sigaction action;
+
+    if (sigaction(signo, NULL, &action) < 0) {
+        return;
+    }
+    if ((action.sa_flags & SA_SIGINFO) && action.sa_sigaction) {
+        action.sa_sigaction(signo, (siginfo_t *)info, NULL);
+    } else if (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN &&
+               action.sa_handler) {
+        action.sa_handler(signo);
+    }
+}

@@ -1,0 +1,196 @@
+/*
+ * sim/sim.h — the simulated OS: what tests and the harness drive.
+ *
+ * The loop core, unchanged, runs on this backend (libqloop-sim.a): time is
+ * virtual, fds are fake, threads are coroutines on one host thread, and
+ * every nondeterministic decision — which thread runs next, which ready fd
+ * is reported first, whether a fault fires — is drawn from one choice tape
+ * through sim_choose().  A run is a pure function of its configuration and
+ * its tape: replaying the recorded tape replays the run bit for bit.
+ *
+ * The calling host thread is simulated thread 1 ("main").  The world starts
+ * on first use with the defaults (PRNG seed from $QLOOP_SIM_SEED, else 1);
+ * sim_reset() starts a fresh one.
+ */
+#ifndef QLOOP_SIM_H
+#define QLOOP_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the choice tape ------------------------------------------------------ */
+
+typedef enum {
+    SIM_TAPE_RANDOM,    /* PRNG random walk from a seed */
+    SIM_TAPE_PCT,       /* PCT: random priorities + depth-1 change points */
+    SIM_TAPE_REPLAY,    /* a recorded list of choices */
+    SIM_TAPE_BYTES,     /* raw bytes (fuzzer input) */
+    SIM_TAPE_DFS,       /* depth-first enumeration (see sim_dfs_*) */
+} SimTapeKind;
+
+/* What a choice decides; recorded with each choice. */
+typedef enum {
+    SIM_CHOICE_SCHED,   /* which runnable thread runs next (0 = current) */
+    SIM_CHOICE_READY,   /* order of ready fds reported by a poll */
+    SIM_CHOICE_WAKE,    /* which waiter a condvar signal wakes */
+    SIM_CHOICE_FAULT,   /* 0 = no fault, 1 = inject */
+    SIM_CHOICE_VALUE,   /* a value asked for by the scenario */
+    SIM_CHOICE_KIND_MAX
+} SimChoiceKind;
+
+/* Fault points; each can be switched on per run. */
+typedef enum {
+    SIM_FAULT_SPURIOUS_WAKEUP = 1 << 0, /* poll returns 0 with nothing ready */
+    SIM_FAULT_EINTR           = 1 << 1, /* poll interrupted (returns 0) */
+    SIM_FAULT_EARLY_RETURN    = 1 << 2, /* blocking poll returns before timeout */
+    SIM_FAULT_EVENTFD_EAGAIN  = 1 << 3, /* eventfd write fails with EAGAIN */
+    SIM_FAULT_HOST_CLOCK_JUMP = 1 << 4, /* QEMU_CLOCK_HOST jumps */
+    SIM_FAULT_ALL             = (1 << 5) - 1,
+} SimFault;
+
+typedef struct SimConfig {
+    SimTapeKind tape;
+    uint64_t seed;              /* RANDOM, PCT */
+    unsigned pct_depth;         /* PCT: d (>= 1) */
+    unsigned pct_steps;         /* PCT: expected scheduling steps (k) */
+    const uint32_t *replay;     /* REPLAY: the choices */
+    size_t replay_len;
+    const uint8_t *bytes;       /* BYTES: the input */
+    size_t bytes_len;
+    unsigned faults;            /* SimFault mask */
+    unsigned fault_permille;    /* chance per fault point, RANDOM/PCT: 1..1000 */
+    unsigned preemption_bound;  /* DFS: max preemptions per run */
+    uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
+    bool trace;                 /* record the event trace (hash always kept) */
+} SimConfig;
+
+void sim_config_default(SimConfig *config);
+
+/* Start a fresh world (frees the old one; its threads are discarded). */
+void sim_reset(const SimConfig *config);
+
+/* Draw one choice in [0, n).  n == 1 consumes nothing from the tape. */
+uint32_t sim_choose(SimChoiceKind kind, uint32_t n);
+
+/* The choices made so far in this run (for a replay file). */
+const uint32_t *sim_tape_recorded(size_t *len);
+/* True once a REPLAY/BYTES tape ran out (later choices were 0). */
+bool sim_tape_exhausted(void);
+
+/* ---- depth-first exploration --------------------------------------------- */
+
+/*
+ * Bounded exhaustive search:
+ *     sim_dfs_begin(&config);
+ *     while (sim_dfs_next_run(&run_config))
+ *         sim_run(&run_config, body, arg);
+ * Each run follows a new prefix of choices (0 past it); the next prefix is
+ * derived from the choices the previous run recorded, within
+ * config.preemption_bound.  Returns false once the space is exhausted.
+ */
+void sim_dfs_begin(const SimConfig *config);
+bool sim_dfs_next_run(SimConfig *run_config);
+uint64_t sim_dfs_runs(void);
+
+/* ---- outcomes ------------------------------------------------------------- */
+
+typedef enum {
+    SIM_OK,
+    SIM_HANG,           /* nothing runnable, nothing armed, nothing queued */
+    SIM_LIVELOCK,       /* step_limit scheduling steps without finishing */
+    SIM_REPLAY_DIVERGED,/* a recorded choice no longer fits */
+    SIM_PANIC,          /* the core's own invariant check failed */
+} SimVerdict;
+
+const char *sim_verdict_name(SimVerdict verdict);
+/* The verdict so far, and a human story of it (which thread waits where). */
+SimVerdict sim_verdict(void);
+const char *sim_verdict_story(void);
+
+/*
+ * Run fn(arg) as simulated thread 1's body inside a fresh world, until it
+ * returns or the run ends with a verdict (hang, livelock...).  Threads
+ * still alive at the end are discarded.  Returns the verdict.
+ */
+SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg);
+
+/* ---- time ----------------------------------------------------------------- */
+
+int64_t sim_now_ns(void);
+/* Advance virtual time by delta (>= 0), running no thread meanwhile. */
+void sim_advance_ns(int64_t delta_ns);
+/* Move QEMU_CLOCK_HOST by delta (may be negative), as a wall-clock jump. */
+void sim_host_clock_jump_ns(int64_t delta_ns);
+
+/* ---- fake fds ------------------------------------------------------------- */
+
+#define SIM_FD_BASE 1000000     /* fake fds are >= this: no host fd collides */
+
+/* A pipe with a bounded buffer (capacity bytes).  0 or -errno. */
+int sim_pipe(int fds[2], unsigned capacity);
+/* A socket pair: two bounded buffers.  0 or -errno. */
+int sim_socketpair(int fds[2], unsigned capacity);
+/* An external fd: readable/writable only when the scenario says so. */
+int sim_external_fd(const char *name);
+void sim_external_set(int fd, bool readable, bool writable);
+/* Queue an external event at a virtual time: the fd becomes readable. */
+void sim_external_at(int fd, int64_t at_ns);
+/* Bytes I/O on fake fds: count or -errno (EAGAIN when it would block). */
+long sim_write(int fd, const void *buf, unsigned long len);
+long sim_read(int fd, void *buf, unsigned long len);
+int sim_close(int fd);
+bool sim_fd_is_fake(int fd);
+/* Deliver a signal to the fake signalfds watching it. */
+void sim_raise_signal(int signo);
+
+/* ---- threads -------------------------------------------------------------- */
+
+/* Simulated thread id of the caller (1 = main). */
+uint32_t sim_thread_self(void);
+/* An explicit scheduling point (e.g. between scenario operations). */
+void sim_yield(const char *what);
+/* Scheduling steps taken so far in this run. */
+uint64_t sim_steps(void);
+
+/* ---- trace ---------------------------------------------------------------- */
+
+typedef struct SimEvent {
+    uint64_t seq;
+    int64_t time_ns;
+    uint32_t thread;
+    uint32_t kind;              /* QosEvent or SIM_EV_* */
+    const char *name;           /* static or interned string; may be NULL */
+    int64_t arg;
+} SimEvent;
+
+enum {
+    SIM_EV_SWITCH = 100,        /* arg = thread switched to */
+    SIM_EV_FAULT,               /* name = fault */
+    SIM_EV_CLOCK,               /* arg = new virtual time */
+    SIM_EV_THREAD_START,
+    SIM_EV_THREAD_EXIT,
+    SIM_EV_BLOCK,               /* name = what the thread waits for */
+    SIM_EV_USER,                /* name = free text from the scenario */
+};
+
+/* Record a scenario-level event. */
+void sim_trace_user(const char *name, int64_t arg);
+/* The recorded events (only with config.trace). */
+const SimEvent *sim_trace_events(size_t *count);
+/* FNV-1a over every event's (seq, time, thread, kind, name, arg). */
+uint64_t sim_trace_hash(void);
+const char *sim_event_kind_name(uint32_t kind);
+/* One event a line: "seq time thread kind name arg". */
+void sim_trace_print(FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

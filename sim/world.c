@@ -1,0 +1,179 @@
+/*
+ * sim/world.c — creating, resetting and running a simulated world.
+ *
+ * Method: a world holds every piece of simulated state (threads, time,
+ * fds, tape, trace, verdict).  sim_run() runs a body as thread 1 on its own
+ * stack and returns to the caller when the body returns or a verdict ends
+ * the run; the implicit world (first use without sim_run) makes the
+ * caller's own stack thread 1, which is how plain unit tests run on the
+ * simulated backend unchanged.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "coro.h"
+#include "world.h"
+
+SimWorld *sim_world;
+
+void sim_config_default(SimConfig *config)
+{
+    *config = (SimConfig){
+        .tape = SIM_TAPE_RANDOM,
+        .seed = 1,
+        .pct_depth = 3,
+        .pct_steps = 2000,
+        .fault_permille = 20,
+        .preemption_bound = 2,
+        .step_limit = 50 * 1000 * 1000,
+    };
+}
+
+static void sim_world_free(SimWorld *w)
+{
+    sim_fd_fini(w);
+    sim_sched_fini(w);
+    sim_tape_fini(w);
+    sim_trace_fini(w);
+    g_string_free(w->story, TRUE);
+    g_free(w);
+}
+
+static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
+{
+    SimWorld *w = g_new0(SimWorld, 1);
+
+    w->config = *config;
+    w->implicit = implicit;
+    w->story = g_string_new("");
+    w->verdict = SIM_OK;
+    /* Virtual time starts at 1 s so "now - 10" is still a valid time. */
+    w->now_ns = 1000 * 1000 * 1000;
+    /* QEMU_CLOCK_HOST starts at a fixed wall-clock date. */
+    w->host_offset_ns = INT64_C(1700000000) * 1000 * 1000 * 1000;
+    sim_world = w;
+    sim_tape_init(w);
+    sim_trace_init(w);
+    sim_sched_init(w);
+    sim_fd_init(w);
+    return w;
+}
+
+void sim_reset(const SimConfig *config)
+{
+    if (sim_world) {
+        SIM_ASSERT(sim_world->implicit ||
+                   sim_world->current == &sim_world->host);
+        sim_world_free(sim_world);
+        sim_world = NULL;
+    }
+    sim_world_new(config, true);
+}
+
+SimWorld *sim_world_get(void)
+{
+    if (!sim_world) {
+        SimConfig config;
+        const char *seed = getenv("QLOOP_SIM_SEED");
+
+        sim_config_default(&config);
+        if (seed) {
+            config.seed = g_ascii_strtoull(seed, NULL, 0);
+        }
+        sim_world_new(&config, true);
+    }
+    return sim_world;
+}
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} SimBody;
+
+static void *sim_run_body(void *opaque)
+{
+    SimBody *body = opaque;
+
+    body->fn(body->arg);
+    return NULL;
+}
+
+SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg)
+{
+    SimBody body = { fn, arg };
+    SimWorld *w;
+    SimThread *main_thread;
+
+    if (sim_world) {
+        sim_world_free(sim_world);
+        sim_world = NULL;
+    }
+    w = sim_world_new(config, false);
+    main_thread = g_ptr_array_index(w->threads, 0);
+    main_thread->fn = sim_run_body;
+    main_thread->arg = &body;
+    main_thread->stack_size = 1024 * 1024;
+    main_thread->stack = mmap(NULL, main_thread->stack_size,
+                              PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    SIM_ASSERT(main_thread->stack != MAP_FAILED);
+    mprotect(main_thread->stack, 4096, PROT_NONE);
+    main_thread->sp = sim_coro_init_stack(main_thread->stack,
+                                          main_thread->stack_size,
+                                          sim_thread_entry_for_run());
+    w->current = &w->host;
+    sim_run_enter(main_thread);
+    return w->verdict;
+}
+
+const char *sim_verdict_name(SimVerdict verdict)
+{
+    switch (verdict) {
+    case SIM_OK: return "ok";
+    case SIM_HANG: return "hang";
+    case SIM_LIVELOCK: return "livelock";
+    case SIM_REPLAY_DIVERGED: return "replay-diverged";
+    case SIM_PANIC: return "panic";
+    }
+    return "unknown";
+}
+
+SimVerdict sim_verdict(void)
+{
+    return sim_world_get()->verdict;
+}
+
+const char *sim_verdict_story(void)
+{
+    return sim_world_get()->story->str;
+}
+
+/*
+ * A broken invariant.  Inside sim_run() it is a verdict against the core
+ * (the run ends, the caller gets the story); in an implicit world there is
+ * no caller to return to, so it aborts with the story and the seed.
+ */
+void qos_panic(const char *file, int line, const char *fmt, ...)
+{
+    SimWorld *w = sim_world;
+    char *msg;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (w && !w->implicit && w->current != &w->host && !w->ending) {
+        sim_end_run(SIM_PANIC, "%s:%d: %s", file, line, msg);
+    }
+    fprintf(stderr, "qloop: %s:%d: %s\n", file, line, msg);
+    if (w) {
+        fprintf(stderr, "qloop-sim: seed %" G_GUINT64_FORMAT
+                ", %" G_GUINT64_FORMAT " steps, t=%" G_GINT64_FORMAT " ns; "
+                "replay with QLOOP_SIM_SEED=%" G_GUINT64_FORMAT "\n",
+                w->config.seed, w->steps, w->now_ns, w->config.seed);
+    }
+    fflush(stderr);
+    abort();
+}
