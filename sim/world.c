@@ -158,11 +158,11 @@ const char *sim_verdict_story(void)
 void qos_panic(const char *file, int line, const char *fmt, ...)
 {
     SimWorld *w = sim_world;
-    char *msg;
+    char msg[1024];     /* not the heap: a verdict abandons this stack */
     va_list ap;
 
     va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
+    g_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (w && !w->implicit && w->current != &w->host && !w->ending) {
         sim_end_run(SIM_PANIC, "%s:%d: %s", file, line, msg);
