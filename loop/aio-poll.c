@@ -60,10 +60,10 @@ static int aio_wait(AioContext *ctx, int64_t timeout_ns, AioReadyList *ready)
     QosReady events[AIO_READY_MAX];
     int n;
 
-    qos_trace(QOS_EV_POLL_ENTER, ctx->name, timeout_ns);
+    qos_trace(QOS_EV_POLL_ENTER, ctx->name, timeout_ns, 0);
     n = qos_poller_wait(ctx->poller, timeout_ns, events,
                         AIO_READY_MAX - ready->count);
-    qos_trace(QOS_EV_POLL_EXIT, ctx->name, n);
+    qos_trace(QOS_EV_POLL_EXIT, ctx->name, n, 0);
     if (n > 0) {
         aio_collect_ready(ctx, events, n, ready);
     }

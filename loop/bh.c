@@ -63,6 +63,8 @@ static void aio_bh_enqueue(QEMUBH *bh, unsigned new_flags)
      * the fetch-and in aio_bh_dequeue(): a BH is on at most one list.
      */
     old_flags = qatomic_fetch_or(&bh->flags, BH_PENDING | new_flags);
+    qos_trace((new_flags & BH_DELETED) ? QOS_EV_BH_DELETE : QOS_EV_BH_SCHEDULE,
+              bh->name, bh->id, new_flags | (old_flags & BH_PENDING ? 0x8000 : 0));
     if (!(old_flags & BH_PENDING)) {
         QEMUBH *old_head;
 
@@ -75,6 +77,7 @@ static void aio_bh_enqueue(QEMUBH *bh, unsigned new_flags)
             old_head = qatomic_read(&ctx->bh_list);
             bh->next = old_head;
         } while (qatomic_cmpxchg(&ctx->bh_list, old_head, bh) != old_head);
+        qos_trace(QOS_EV_BH_PUSH, bh->name, bh->id, 0);
     }
     aio_notify(ctx);
 }
@@ -95,6 +98,7 @@ static QEMUBH *aio_bh_dequeue(QEMUBH **head, unsigned *flags)
      */
     *flags = qatomic_fetch_and(&bh->flags,
                                ~(unsigned)(BH_PENDING | BH_SCHEDULED | BH_IDLE));
+    qos_trace(QOS_EV_BH_TAKE, bh->name, bh->id, *flags);
     return bh;
 }
 
@@ -115,6 +119,7 @@ QEMUBH *aio_bh_new_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque,
     bh->opaque = opaque;
     bh->name = name;
     bh->reentrancy_guard = reentrancy_guard;
+    bh->id = qatomic_fetch_add(&ctx->bh_id_next, 1);
     bh_registry_add(ctx, bh);
     return bh;
 }
@@ -129,7 +134,7 @@ void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
     bh->cb = cb;
     bh->opaque = opaque;
     bh->name = name;
-    qos_trace(QOS_EV_BH_SCHEDULE, name, 1);
+    bh->id = qatomic_fetch_add(&ctx->bh_id_next, 1);
     aio_bh_enqueue(bh, BH_SCHEDULED | BH_ONESHOT);
 }
 
@@ -147,7 +152,7 @@ void aio_bh_call(QEMUBH *bh)
         }
         bh->reentrancy_guard->engaged_in_io = true;
     }
-    qos_trace(QOS_EV_BH_RUN, bh->name, 0);
+    qos_trace(QOS_EV_BH_RUN, bh->name, bh->id, 0);
     bh->cb(bh->opaque);
     if (bh->reentrancy_guard) {
         bh->reentrancy_guard->engaged_in_io = last_engaged_in_io;
@@ -162,6 +167,7 @@ int aio_bh_poll(AioContext *ctx)
 
     /* Pairs with the CAS in aio_bh_enqueue(). */
     slice.bh_list = qatomic_xchg(&ctx->bh_list, NULL);
+    qos_trace(QOS_EV_BH_SLICE, ctx->name, 0, 0);
     slice.next = NULL;
     if (ctx->bh_slice_tail) {
         ctx->bh_slice_tail->next = &slice;
@@ -200,25 +206,22 @@ int aio_bh_poll(AioContext *ctx)
 
 void qemu_bh_schedule(QEMUBH *bh)
 {
-    qos_trace(QOS_EV_BH_SCHEDULE, bh->name, 0);
     aio_bh_enqueue(bh, BH_SCHEDULED);
 }
 
 void qemu_bh_schedule_idle(QEMUBH *bh)
 {
-    qos_trace(QOS_EV_BH_SCHEDULE, bh->name, 2);
     aio_bh_enqueue(bh, BH_SCHEDULED | BH_IDLE);
 }
 
 void qemu_bh_cancel(QEMUBH *bh)
 {
-    qos_trace(QOS_EV_BH_CANCEL, bh->name, 0);
     qatomic_and(&bh->flags, ~(unsigned)BH_SCHEDULED);
+    qos_trace(QOS_EV_BH_CANCEL, bh->name, bh->id, 0);
 }
 
 void qemu_bh_delete(QEMUBH *bh)
 {
-    qos_trace(QOS_EV_BH_DELETE, bh->name, 0);
     aio_bh_enqueue(bh, BH_DELETED);
 }
 

@@ -31,6 +31,7 @@ struct QEMUBH {
     QEMUBHFunc *cb;
     void *opaque;
     QEMUBH *next;           /* pending list link, written before publishing */
+    uint32_t id;            /* per context, in creation order (traces) */
     unsigned flags;         /* BH_*, atomic */
     MemReentrancyGuard *reentrancy_guard;
     /* Registry of BHs made with aio_bh_new (under ctx->bh_registry_lock),

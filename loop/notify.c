@@ -17,7 +17,7 @@
 
 void aio_notify(AioContext *ctx)
 {
-    qos_trace(QOS_EV_NOTIFY, ctx->name, 0);
+    qos_trace(QOS_EV_NOTIFY, ctx->name, 0, 0);
     /*
      * Write e.g. ctx->bh_list before ctx->notified.  Pairs with smp_mb() in
      * aio_notify_accept().
@@ -31,7 +31,7 @@ void aio_notify(AioContext *ctx)
      */
     smp_mb();
     if (qatomic_read(&ctx->notify_me)) {
-        qos_trace(QOS_EV_NOTIFY_SET, ctx->name, 0);
+        qos_trace(QOS_EV_NOTIFY_SET, ctx->name, 0, 0);
         event_notifier_set(&ctx->notifier);
     }
 }

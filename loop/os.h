@@ -31,16 +31,36 @@
  * timer fired...) through qos_trace(), an inline hook of the backend: the
  * host backend compiles it to nothing, the simulator records it.
  */
+/*
+ * Events are emitted at their linearization points (right after the atomic
+ * or under the lock that makes them happen), so a reference model reading
+ * the trace sees them in the order they took effect.  Arguments:
+ *   BH_SCHEDULE/DELETE  a = bh id, b = flags added | 0x8000 if already pending
+ *   BH_PUSH             a = bh id (now first on the pending list)
+ *   BH_CANCEL           a = bh id
+ *   BH_SLICE            (aio_bh_poll took the pending list)
+ *   BH_TAKE             a = bh id, b = flags it had when taken
+ *   BH_RUN              a = bh id
+ *   FD_ADD/REMOVE       a = registration number, b = fd
+ *   FD_ROUND            (a dispatch round over ready handlers begins)
+ *   FD_CALL             name = read|write|poll_ready, a = registration, b = fd
+ *   TIMER_ARM/FIRE      a = clock << 32 | timer id, b = expire time (ns)
+ *   TIMER_DEL           a = clock << 32 | timer id
+ *   TIMERS_RUN          a = clock, b = the clock snapshot of this pass
+ *   POLL_ENTER/EXIT     a = timeout (ns) / ready count
+ */
 typedef enum {
     QOS_EV_BH_SCHEDULE, QOS_EV_BH_RUN, QOS_EV_BH_CANCEL, QOS_EV_BH_DELETE,
     QOS_EV_FD_ADD, QOS_EV_FD_REMOVE, QOS_EV_FD_CALL,
     QOS_EV_TIMER_ARM, QOS_EV_TIMER_DEL, QOS_EV_TIMER_FIRE,
     QOS_EV_NOTIFY, QOS_EV_NOTIFY_SET, QOS_EV_POLL_ENTER, QOS_EV_POLL_EXIT,
+    QOS_EV_BH_PUSH, QOS_EV_BH_SLICE, QOS_EV_BH_TAKE, QOS_EV_FD_ROUND,
+    QOS_EV_TIMERS_RUN,
     QOS_EV_MAX
 } QosEvent;
 
 /* Backend-provided inline hooks: qos_sched_point(what) and
- * qos_trace(ev, name, arg). */
+ * qos_trace(ev, name, a, b). */
 #include "qloop-os-inline.h"
 
 /* ---- clocks ------------------------------------------------------------ */

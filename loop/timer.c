@@ -25,6 +25,7 @@ struct QEMUTimerList {
     uint32_t count;
     uint32_t capacity;
     uint64_t arm_seq_next;
+    uint32_t timer_id_next;     /* atomic */
     int64_t head_expire_ns;     /* atomic mirror of heap[0]->expire_time */
     QEMUTimerListNotifyCB *notify_cb;
     void *notify_opaque;
@@ -63,6 +64,12 @@ int qemu_timeout_ns_to_ms(int64_t ns)
     /* Round up: waking late is correct, waking early busy-waits. */
     ms = (ns + SCALE_MS - 1) / SCALE_MS;
     return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Trace identity of a timer: its clock and its id within the list. */
+static int64_t timer_trace_id(const QEMUTimer *ts)
+{
+    return (int64_t)ts->timer_list->type << 32 | ts->id;
 }
 
 /* ---- heap --------------------------------------------------------------- */
@@ -239,17 +246,18 @@ bool timerlist_run_timers(QEMUTimerList *tl)
     now_ns = qemu_clock_get_ns(tl->type);   /* once per pass */
 
     qemu_mutex_lock(&tl->lock);
+    qos_trace(QOS_EV_TIMERS_RUN, NULL, tl->type, now_ns);
     while (tl->count > 0 && tl->heap[0]->expire_time <= now_ns) {
         QEMUTimer *ts = tl->heap[0];
         QEMUTimerCB *cb = ts->cb;
         void *opaque = ts->opaque;
 
+        qos_trace(QOS_EV_TIMER_FIRE, NULL, timer_trace_id(ts), ts->expire_time);
         heap_remove(tl, ts);
         qatomic_set(&ts->expire_time, (int64_t)-1);
         heap_update_mirror(tl);
         qemu_mutex_unlock(&tl->lock);
 
-        qos_trace(QOS_EV_TIMER_FIRE, NULL, now_ns);
         cb(opaque);
         progress = true;
 
@@ -348,6 +356,7 @@ void timer_init_full(QEMUTimer *ts, QEMUTimerListGroup *timer_list_group,
     ts->expire_time = -1;
     ts->heap_index = -1;
     ts->arm_seq = 0;
+    ts->id = qatomic_fetch_add(&ts->timer_list->timer_id_next, 1);
 }
 
 QEMUTimer *timer_new_full(QEMUTimerListGroup *timer_list_group,
@@ -369,6 +378,7 @@ void timer_deinit(QEMUTimer *ts)
 static void timer_del_locked(QEMUTimerList *tl, QEMUTimer *ts)
 {
     if (ts->heap_index >= 0) {
+        qos_trace(QOS_EV_TIMER_DEL, NULL, timer_trace_id(ts), 0);
         heap_remove(tl, ts);
         heap_update_mirror(tl);
     }
@@ -381,6 +391,7 @@ static bool timer_mod_ns_locked(QEMUTimerList *tl, QEMUTimer *ts,
 {
     qatomic_set(&ts->expire_time, expire_ns < 0 ? (int64_t)0 : expire_ns);
     ts->arm_seq = tl->arm_seq_next++;
+    qos_trace(QOS_EV_TIMER_ARM, NULL, timer_trace_id(ts), ts->expire_time);
     heap_push(tl, ts);
     heap_update_mirror(tl);
     return tl->heap[0] == ts;
@@ -396,7 +407,6 @@ void timer_del(QEMUTimer *ts)
     qemu_mutex_lock(&tl->lock);
     timer_del_locked(tl, ts);
     qemu_mutex_unlock(&tl->lock);
-    qos_trace(QOS_EV_TIMER_DEL, NULL, 0);
 }
 
 void timer_free(QEMUTimer *ts)
@@ -417,7 +427,6 @@ void timer_mod_ns(QEMUTimer *ts, int64_t expire_time)
     timer_del_locked(tl, ts);
     rearm = timer_mod_ns_locked(tl, ts, expire_time);
     qemu_mutex_unlock(&tl->lock);
-    qos_trace(QOS_EV_TIMER_ARM, NULL, expire_time);
 
     /* A new earliest deadline: the waiter must recompute its timeout. */
     if (rearm) {
@@ -438,7 +447,6 @@ void timer_mod_anticipate_ns(QEMUTimer *ts, int64_t expire_time)
     }
     qemu_mutex_unlock(&tl->lock);
     if (rearm) {
-        qos_trace(QOS_EV_TIMER_ARM, NULL, expire_time);
         timerlist_notify(tl);
     }
 }

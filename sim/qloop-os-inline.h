@@ -11,16 +11,16 @@
 #include <stdint.h>
 
 void sim_sched_point(const char *what);
-void sim_trace_core(int ev, const char *name, int64_t arg);
+void sim_trace_core(int ev, const char *name, int64_t a, int64_t b);
 
 static inline void qos_sched_point(const char *what)
 {
     sim_sched_point(what);
 }
 
-static inline void qos_trace(int ev, const char *name, int64_t arg)
+static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {
-    sim_trace_core(ev, name, arg);
+    sim_trace_core(ev, name, a, b);
 }
 
 #endif

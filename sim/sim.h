@@ -167,6 +167,7 @@ typedef struct SimEvent {
     uint32_t kind;              /* QosEvent or SIM_EV_* */
     const char *name;           /* static or interned string; may be NULL */
     int64_t arg;
+    int64_t arg2;
 } SimEvent;
 
 enum {
@@ -183,10 +184,10 @@ enum {
 void sim_trace_user(const char *name, int64_t arg);
 /* The recorded events (only with config.trace). */
 const SimEvent *sim_trace_events(size_t *count);
-/* FNV-1a over every event's (seq, time, thread, kind, name, arg). */
+/* FNV-1a over every event's (seq, time, thread, kind, name, arg, arg2). */
 uint64_t sim_trace_hash(void);
 const char *sim_event_kind_name(uint32_t kind);
-/* One event a line: "seq time thread kind name arg". */
+/* One event a line: "seq time thread kind name arg arg2". */
 void sim_trace_print(FILE *out);
 
 #ifdef __cplusplus

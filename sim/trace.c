@@ -47,6 +47,12 @@ void sim_trace_fini(SimWorld *w)
 
 void sim_trace_record(uint32_t kind, const char *name, int64_t arg)
 {
+    sim_trace_record2(kind, name, arg, 0);
+}
+
+void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
+                       int64_t arg2)
+{
     SimWorld *w = sim_world;
     uint32_t thread;
     uint64_t h;
@@ -63,22 +69,23 @@ void sim_trace_record(uint32_t kind, const char *name, int64_t arg)
         h = fnv_bytes(h, name, strlen(name));
     }
     h = fnv_u64(h, (uint64_t)arg);
+    h = fnv_u64(h, (uint64_t)arg2);
     w->hash = h;
     if (w->config.trace) {
         SimEvent ev = {
             .seq = w->event_seq, .time_ns = w->now_ns, .thread = thread,
             .kind = kind, .name = name ? g_intern_string(name) : NULL,
-            .arg = arg,
+            .arg = arg, .arg2 = arg2,
         };
         g_array_append_val(w->events, ev);
     }
     w->event_seq++;
 }
 
-void sim_trace_core(int ev, const char *name, int64_t arg)
+void sim_trace_core(int ev, const char *name, int64_t a, int64_t b)
 {
-    if (sim_world) {
-        sim_trace_record((uint32_t)ev, name, arg);
+    if (sim_world && sim_world->current != &sim_world->host) {
+        sim_trace_record2((uint32_t)ev, name, a, b);
     }
 }
 
@@ -111,6 +118,9 @@ const char *sim_event_kind_name(uint32_t kind)
         [QOS_EV_TIMER_DEL] = "timer-del", [QOS_EV_TIMER_FIRE] = "timer-fire",
         [QOS_EV_NOTIFY] = "notify", [QOS_EV_NOTIFY_SET] = "notify-set",
         [QOS_EV_POLL_ENTER] = "poll-enter", [QOS_EV_POLL_EXIT] = "poll-exit",
+        [QOS_EV_BH_PUSH] = "bh-push", [QOS_EV_BH_SLICE] = "bh-slice",
+        [QOS_EV_BH_TAKE] = "bh-take", [QOS_EV_FD_ROUND] = "fd-round",
+        [QOS_EV_TIMERS_RUN] = "timers-run",
     };
 
     if (kind < QOS_EV_MAX) {
@@ -134,9 +144,9 @@ void sim_trace_print(FILE *out)
     const SimEvent *ev = sim_trace_events(&n);
 
     for (size_t i = 0; i < n; i++) {
-        fprintf(out, "%6" PRIu64 " %12" PRId64 " t%-2u %-12s %s %" PRId64 "\n",
-                ev[i].seq, ev[i].time_ns, ev[i].thread,
+        fprintf(out, "%6" PRIu64 " %12" PRId64 " t%-2u %-12s %s %" PRId64
+                " %" PRId64 "\n", ev[i].seq, ev[i].time_ns, ev[i].thread,
                 sim_event_kind_name(ev[i].kind),
-                ev[i].name ? ev[i].name : "-", ev[i].arg);
+                ev[i].name ? ev[i].name : "-", ev[i].arg, ev[i].arg2);
     }
 }

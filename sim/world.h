@@ -156,6 +156,8 @@ int64_t sim_externals_next_ns(SimWorld *w);
 void sim_trace_init(SimWorld *w);
 void sim_trace_fini(SimWorld *w);
 void sim_trace_record(uint32_t kind, const char *name, int64_t arg);
+void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
+                       int64_t arg2);
 
 /* poller.c */
 bool sim_poll_recheck_host_fds(SimWorld *w);

@@ -16,12 +16,12 @@ void aio_notify(AioContext *ctx)
 {
     bool was_notified;
 
-    qos_trace(QOS_EV_NOTIFY, ctx->name, 0);
+    qos_trace(QOS_EV_NOTIFY, ctx->name, 0, 0);
     smp_wmb();
     was_notified = qatomic_xchg(&ctx->notified, true);
     smp_mb();
     if (!was_notified && qatomic_read(&ctx->notify_me)) {   /* BUG2 */
-        qos_trace(QOS_EV_NOTIFY_SET, ctx->name, 0);
+        qos_trace(QOS_EV_NOTIFY_SET, ctx->name, 0, 0);
         event_notifier_set(&ctx->notifier);
     }
 }

@@ -82,6 +82,7 @@ struct AioContext {
     /* Every BH made by aio_bh_new (not oneshots), to name leaks. */
     QemuMutex bh_registry_lock;
     QEMUBH *bh_registry;
+    uint32_t bh_id_next;        /* atomic: BH ids for traces, per context */
 
     /* Slices of nested aio_bh_poll() calls, oldest first (home thread). */
     BHListSlice *bh_slice_head;

@@ -54,6 +54,7 @@ typedef struct QEMUTimer {
     /* Private to qloop: heap slot (-1 when not pending) and arm order. */
     int32_t heap_index;
     uint64_t arm_seq;
+    uint32_t id;                /* per timer list, for traces */
 } QEMUTimer;
 
 extern QEMUTimerListGroup main_loop_tlg;

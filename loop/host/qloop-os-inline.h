@@ -14,11 +14,12 @@ static inline void qos_sched_point(const char *what)
     (void)what;
 }
 
-static inline void qos_trace(int ev, const char *name, int64_t arg)
+static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {
     (void)ev;
     (void)name;
-    (void)arg;
+    (void)a;
+    (void)b;
 }
 
 #endif
