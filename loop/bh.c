@@ -64,8 +64,11 @@ static void aio_bh_enqueue(QEMUBH *bh, unsigned new_flags)
      */
     old_flags = qatomic_fetch_or(&bh->flags, BH_PENDING | new_flags);
     qos_trace((new_flags & BH_DELETED) ? QOS_EV_BH_DELETE : QOS_EV_BH_SCHEDULE,
-              bh->name, bh->id, new_flags | (old_flags & BH_PENDING ? 0x8000 : 0));
+              bh->name, aio_trace_key(ctx) | bh->id, new_flags | (old_flags & BH_PENDING ? 0x8000 : 0));
     if (!(old_flags & BH_PENDING)) {
+        /* Once published, the poller may run and free the BH (oneshots). */
+        const char *name = bh->name;
+        int64_t trace_id = aio_trace_key(ctx) | bh->id;
         QEMUBH *old_head;
 
         /*
@@ -77,7 +80,7 @@ static void aio_bh_enqueue(QEMUBH *bh, unsigned new_flags)
             old_head = qatomic_read(&ctx->bh_list);
             bh->next = old_head;
         } while (qatomic_cmpxchg(&ctx->bh_list, old_head, bh) != old_head);
-        qos_trace(QOS_EV_BH_PUSH, bh->name, bh->id, 0);
+        qos_trace(QOS_EV_BH_PUSH, name, trace_id, 0);
     }
     aio_notify(ctx);
 }
@@ -98,7 +101,8 @@ static QEMUBH *aio_bh_dequeue(QEMUBH **head, unsigned *flags)
      */
     *flags = qatomic_fetch_and(&bh->flags,
                                ~(unsigned)(BH_PENDING | BH_SCHEDULED | BH_IDLE));
-    qos_trace(QOS_EV_BH_TAKE, bh->name, bh->id, *flags);
+    qos_trace(QOS_EV_BH_TAKE, bh->name, aio_trace_key(bh->ctx) | bh->id,
+              *flags);
     return bh;
 }
 
@@ -152,7 +156,7 @@ void aio_bh_call(QEMUBH *bh)
         }
         bh->reentrancy_guard->engaged_in_io = true;
     }
-    qos_trace(QOS_EV_BH_RUN, bh->name, bh->id, 0);
+    qos_trace(QOS_EV_BH_RUN, bh->name, aio_trace_key(bh->ctx) | bh->id, 0);
     bh->cb(bh->opaque);
     if (bh->reentrancy_guard) {
         bh->reentrancy_guard->engaged_in_io = last_engaged_in_io;
@@ -167,7 +171,7 @@ int aio_bh_poll(AioContext *ctx)
 
     /* Pairs with the CAS in aio_bh_enqueue(). */
     slice.bh_list = qatomic_xchg(&ctx->bh_list, NULL);
-    qos_trace(QOS_EV_BH_SLICE, ctx->name, 0, 0);
+    qos_trace(QOS_EV_BH_SLICE, ctx->name, aio_trace_key(ctx), 0);
     slice.next = NULL;
     if (ctx->bh_slice_tail) {
         ctx->bh_slice_tail->next = &slice;
@@ -217,7 +221,8 @@ void qemu_bh_schedule_idle(QEMUBH *bh)
 void qemu_bh_cancel(QEMUBH *bh)
 {
     qatomic_and(&bh->flags, ~(unsigned)BH_SCHEDULED);
-    qos_trace(QOS_EV_BH_CANCEL, bh->name, bh->id, 0);
+    qos_trace(QOS_EV_BH_CANCEL, bh->name, aio_trace_key(bh->ctx) | bh->id,
+              0);
 }
 
 void qemu_bh_delete(QEMUBH *bh)

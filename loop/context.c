@@ -135,6 +135,7 @@ AioContext *aio_context_new(Error **errp)
         goto fail;
     }
     g_source_set_can_recurse(&ctx->source, true);
+    timerlistgroup_set_trace_key(&ctx->tlg, aio_trace_key(ctx));
     aio_context_notifier_init(ctx);
     return ctx;
 

@@ -107,7 +107,8 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
 
     if (old_node) {
         free_old = handler_remove_locked(ctx, old_node);
-        qos_trace(QOS_EV_FD_REMOVE, NULL, (int64_t)old_node->reg_seq, fd);
+        qos_trace(QOS_EV_FD_REMOVE, NULL,
+                  aio_trace_key(ctx) | (int64_t)old_node->reg_seq, fd);
     }
     if (new_node) {
         new_node->reg_seq = ctx->handler_seq_next++;
@@ -116,7 +117,8 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
         if (!g_source_is_destroyed(&ctx->source)) {
             g_source_add_poll(&ctx->source, &new_node->pfd);
         }
-        qos_trace(QOS_EV_FD_ADD, NULL, (int64_t)new_node->reg_seq, fd);
+        qos_trace(QOS_EV_FD_ADD, NULL,
+                  aio_trace_key(ctx) | (int64_t)new_node->reg_seq, fd);
     }
     qos_poller_set(ctx->poller, fd, new_node ? new_node->pfd.events : 0);
     qemu_mutex_unlock(&ctx->list_lock);
@@ -263,14 +265,16 @@ static bool aio_dispatch_handler(AioContext *ctx, AioHandler *node)
 
     if (!qatomic_read(&node->deleted) && poll_ready && revents == 0 &&
         node->io_poll_ready) {
-        qos_trace(QOS_EV_FD_CALL, "poll_ready", (int64_t)node->reg_seq,
+        qos_trace(QOS_EV_FD_CALL, "poll_ready",
+                  aio_trace_key(ctx) | (int64_t)node->reg_seq,
                   node->pfd.fd);
         node->io_poll_ready(node->opaque);
         return node->opaque != &ctx->notifier;
     }
     if (!qatomic_read(&node->deleted) && (revents & READ_EVENTS) &&
         node->io_read) {
-        qos_trace(QOS_EV_FD_CALL, "read", (int64_t)node->reg_seq,
+        qos_trace(QOS_EV_FD_CALL, "read",
+                  aio_trace_key(ctx) | (int64_t)node->reg_seq,
                   node->pfd.fd);
         node->io_read(node->opaque);
         /* aio_notify() wake-ups are not progress. */
@@ -280,7 +284,8 @@ static bool aio_dispatch_handler(AioContext *ctx, AioHandler *node)
     }
     if (!qatomic_read(&node->deleted) && (revents & WRITE_EVENTS) &&
         node->io_write) {
-        qos_trace(QOS_EV_FD_CALL, "write", (int64_t)node->reg_seq,
+        qos_trace(QOS_EV_FD_CALL, "write",
+                  aio_trace_key(ctx) | (int64_t)node->reg_seq,
                   node->pfd.fd);
         node->io_write(node->opaque);
         progress = true;
@@ -293,7 +298,7 @@ bool aio_dispatch_ready(AioContext *ctx, AioReadyList *list)
     bool progress = false;
 
     if (list->count > 0) {
-        qos_trace(QOS_EV_FD_ROUND, NULL, list->count, 0);
+        qos_trace(QOS_EV_FD_ROUND, NULL, aio_trace_key(ctx), list->count);
     }
     for (int i = 0; i < list->count; i++) {
         progress |= aio_dispatch_handler(ctx, list->node[i]);

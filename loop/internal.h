@@ -39,6 +39,12 @@ struct QEMUBH {
     QEMUBH *reg_prev, *reg_next;
 };
 
+/* The context's key in traces: its notifier's fd (stable within a run). */
+static inline int64_t aio_trace_key(const AioContext *ctx)
+{
+    return (int64_t)ctx->notifier.rfd << 32;
+}
+
 bool aio_bh_any_scheduled(AioContext *ctx);
 int64_t aio_bh_timeout_ns(AioContext *ctx);
 void aio_bh_finalize(AioContext *ctx);
@@ -77,6 +83,10 @@ bool aio_any_handler_revents(AioContext *ctx);
 void aio_free_deleted_handlers(AioContext *ctx);
 void aio_handlers_finalize(AioContext *ctx);
 
+/* ---- timers (timer.c) ---- */
+
+void timerlistgroup_set_trace_key(QEMUTimerListGroup *tlg, int64_t key);
+
 /* ---- context (context.c) ------------------------------------------------- */
 
 void aio_context_notifier_init(AioContext *ctx);
@@ -91,5 +101,7 @@ void thread_pool_finalize_ctx(AioContext *ctx);
 extern AioContext *qemu_aio_context;
 extern AioContext *iohandler_ctx;
 int qemu_signal_init(Error **errp);
+void qemu_signal_cleanup(void);
+void qemu_signal_forget(void);
 
 #endif

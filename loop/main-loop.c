@@ -129,6 +129,12 @@ void event_notifier_set_handler(EventNotifier *e,
     aio_set_event_notifier(iohandler_ctx, e, handler, NULL, NULL);
 }
 
+/* &gpollfds[i], or NULL while the array is empty (its data is NULL). */
+static GPollFD *gpollfds_at(guint i)
+{
+    return gpollfds->data ? (GPollFD *)(void *)gpollfds->data + i : NULL;
+}
+
 static void glib_pollfds_fill(int64_t *cur_timeout_ns)
 {
     GMainContext *context = g_main_context_default();
@@ -145,7 +151,7 @@ static void glib_pollfds_fill(int64_t *cur_timeout_ns)
 
         glib_n_poll_fds = n;
         g_array_set_size(gpollfds, glib_pollfds_idx + glib_n_poll_fds);
-        pfds = &g_array_index(gpollfds, GPollFD, glib_pollfds_idx);
+        pfds = gpollfds_at(glib_pollfds_idx);
         n = g_main_context_query(context, max_priority, &timeout_ms, pfds,
                                  glib_n_poll_fds);
     } while (n != glib_n_poll_fds);
@@ -157,7 +163,7 @@ static void glib_pollfds_fill(int64_t *cur_timeout_ns)
 static void glib_pollfds_poll(void)
 {
     GMainContext *context = g_main_context_default();
-    GPollFD *pfds = &g_array_index(gpollfds, GPollFD, glib_pollfds_idx);
+    GPollFD *pfds = gpollfds_at(glib_pollfds_idx);
 
     if (g_main_context_check(context, max_priority, pfds, glib_n_poll_fds)) {
         g_main_context_dispatch(context);
@@ -171,11 +177,55 @@ static int os_host_main_loop_wait(int64_t timeout_ns)
 
     g_main_context_acquire(context);
     glib_pollfds_fill(&timeout_ns);
-    ret = qos_gpoll_ns((GPollFD *)(void *)gpollfds->data, gpollfds->len,
-                       timeout_ns);
+    ret = qos_gpoll_ns(gpollfds_at(0), gpollfds->len, timeout_ns);
     glib_pollfds_poll();
     g_main_context_release(context);
     return ret;
+}
+
+void qloop_main_loop_teardown(bool abandon)
+{
+    AioContext *contexts[2] = { qemu_aio_context, iohandler_ctx };
+
+    for (int i = 0; i < 2; i++) {
+        if (contexts[i] && !g_source_is_destroyed(&contexts[i]->source)) {
+            g_source_destroy(&contexts[i]->source);
+        }
+    }
+    g_main_context_set_poll_func(g_main_context_default(), NULL);
+    if (!abandon) {
+        if (qemu_notify_bh) {
+            qemu_bh_delete(qemu_notify_bh);
+        }
+        for (int i = 0; i < 2; i++) {
+            if (contexts[i]) {
+                while (aio_poll(contexts[i], false)) {
+                    /* run what is left, free deleted BHs */
+                }
+            }
+        }
+        qemu_signal_cleanup();
+        if (iohandler_ctx) {
+            aio_context_unref(iohandler_ctx);
+        }
+        if (qemu_aio_context) {
+            qemu_set_current_aio_context(NULL);
+            aio_context_unref(qemu_aio_context);
+        }
+        if (gpollfds) {
+            g_array_free(gpollfds, TRUE);
+        }
+        timerlistgroup_deinit(&main_loop_tlg);
+    } else {
+        /* Leak on purpose: the run's world is gone, its state is not ours. */
+        main_loop_tlg = (QEMUTimerListGroup){ 0 };
+        qemu_signal_forget();
+    }
+    qemu_aio_context = NULL;
+    iohandler_ctx = NULL;
+    qemu_notify_bh = NULL;
+    gpollfds = NULL;
+    glib_n_poll_fds = 0;
 }
 
 void main_loop_wait(int nonblocking)

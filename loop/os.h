@@ -35,19 +35,24 @@
  * Events are emitted at their linearization points (right after the atomic
  * or under the lock that makes them happen), so a reference model reading
  * the trace sees them in the order they took effect.  Arguments:
- *   BH_SCHEDULE/DELETE  a = bh id, b = flags added | 0x8000 if already pending
- *   BH_PUSH             a = bh id (now first on the pending list)
- *   BH_CANCEL           a = bh id
- *   BH_SLICE            (aio_bh_poll took the pending list)
- *   BH_TAKE             a = bh id, b = flags it had when taken
- *   BH_RUN              a = bh id
- *   FD_ADD/REMOVE       a = registration number, b = fd
- *   FD_ROUND            (a dispatch round over ready handlers begins)
- *   FD_CALL             name = read|write|poll_ready, a = registration, b = fd
- *   TIMER_ARM/FIRE      a = clock << 32 | timer id, b = expire time (ns)
- *   TIMER_DEL           a = clock << 32 | timer id
- *   TIMERS_RUN          a = clock, b = the clock snapshot of this pass
+ *   BH_SCHEDULE/DELETE  a = ctx << 32 | bh id, b = flags added (1 pending,
+ *                       2 scheduled, 4 oneshot, 8 deleted, 16 idle)
+ *                       | 0x8000 if it was pending already
+ *   BH_PUSH             a = ctx << 32 | bh id (now first on the pending list)
+ *   BH_CANCEL           a = ctx << 32 | bh id
+ *   BH_SLICE            a = ctx << 32 (aio_bh_poll took the pending list)
+ *   BH_TAKE             a = ctx << 32 | bh id, b = flags it had when taken
+ *   BH_RUN              a = ctx << 32 | bh id
+ *   FD_ADD/REMOVE       a = ctx << 32 | registration number, b = fd
+ *   FD_ROUND            a = ctx << 32 (a dispatch round begins)
+ *   FD_CALL             name = read|write|poll_ready, a as FD_ADD, b = fd
+ *   TIMER_ARM/FIRE      a = list << 36 | clock << 32 | timer id, b = expiry
+ *   TIMER_DEL           a = list << 36 | clock << 32 | timer id
+ *   TIMERS_RUN/DONE     a = list << 36 | clock << 32, b = this pass's clock
+ *                       snapshot
  *   POLL_ENTER/EXIT     a = timeout (ns) / ready count
+ * ctx and list are the context's trace key: its notifier's fd (0 for the
+ * main-loop timers) — stable for a given run, unlike an address.
  */
 typedef enum {
     QOS_EV_BH_SCHEDULE, QOS_EV_BH_RUN, QOS_EV_BH_CANCEL, QOS_EV_BH_DELETE,
@@ -55,7 +60,7 @@ typedef enum {
     QOS_EV_TIMER_ARM, QOS_EV_TIMER_DEL, QOS_EV_TIMER_FIRE,
     QOS_EV_NOTIFY, QOS_EV_NOTIFY_SET, QOS_EV_POLL_ENTER, QOS_EV_POLL_EXIT,
     QOS_EV_BH_PUSH, QOS_EV_BH_SLICE, QOS_EV_BH_TAKE, QOS_EV_FD_ROUND,
-    QOS_EV_TIMERS_RUN,
+    QOS_EV_TIMERS_RUN, QOS_EV_TIMERS_DONE,
     QOS_EV_MAX
 } QosEvent;
 

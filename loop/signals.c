@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+static int signal_fd = -1;
+
 static void sigfd_handler(void *opaque)
 {
     int fd = (int)(intptr_t)opaque;
@@ -57,5 +59,20 @@ int qemu_signal_init(Error **errp)
         return sigfd;
     }
     qemu_set_fd_handler(sigfd, sigfd_handler, NULL, (void *)(intptr_t)sigfd);
+    signal_fd = sigfd;
     return 0;
+}
+
+void qemu_signal_cleanup(void)
+{
+    if (signal_fd >= 0) {
+        qemu_set_fd_handler(signal_fd, NULL, NULL, NULL);
+        qos_fd_close(signal_fd);
+        signal_fd = -1;
+    }
+}
+
+void qemu_signal_forget(void)
+{
+    signal_fd = -1;
 }

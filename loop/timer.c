@@ -26,6 +26,7 @@ struct QEMUTimerList {
     uint32_t capacity;
     uint64_t arm_seq_next;
     uint32_t timer_id_next;     /* atomic */
+    int64_t trace_key;          /* list << 36 | clock << 32 */
     int64_t head_expire_ns;     /* atomic mirror of heap[0]->expire_time */
     QEMUTimerListNotifyCB *notify_cb;
     void *notify_opaque;
@@ -69,7 +70,7 @@ int qemu_timeout_ns_to_ms(int64_t ns)
 /* Trace identity of a timer: its clock and its id within the list. */
 static int64_t timer_trace_id(const QEMUTimer *ts)
 {
-    return (int64_t)ts->timer_list->type << 32 | ts->id;
+    return ts->timer_list->trace_key | ts->id;
 }
 
 /* ---- heap --------------------------------------------------------------- */
@@ -177,6 +178,7 @@ QEMUTimerList *timerlist_new(QEMUClockType type, QEMUTimerListNotifyCB *cb,
     tl->notify_cb = cb;
     tl->notify_opaque = opaque;
     tl->head_expire_ns = -1;
+    tl->trace_key = (int64_t)type << 32;
     qemu_mutex_init(&tl->lock);
     return tl;
 }
@@ -246,7 +248,7 @@ bool timerlist_run_timers(QEMUTimerList *tl)
     now_ns = qemu_clock_get_ns(tl->type);   /* once per pass */
 
     qemu_mutex_lock(&tl->lock);
-    qos_trace(QOS_EV_TIMERS_RUN, NULL, tl->type, now_ns);
+    qos_trace(QOS_EV_TIMERS_RUN, NULL, tl->trace_key, now_ns);
     while (tl->count > 0 && tl->heap[0]->expire_time <= now_ns) {
         QEMUTimer *ts = tl->heap[0];
         QEMUTimerCB *cb = ts->cb;
@@ -263,6 +265,7 @@ bool timerlist_run_timers(QEMUTimerList *tl)
 
         qemu_mutex_lock(&tl->lock);
     }
+    qos_trace(QOS_EV_TIMERS_DONE, NULL, tl->trace_key, now_ns);
     qemu_mutex_unlock(&tl->lock);
     return progress;
 }
@@ -272,6 +275,13 @@ void timerlistgroup_init(QEMUTimerListGroup *tlg, QEMUTimerListNotifyCB *cb,
 {
     for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
         tlg->tl[type] = timerlist_new(type, cb, opaque);
+    }
+}
+
+void timerlistgroup_set_trace_key(QEMUTimerListGroup *tlg, int64_t key)
+{
+    for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+        tlg->tl[type]->trace_key = key << 4 | (int64_t)type << 32;
     }
 }
 

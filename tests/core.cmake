@@ -1,0 +1,11 @@
+# Loop-core tests on the host backend: one binary per feature file.
+qloop_test(test-bh SOURCES test-bh.c LABELS "unit")
+qloop_test(test-fd SOURCES test-fd.c LABELS "unit")
+qloop_test(test-timer SOURCES test-timer.c LABELS "unit")
+qloop_test(test-notify SOURCES test-notify.c LABELS "unit;threads")
+qloop_test(test-gsource SOURCES test-gsource.c LABELS "unit")
+qloop_test(test-main-loop SOURCES test-main-loop.c LABELS "unit")
+qloop_test(test-main-loop-thread SOURCES test-main-loop-thread.c LABELS "threads")
+qloop_test(test-signals SOURCES test-signals.c LABELS "signals")
+qloop_test(test-thread-pool SOURCES test-thread-pool.c LABELS "unit;threads")
+qloop_test(test-multithread SOURCES test-multithread.c LABELS "threads")

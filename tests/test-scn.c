@@ -1,0 +1,803 @@
+/*
+ * tests/test-scn.c — the .scn text format: parser, printer, scn_validate().
+ *
+ * Method: small texts parsed and their IR compared field by field — one
+ * case per operation and per declaration; a table of broken texts, each
+ * with the exact "FILE:LINE: message" it must produce; every file in
+ * docs/examples/ and every ```scn block of docs/scenario-format.md parsed,
+ * printed, re-parsed and compared (scn_equal), the printed text being a
+ * fixed point of print(parse(...)); and a deterministic robustness loop
+ * (xorshift PRNG, fixed seed) that mutates the examples and feeds random
+ * bytes, each input in a heap block of exactly its length so that ASan
+ * builds catch any read past it.  Every input must either parse to a valid
+ * scenario that survives the round trip, or fail with one line that
+ * starts with the file name.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn-parse.h"
+
+#ifndef QLOOP_SOURCE_DIR
+#error "QLOOP_SOURCE_DIR must name the source tree (tests/scn.cmake sets it)"
+#endif
+
+/* Scenario is ~110 KB: keep the ones a test needs off the stack. */
+static Scenario scn_a, scn_b;
+
+static void parse_ok(const char *text, Scenario *s)
+{
+    char err[256];
+
+    if (!scn_parse(text, strlen(text), "t.scn", s, err, sizeof err)) {
+        g_error("unexpected parse error: %s\n--- text:\n%s", err, text);
+    }
+    g_assert_null(scn_validate(s));
+}
+
+static void parse_err(const char *text, const char *expected)
+{
+    char err[256];
+
+    if (scn_parse(text, strlen(text), "x.scn", &scn_a, err, sizeof err)) {
+        g_error("parsed, but expected \"%s\"\n--- text:\n%s", expected, text);
+    }
+    g_assert_cmpstr(err, ==, expected);
+    g_assert_cmpuint(scn_a.op_count, ==, 0);    /* zeroed on failure */
+}
+
+static char *print_to_string(const Scenario *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    g_assert_nonnull(f);
+    scn_print(s, f);
+    fclose(f);
+    return buf;
+}
+
+/* ---- names ------------------------------------------------------------------ */
+
+static void test_names(void)
+{
+    for (unsigned k = 0; k < SCN_OP_KIND_MAX; k++) {
+        g_assert_cmpstr(scn_op_name(k), !=, "?");
+        for (unsigned j = 0; j < k; j++) {
+            g_assert_cmpstr(scn_op_name(k), !=, scn_op_name(j));
+        }
+    }
+    g_assert_cmpstr(scn_op_name(SCN_OP_KIND_MAX), ==, "?");
+    g_assert_cmpstr(scn_op_name(SCN_OP_FD_ADD), ==, "add");
+    g_assert_cmpstr(scn_op_name(SCN_OP_TIMER_DEL), ==, "del");
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_CANCEL), ==, SCN_OBJ_BH);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_ONESHOT), ==, SCN_OBJ_ONESHOT);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_FD_LOWER), ==, SCN_OBJ_FD);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_TIMER_ANTICIPATE), ==, SCN_OBJ_TIMER);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_SUBMIT), ==, SCN_OBJ_JOB);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_WAIT), ==, SCN_OBJ_KIND_MAX);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_POLL), ==, SCN_OBJ_KIND_MAX);
+    g_assert_cmpint(scn_op_object_kind(SCN_OP_KIND_MAX), ==, SCN_OBJ_KIND_MAX);
+    g_assert_cmpstr(scn_obj_kind_name(SCN_OBJ_FD), ==, "fd");
+    g_assert_cmpstr(scn_obj_kind_name(SCN_OBJ_JOB), ==, "job");
+    g_assert_cmpstr(scn_obj_kind_name(SCN_OBJ_KIND_MAX), ==, "?");
+}
+
+/* ---- declarations ------------------------------------------------------------ */
+
+static void assert_body(const Scenario *s, ScnBody body, const ScnOpKind *kinds,
+                        unsigned count)
+{
+    g_assert_cmpuint(body.count, ==, count);
+    for (unsigned i = 0; i < count; i++) {
+        g_assert_cmpint(s->ops[body.first + i].kind, ==, kinds[i]);
+    }
+}
+
+static void test_decls(void)
+{
+    static const ScnOpKind poll1[] = { SCN_OP_POLL };
+    static const ScnOpKind two[] = { SCN_OP_NOTIFY, SCN_OP_YIELD };
+    Scenario *s = &scn_a;
+
+    parse_ok("bh A\n"
+             "bh B { poll }\n"
+             "oneshot O { notify; yield }\n"
+             "fd F\n"
+             "fd G { poll } alt { notify; yield }\n"
+             "fd H alt { poll }\n"
+             "timer T0 realtime\n"
+             "timer T1 virtual { poll }\n"
+             "timer T2 host\n"
+             "timer T3 virtual_rt\n"
+             "job J { poll }\n"
+             "thread main {}\n"
+             "thread w { notify\n yield }\n", s);
+    g_assert_cmpuint(s->object_count[SCN_OBJ_BH], ==, 2);
+    g_assert_cmpuint(s->object_count[SCN_OBJ_ONESHOT], ==, 1);
+    g_assert_cmpuint(s->object_count[SCN_OBJ_FD], ==, 3);
+    g_assert_cmpuint(s->object_count[SCN_OBJ_TIMER], ==, 4);
+    g_assert_cmpuint(s->object_count[SCN_OBJ_JOB], ==, 1);
+    g_assert_cmpuint(s->thread_count, ==, 2);
+    g_assert_cmpstr(s->objects[SCN_OBJ_BH][0].name, ==, "A");
+    g_assert_cmpuint(s->objects[SCN_OBJ_BH][0].body.count, ==, 0);
+    assert_body(s, s->objects[SCN_OBJ_BH][1].body, poll1, 1);
+    assert_body(s, s->objects[SCN_OBJ_ONESHOT][0].body, two, 2);
+    g_assert_cmpstr(s->objects[SCN_OBJ_FD][1].name, ==, "G");
+    assert_body(s, s->objects[SCN_OBJ_FD][1].body, poll1, 1);
+    assert_body(s, s->objects[SCN_OBJ_FD][1].alt_body, two, 2);
+    g_assert_cmpuint(s->objects[SCN_OBJ_FD][2].body.count, ==, 0);
+    assert_body(s, s->objects[SCN_OBJ_FD][2].alt_body, poll1, 1);
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_cmpuint(s->objects[SCN_OBJ_TIMER][i].clock, ==, i);
+    }
+    assert_body(s, s->objects[SCN_OBJ_TIMER][1].body, poll1, 1);
+    assert_body(s, s->objects[SCN_OBJ_JOB][0].body, poll1, 1);
+    g_assert_cmpstr(s->threads[0].name, ==, "main");
+    g_assert_cmpuint(s->threads[0].body.count, ==, 0);
+    g_assert_cmpstr(s->threads[1].name, ==, "w");
+    assert_body(s, s->threads[1].body, two, 2);
+    g_assert_cmpuint(s->ops[s->threads[1].body.first + 1].line, ==, 14);
+    g_assert_cmpuint(s->op_count, ==, 10);
+    g_assert_false(s->uses_main_loop);
+    g_assert_cmpuint(s->faults, ==, 0);
+}
+
+/* ---- operations ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    ScnOpKind kind;
+    unsigned obj;
+    int64_t arg;
+} OpCase;
+
+/* Objects: bh X (0), bh A (1), oneshot O, fd F, timer T, job J. */
+static const char op_prelude[] =
+    "bh X\nbh A\noneshot O\nfd F\ntimer T virtual\njob J\nthread main { ";
+
+static const OpCase op_cases[] = {
+    { "schedule A", SCN_OP_SCHEDULE, 1, 0 },
+    { "schedule_idle A", SCN_OP_SCHEDULE_IDLE, 1, 0 },
+    { "cancel X", SCN_OP_CANCEL, 0, 0 },
+    { "delete A", SCN_OP_DELETE, 1, 0 },
+    { "oneshot O", SCN_OP_ONESHOT, 0, 0 },
+    { "add F", SCN_OP_FD_ADD, 0, 0 },
+    { "remove F", SCN_OP_FD_REMOVE, 0, 0 },
+    { "replace F", SCN_OP_FD_REPLACE, 0, 0 },
+    { "raise F", SCN_OP_FD_RAISE, 0, 0 },
+    { "lower F", SCN_OP_FD_LOWER, 0, 0 },
+    { "mod T 10ms", SCN_OP_TIMER_MOD, 0, 10000000 },
+    { "mod T -5", SCN_OP_TIMER_MOD, 0, -5 },
+    { "anticipate T 3us", SCN_OP_TIMER_ANTICIPATE, 0, 3000 },
+    { "del T", SCN_OP_TIMER_DEL, 0, 0 },
+    { "notify", SCN_OP_NOTIFY, 0, 0 },
+    { "poll", SCN_OP_POLL, 0, 0 },
+    { "poll_nb", SCN_OP_POLL_NB, 0, 0 },
+    { "drain", SCN_OP_DRAIN, 0, 0 },
+    { "yield", SCN_OP_YIELD, 0, 0 },
+    { "wait A", SCN_OP_WAIT, SCN_OBJ_BH * SCN_OBJECTS_MAX + 1, 1 },
+    { "wait O 7", SCN_OP_WAIT, SCN_OBJ_ONESHOT * SCN_OBJECTS_MAX, 7 },
+    { "wait F", SCN_OP_WAIT, SCN_OBJ_FD * SCN_OBJECTS_MAX, 1 },
+    { "wait T 2", SCN_OP_WAIT, SCN_OBJ_TIMER * SCN_OBJECTS_MAX, 2 },
+    { "wait J", SCN_OP_WAIT, SCN_OBJ_JOB * SCN_OBJECTS_MAX, 1 },
+    { "main_loop_wait", SCN_OP_MAIN_LOOP_WAIT, 0, 0 },
+    { "main_loop_wait nonblocking", SCN_OP_MAIN_LOOP_WAIT, 0, 1 },
+    { "notify_event", SCN_OP_NOTIFY_EVENT, 0, 0 },
+    { "submit J", SCN_OP_SUBMIT, 0, 0 },
+    { "advance 2s", SCN_OP_ADVANCE, 0, 2000000000 },
+    { "advance 0", SCN_OP_ADVANCE, 0, 0 },
+};
+
+static void test_ops(void)
+{
+    bool covered[SCN_OP_KIND_MAX] = { false };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(op_cases); i++) {
+        const OpCase *c = &op_cases[i];
+        g_autofree char *text = g_strdup_printf("%s%s }\n", op_prelude, c->text);
+        const ScnOp *op;
+
+        parse_ok(text, &scn_a);
+        g_assert_cmpuint(scn_a.op_count, ==, 1);
+        op = &scn_a.ops[0];
+        g_assert_cmpint(op->kind, ==, c->kind);
+        g_assert_cmpuint(op->obj, ==, c->obj);
+        g_assert_cmpint(op->arg, ==, c->arg);
+        g_assert_cmpuint(op->line, ==, 7);
+        g_assert_cmpint(scn_a.uses_main_loop, ==,
+                        c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT);
+        covered[c->kind] = true;
+    }
+    for (unsigned k = 0; k < SCN_OP_KIND_MAX; k++) {
+        g_assert_true(covered[k]);
+    }
+}
+
+static void test_options(void)
+{
+    static const struct { const char *text; unsigned faults; } cases[] = {
+        { "faults none", 0 }, { "faults spurious", 1 }, { "faults eintr", 2 },
+        { "faults early", 4 }, { "faults eagain", 8 }, { "faults hostjump", 16 },
+        { "faults all", 31 }, { "faults spurious, hostjump", 17 },
+        { "faults none,eintr , early", 6 }, { "faults all, none", 31 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = g_strdup_printf("%s\nthread t {}\n", cases[i].text);
+
+        parse_ok(text, &scn_a);
+        g_assert_cmpuint(scn_a.faults, ==, cases[i].faults);
+        g_assert_false(scn_a.uses_main_loop);
+    }
+    parse_ok("main_loop\nthread t {}", &scn_a);
+    g_assert_true(scn_a.uses_main_loop);
+}
+
+static void test_durations(void)
+{
+    static const struct { const char *text; int64_t ns; } cases[] = {
+        { "0", 0 }, { "7", 7 }, { "7ns", 7 }, { "7us", 7000 }, { "7ms", 7000000 },
+        { "7s", 7000000000 }, { "-7ms", -7000000 }, { "-0", 0 },
+        { "9223372036854775807", INT64_MAX }, { "9223372036854775807ns", INT64_MAX },
+        { "-9223372036854775808", INT64_MIN }, { "9223372036s", 9223372036000000000 },
+        { "-9223372036854775us", -9223372036854775000 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = g_strdup_printf("timer T host\nthread t { mod T %s }",
+                                                cases[i].text);
+
+        parse_ok(text, &scn_a);
+        g_assert_cmpint(scn_a.ops[0].arg, ==, cases[i].ns);
+    }
+}
+
+/* Separators, comments, CRLF, forward references, bodies over lines. */
+static void test_layout(void)
+{
+    const ScnOp *ops = scn_a.ops;
+
+    parse_ok("# a comment line\n"
+             "\n"
+             "   bh A { schedule B ; ; schedule A;}   # trailing comment\r\n"
+             "bh B {\n"
+             "\n"
+             "    poll   # comment inside a body\n"
+             "    ;\n"
+             "    poll_nb\n"
+             "}\n"
+             "thread\tmain{wait B 2}\n"
+             "thread w { }", &scn_a);
+    g_assert_cmpuint(scn_a.op_count, ==, 5);
+    g_assert_cmpint(ops[0].kind, ==, SCN_OP_SCHEDULE);
+    g_assert_cmpuint(ops[0].obj, ==, 1);             /* B, declared later */
+    g_assert_cmpuint(ops[0].line, ==, 3);
+    g_assert_cmpuint(ops[1].obj, ==, 0);
+    g_assert_cmpuint(ops[2].line, ==, 6);
+    g_assert_cmpuint(ops[3].line, ==, 8);
+    g_assert_cmpint(ops[4].kind, ==, SCN_OP_WAIT);
+    g_assert_cmpint(ops[4].arg, ==, 2);
+    g_assert_cmpuint(ops[4].line, ==, 10);
+
+    /* No newline at the end; names at the length limit. */
+    parse_ok("bh abcdefghijklmnopqrstuvw\nthread _9 { schedule abcdefghijklmnopqrstuvw }",
+             &scn_a);
+    g_assert_cmpstr(scn_a.objects[SCN_OBJ_BH][0].name, ==, "abcdefghijklmnopqrstuvw");
+}
+
+/* ---- errors ----------------------------------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    const char *err;
+} ErrCase;
+
+static const ErrCase err_cases[] = {
+    /* names */
+    { "timer T virtual\nthread t {\n  schedule T\n}",
+      "x.scn:3: 'schedule' needs a bh, but 'T' is a timer" },
+    { "bh B\nthread t { add B }", "x.scn:2: 'add' needs an fd, but 'B' is a bh" },
+    { "fd F\nthread t { oneshot F }", "x.scn:2: 'oneshot' needs a oneshot, but 'F' is an fd" },
+    { "bh B\nthread t { mod B 1 }", "x.scn:2: 'mod' needs a timer, but 'B' is a bh" },
+    { "bh B\nthread t { submit t }", "x.scn:2: 'submit' needs a job, but 't' is a thread" },
+    { "thread t { wait t }",
+      "x.scn:1: 'wait' needs a bh, oneshot, fd, timer or job, but 't' is a thread" },
+    { "thread t {\n schedule A\n}", "x.scn:2: unknown name 'A'" },
+    { "bh A\nfd B\nbh A", "x.scn:3: name 'A' declared twice (first on line 1)" },
+    { "bh A\nthread A {}", "x.scn:2: name 'A' declared twice (first on line 1)" },
+    { "bh poll", "x.scn:1: 'poll' is a keyword and cannot be a name" },
+    { "fd virtual", "x.scn:1: 'virtual' is a keyword and cannot be a name" },
+    { "thread t { schedule alt }", "x.scn:1: 'alt' is a keyword and cannot be a name" },
+    { "bh abcdefghijklmnopqrstuvwx",
+      "x.scn:1: name 'abcdefghijklmnopqrstuvwx' is too long (at most 23 characters)" },
+    { "bh 9A", "x.scn:1: 'bh' needs a name, found '9A'" },
+    { "bh\nthread t {}", "x.scn:1: 'bh' needs a name, found end of line" },
+    { "thread t { schedule }", "x.scn:1: 'schedule' needs a name, found '}'" },
+    /* operations and bodies */
+    { "bh A\n\nthread t { scedule A }", "x.scn:3: unknown operation 'scedule'" },
+    { "thread t {\n\n poll\n", "x.scn:1: unterminated body: '{' on line 1 has no '}'" },
+    { "bh A\nthread t { poll\nbh B\n}",
+      "x.scn:3: 'bh' cannot appear inside a body (is the '}' for the '{' on line 2 missing?)" },
+    { "thread t { poll poll }", "x.scn:1: expected ';' or end of line after 'poll', found 'poll'" },
+    { "thread t { { }", "x.scn:1: expected an operation or '}', found '{'" },
+    { "thread t { main_loop_wait blocking }",
+      "x.scn:1: expected ';' or end of line after 'main_loop_wait', found 'blocking'" },
+    /* durations and counts */
+    { "timer T host\nthread t { mod T }",
+      "x.scn:2: 'mod' needs a duration such as 10ms, found '}'" },
+    { "timer T host\nthread t { anticipate T 10xs }",
+      "x.scn:2: bad duration '10xs' (a whole number with ns, us, ms or s)" },
+    { "timer T host\nthread t { mod T 1.5ms }",
+      "x.scn:2: bad duration '1.5ms' (a whole number with ns, us, ms or s)" },
+    { "timer T host\nthread t { mod T 9223372036854775808 }",
+      "x.scn:2: duration '9223372036854775808' is out of range" },
+    { "timer T host\nthread t { mod T -9223372036854775809 }",
+      "x.scn:2: duration '-9223372036854775809' is out of range" },
+    { "timer T host\nthread t { mod T 9223372037s }",
+      "x.scn:2: duration '9223372037s' is out of range" },
+    { "timer T host\nthread t { mod T 99999999999999999999999 }",
+      "x.scn:2: duration '99999999999999999999999' is out of range" },
+    { "thread t { advance -1ms }",
+      "x.scn:1: 'advance' needs a duration >= 0 (time only moves forward)" },
+    { "thread t { advance }", "x.scn:1: 'advance' needs a duration such as 10ms, found '}'" },
+    { "bh A\nthread t { wait A 0 }", "x.scn:2: 'wait' count must be at least 1" },
+    { "bh A\nthread t { wait A -2 }", "x.scn:2: 'wait' count must be at least 1" },
+    { "bh A\nthread t { wait A 2ms }", "x.scn:2: bad count '2ms' for 'wait' (a whole number >= 1)" },
+    { "bh A\nthread t { wait A 9223372036854775808 }",
+      "x.scn:2: count '9223372036854775808' is out of range" },
+    /* statements */
+    { "faults spurious, bogus", "x.scn:1: expected a fault (none, spurious, eintr, early, "
+                                "eagain, hostjump or all), found 'bogus'" },
+    { "faults", "x.scn:1: expected a fault (none, spurious, eintr, early, "
+                "eagain, hostjump or all), found end of file" },
+    { "faults eintr,", "x.scn:1: expected a fault (none, spurious, eintr, early, "
+                       "eagain, hostjump or all), found end of file" },
+    { "faults eintr\n# x\nfaults early",
+      "x.scn:3: option 'faults' given twice (first on line 1)" },
+    { "main_loop\nmain_loop", "x.scn:2: option 'main_loop' given twice (first on line 1)" },
+    { "timer T", "x.scn:1: timer 'T' needs a clock (realtime, virtual, host or virtual_rt), "
+                 "found end of file" },
+    { "timer T monotonic { }", "x.scn:1: timer 'T' needs a clock (realtime, virtual, host "
+                               "or virtual_rt), found 'monotonic'" },
+    { "bh A { } alt { }", "x.scn:1: only an fd has an 'alt' body; 'A' is a bh" },
+    { "fd F alt poll", "x.scn:1: expected '{' after 'alt', found 'poll'" },
+    { "thread t\n{ poll }", "x.scn:1: thread 't' needs a body on the same line, '{ ... }', "
+                            "found end of line" },
+    { "bh A\n{ poll }", "x.scn:2: unexpected '{' (a body must start on the line of its "
+                        "declaration)" },
+    { "bh A {} bh B", "x.scn:1: expected end of line (one statement a line), found 'bh'" },
+    { "thread t {} ; thread u {}",
+      "x.scn:1: expected end of line (one statement a line), found ';'" },
+    { "poll", "x.scn:1: 'poll' is an operation; operations go inside a thread's or a "
+              "callback's body" },
+    { "\n\nthreads t {}", "x.scn:3: unknown statement 'threads' (expected faults, main_loop, "
+                          "bh, oneshot, fd, timer, job or thread)" },
+    { "}", "x.scn:1: expected a declaration, a thread or an option, found '}'" },
+    { "bh A @", "x.scn:1: expected end of line (one statement a line), found '@'" },
+    { "thread t { poll }\n-", "x.scn:2: expected a declaration, a thread or an option, "
+                              "found '-'" },
+    { "bh A\nbh B { poll }\n", "x.scn:2: no thread: a scenario needs at least one "
+                               "'thread NAME { ... }'" },
+    { "", "x.scn:1: no thread: a scenario needs at least one 'thread NAME { ... }'" },
+    /* a syntax error is reported before any name error */
+    { "thread t { schedule Q }\nbh B {", "x.scn:2: unterminated body: '{' on line 2 has no '}'" },
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(err_cases); i++) {
+        parse_err(err_cases[i].text, err_cases[i].err);
+    }
+}
+
+/* Bytes a string literal cannot hold well: NUL, high bytes, a long word. */
+static void test_errors_bytes(void)
+{
+    static const char nul[] = "thread t { poll }\nbh A\0";
+    static const char high[] = "bh A\xff";
+    char err[256];
+    GString *big = g_string_new("bh ");
+
+    g_assert_false(scn_parse(nul, sizeof nul - 1, "x.scn", &scn_a, err, sizeof err));
+    g_assert_cmpstr(err, ==, "x.scn:2: expected end of line (one statement a line), "
+                             "found byte 0x00");
+    g_assert_false(scn_parse(high, sizeof high - 1, "x.scn", &scn_a, err, sizeof err));
+    g_assert_cmpstr(err, ==, "x.scn:1: expected end of line (one statement a line), "
+                             "found byte 0xff");
+    for (int i = 0; i < 1 << 20; i++) {
+        g_string_append_c(big, 'a');
+    }
+    g_assert_false(scn_parse(big->str, big->len, "x.scn", &scn_a, err, sizeof err));
+    g_assert_cmpstr(err, ==, "x.scn:1: name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is too "
+                             "long (at most 23 characters)");
+    g_string_free(big, TRUE);
+
+    /* A file name with a newline still gives one line; tiny buffers are cut. */
+    g_assert_false(scn_parse("", 0, "a\nb", &scn_a, err, sizeof err));
+    g_assert_null(strchr(err, '\n'));
+    g_assert_true(g_str_has_prefix(err, "a?b:1: "));
+    g_assert_false(scn_parse("", 0, "x.scn", &scn_a, err, 6));
+    g_assert_cmpstr(err, ==, "x.scn");
+    g_assert_false(scn_parse(NULL, 0, "x.scn", &scn_a, NULL, 0));
+}
+
+/* ---- limits -------------------------------------------------------------------------- */
+
+static void test_limits(void)
+{
+    GString *t = g_string_new(NULL);
+    char err[256];
+
+    /* Exactly SCN_OPS_MAX operations parse; one more does not. */
+    g_string_append(t, "thread t {\n");
+    for (int i = 0; i < SCN_OPS_MAX; i++) {
+        g_string_append(t, "yield\n");
+    }
+    g_string_append(t, "}\n");
+    parse_ok(t->str, &scn_a);
+    g_assert_cmpuint(scn_a.op_count, ==, SCN_OPS_MAX);
+    g_string_insert(t, 11, "notify\n");
+    g_assert_false(scn_parse(t->str, t->len, "x.scn", &scn_a, err, sizeof err));
+    g_assert_cmpstr(err, ==, "x.scn:4098: too many operations (limit 4096)");
+
+    /* Objects per kind, and threads. */
+    for (unsigned k = 0; k < SCN_OBJ_KIND_MAX; k++) {
+        g_autofree char *want = NULL;
+
+        g_string_truncate(t, 0);
+        for (int i = 0; i <= SCN_OBJECTS_MAX; i++) {
+            g_string_append_printf(t, "%s o%d%s\n", scn_obj_kind_name(k), i,
+                                   k == SCN_OBJ_TIMER ? " host" : "");
+        }
+        g_string_append(t, "thread t {}\n");
+        want = g_strdup_printf("x.scn:33: too many %ss (limit 32)", scn_obj_kind_name(k));
+        parse_err(t->str, want);
+        /* The first 32 are fine. */
+        g_assert_true(scn_parse(t->str + (strchr(t->str, '\n') - t->str) + 1,
+                                t->len - (size_t)(strchr(t->str, '\n') - t->str) - 1,
+                                "x.scn", &scn_a, err, sizeof err));
+    }
+    g_string_truncate(t, 0);
+    for (int i = 0; i <= SCN_THREADS_MAX; i++) {
+        g_string_append_printf(t, "thread t%d { yield }\n", i);
+    }
+    parse_err(t->str, "x.scn:9: too many threads (limit 8)");
+    g_string_free(t, TRUE);
+}
+
+/* ---- scn_validate -------------------------------------------------------------------- */
+
+static void test_validate(void)
+{
+    Scenario *s = &scn_a;
+    static const char base[] =
+        "bh A\nfd F { poll }\ntimer T host\nthread t { schedule A; wait F; mod T 1 }";
+
+#define BREAK(stmt, what) do { \
+        parse_ok(base, s); \
+        stmt; \
+        g_assert_cmpstr(scn_validate(s), ==, what); \
+    } while (0)
+
+    parse_ok(base, s);
+    g_assert_null(scn_validate(s));
+    BREAK(s->thread_count = 0, "no thread");
+    BREAK(s->thread_count = SCN_THREADS_MAX + 1, "too many threads");
+    BREAK(s->op_count = SCN_OPS_MAX + 1, "too many operations");
+    BREAK(s->faults = 32, "unknown fault bits");
+    BREAK(s->object_count[SCN_OBJ_JOB] = SCN_OBJECTS_MAX + 1, "too many objects of one kind");
+    BREAK(s->objects[SCN_OBJ_BH][0].name[0] = '1', "an object's name is not an identifier");
+    BREAK(memset(s->objects[SCN_OBJ_BH][0].name, 'a', SCN_NAME_MAX),
+          "an object's name is not an identifier");
+    BREAK(s->objects[SCN_OBJ_FD][0].body.first = UINT32_MAX,
+          "an object's body lies outside ops[]");
+    BREAK(s->objects[SCN_OBJ_BH][0].alt_body = s->objects[SCN_OBJ_FD][0].body,
+          "an alternate body on an object that is not an fd");
+    BREAK(s->objects[SCN_OBJ_TIMER][0].clock = 4,
+          "a clock out of range, or on an object that is not a timer");
+    BREAK(s->objects[SCN_OBJ_FD][0].clock = 1,
+          "a clock out of range, or on an object that is not a timer");
+    BREAK(s->threads[0].name[0] = '\0', "a thread's name is not an identifier");
+    BREAK(s->threads[0].body.count = 10, "a thread's body lies outside ops[]");
+    BREAK(strcpy(s->threads[0].name, "F"), "two objects or threads share a name");
+    BREAK(s->ops[0].kind = SCN_OP_KIND_MAX, "an operation's kind is out of range");
+    BREAK(s->ops[1].obj = SCN_OBJ_FD * SCN_OBJECTS_MAX + 1, "a wait names no declared object");
+    BREAK(s->ops[1].obj = SCN_OBJ_KIND_MAX * SCN_OBJECTS_MAX, "a wait names no declared object");
+    BREAK(s->ops[1].arg = 0, "a wait's count is below 1");
+    BREAK(s->ops[0].obj = 1, "an operation's object index is out of range");
+    BREAK(s->ops[0].kind = SCN_OP_POLL, "an operation without an object has obj != 0");
+    BREAK(s->ops[0].arg = 3, "an operation without an argument has arg != 0");
+    BREAK((s->ops[0].kind = SCN_OP_ADVANCE, s->ops[0].arg = -1), "an advance is negative");
+    BREAK(s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, "main_loop_wait without uses_main_loop");
+    BREAK((s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, s->uses_main_loop = true, s->ops[0].arg = 2),
+          "main_loop_wait's arg is not 0 or 1");
+    BREAK(s->ops[0].kind = SCN_OP_NOTIFY_EVENT, "notify_event without uses_main_loop");
+#undef BREAK
+}
+
+/* ---- printer and round trips ---------------------------------------------------------- */
+
+static void test_print_canonical(void)
+{
+    static const char text[] =
+        "thread main { wait T 2; main_loop_wait nonblocking; advance 1500us\n"
+        "  mod T -3; anticipate T 2000ms }\n"
+        "job J\n"
+        "timer T virtual_rt { del T }\n"
+        "fd F { lower F } alt { remove F; raise F; add F; replace F }\n"
+        "faults eagain, spurious\n"
+        "bh B { schedule B; schedule_idle B; cancel B; delete B }\n"
+        "oneshot O { oneshot O; notify; poll; poll_nb }\n"
+        "thread w { submit J; drain; yield; notify_event; main_loop_wait; wait J }\n";
+    static const char expected[] =
+        "faults spurious, eagain\n"
+        "main_loop\n"
+        "\n"
+        "bh B {\n    schedule B\n    schedule_idle B\n    cancel B\n    delete B\n}\n"
+        "\n"
+        "oneshot O {\n    oneshot O\n    notify\n    poll\n    poll_nb\n}\n"
+        "\n"
+        "fd F { lower F } alt {\n    remove F\n    raise F\n    add F\n    replace F\n}\n"
+        "\n"
+        "timer T virtual_rt { del T }\n"
+        "\n"
+        "job J\n"
+        "\n"
+        "thread main {\n    wait T 2\n    main_loop_wait nonblocking\n    advance 1500us\n"
+        "    mod T -3ns\n    anticipate T 2s\n}\n"
+        "\n"
+        "thread w {\n    submit J\n    drain\n    yield\n    notify_event\n"
+        "    main_loop_wait\n    wait J\n}\n";
+    g_autofree char *printed = NULL;
+
+    parse_ok(text, &scn_a);
+    printed = print_to_string(&scn_a);
+    g_assert_cmpstr(printed, ==, expected);
+
+    /* An invalid scenario prints one comment line, never garbage. */
+    scn_a.thread_count = 0;
+    g_free(printed);
+    printed = print_to_string(&scn_a);
+    g_assert_cmpstr(printed, ==, "# not a valid scenario: no thread\n");
+}
+
+/* parse(print(parse(x))) == parse(x), and print() is a fixed point. */
+static void round_trip(const char *text, size_t len, const char *name)
+{
+    char err[256];
+    g_autofree char *once = NULL;
+    g_autofree char *twice = NULL;
+
+    if (!scn_parse(text, len, name, &scn_a, err, sizeof err)) {
+        g_error("%s", err);
+    }
+    once = print_to_string(&scn_a);
+    if (!scn_parse(once, strlen(once), name, &scn_b, err, sizeof err)) {
+        g_error("printed %s does not parse: %s\n%s", name, err, once);
+    }
+    g_assert_true(scn_equal(&scn_a, &scn_b));
+    g_assert_true(scn_equal(&scn_b, &scn_a));
+    twice = print_to_string(&scn_b);
+    g_assert_cmpstr(once, ==, twice);
+}
+
+static void test_examples(void)
+{
+    const char *dir = QLOOP_SOURCE_DIR "/docs/examples";
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    unsigned count = 0;
+
+    g_assert_nonnull(d);
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        g_autofree char *text = NULL;
+        gsize len;
+
+        if (!g_str_has_suffix(entry, ".scn")) {
+            continue;
+        }
+        g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+        round_trip(text, len, entry);
+        count++;
+    }
+    g_dir_close(d);
+    g_assert_cmpuint(count, >=, 6);
+}
+
+/* Every ```scn block of the format's documentation parses and round-trips. */
+static void test_doc_blocks(void)
+{
+    g_autofree char *text = NULL;
+    const char *p;
+    unsigned count = 0;
+
+    g_assert_true(g_file_get_contents(QLOOP_SOURCE_DIR "/docs/scenario-format.md",
+                                      &text, NULL, NULL));
+    for (p = strstr(text, "\n```scn\n"); p; p = strstr(p, "\n```scn\n")) {
+        const char *start = p + strlen("\n```scn\n");
+        const char *end = strstr(start, "\n```");
+
+        g_assert_nonnull(end);
+        round_trip(start, (size_t)(end - start) + 1, "scenario-format.md");
+        count++;
+        p = end;
+    }
+    g_assert_cmpuint(count, >=, 6);
+}
+
+static void test_equal(void)
+{
+    /* Same scenario, bodies laid out in a different order: equal. */
+    parse_ok("bh A { poll }\nthread t { schedule A }", &scn_a);
+    parse_ok("thread t { schedule A }\nbh A { poll }", &scn_b);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_BH][0].body.first, !=,
+                     scn_b.objects[SCN_OBJ_BH][0].body.first);
+    g_assert_true(scn_equal(&scn_a, &scn_b));
+    parse_ok("thread t { schedule A }\nbh A { poll_nb }", &scn_b);
+    g_assert_false(scn_equal(&scn_a, &scn_b));
+    parse_ok("thread t { schedule A }\nbh B { poll }", &scn_b);
+    g_assert_false(scn_equal(&scn_a, &scn_b));
+    parse_ok("faults eintr\nbh A { poll }\nthread t { schedule A }", &scn_b);
+    g_assert_false(scn_equal(&scn_a, &scn_b));
+}
+
+/* ---- robustness ------------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    /* xorshift64*: deterministic on every platform, unlike rand(). */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static const char *const fragments[] = {
+    "bh ", "oneshot ", "fd ", "timer ", "job ", "thread ", "faults ", "main_loop\n",
+    "alt ", "{", "}", ";", ",", "\n", "#", " ", "A", "B", "T", "main", "schedule ",
+    "wait ", "mod ", "poll", "advance ", "10ms", "-5", "virtual", "all", "nonblocking",
+    "99999999999999999999", "\0", "\xff", "\r\n", "{\n", "}\n", "remove ", "add ",
+};
+
+static GByteArray *mutate(const GPtrArray *seeds)
+{
+    const GByteArray *seed = g_ptr_array_index(seeds, rng() % seeds->len);
+    GByteArray *b = g_byte_array_new();
+    unsigned rounds = 1 + rng() % 8;
+
+    if (rng() % 10 == 0) {
+        /* Pure noise, mostly small bytes so some of it lexes. */
+        for (unsigned i = rng() % 200; i > 0; i--) {
+            uint8_t c = (uint8_t)(rng() % 4 ? " {};\n#-0aAz_"[rng() % 13] : rng());
+            g_byte_array_append(b, &c, 1);
+        }
+        return b;
+    }
+    g_byte_array_append(b, seed->data, seed->len);
+    while (rounds--) {
+        size_t at = b->len ? rng() % (b->len + 1) : 0;
+        size_t n = 1 + rng() % 16;
+
+        switch (rng() % 5) {
+        case 0:     /* flip a byte */
+            if (at < b->len) {
+                b->data[at] = (uint8_t)rng();
+            }
+            break;
+        case 1: {   /* insert a fragment */
+            const char *f = fragments[rng() % G_N_ELEMENTS(fragments)];
+
+            g_byte_array_insert(b, at, (const uint8_t *)f, MAX(strlen(f), 1));
+            break;
+        }
+        case 2:     /* delete a range */
+            if (at < b->len) {
+                g_byte_array_remove_range(b, at, MIN(n, b->len - at));
+            }
+            break;
+        case 3:     /* duplicate a range */
+            if (at < b->len) {
+                g_autofree uint8_t *copy = g_memdup2(b->data + at, MIN(n, b->len - at));
+
+                g_byte_array_insert(b, rng() % (b->len + 1), copy, MIN(n, b->len - at));
+            }
+            break;
+        default:    /* truncate */
+            g_byte_array_set_size(b, at);
+            break;
+        }
+    }
+    return b;
+}
+
+static void check_one(const uint8_t *data, size_t len, unsigned *parsed)
+{
+    char *copy = g_malloc(len ? len : 1);   /* exactly len bytes: no NUL after */
+    char err[256];
+
+    memcpy(copy, data, len);
+    if (scn_parse(copy, len, "fuzz.scn", &scn_a, err, sizeof err)) {
+        g_autofree char *printed = print_to_string(&scn_a);
+
+        g_assert_null(scn_validate(&scn_a));
+        if (!scn_parse(printed, strlen(printed), "fuzz.scn", &scn_b, err, sizeof err) ||
+            !scn_equal(&scn_a, &scn_b)) {
+            g_error("round trip failed (%s) for:\n%.*s\n--- printed:\n%s", err,
+                    (int)len, copy, printed);
+        }
+        (*parsed)++;
+    } else {
+        g_assert_true(g_str_has_prefix(err, "fuzz.scn:"));
+        g_assert_true(g_ascii_isdigit(err[strlen("fuzz.scn:")]));
+        g_assert_null(strchr(err, '\n'));
+        g_assert_nonnull(strstr(err + strlen("fuzz.scn:"), ": "));
+    }
+    g_free(copy);
+}
+
+static void test_robust(void)
+{
+    const char *dir = QLOOP_SOURCE_DIR "/docs/examples";
+    GPtrArray *seeds = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    unsigned parsed = 0;
+    const unsigned runs = 20000;
+
+    g_assert_nonnull(d);
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        g_autofree char *text = NULL;
+        gsize len;
+
+        if (g_str_has_suffix(entry, ".scn") && g_file_get_contents(path, &text, &len, NULL)) {
+            g_ptr_array_add(seeds, g_byte_array_append(g_byte_array_new(),
+                                                       (const uint8_t *)text, len));
+        }
+    }
+    g_dir_close(d);
+    g_assert_cmpuint(seeds->len, >, 0);
+    /* Directory order varies between file systems: sort for determinism. */
+    g_ptr_array_sort(seeds, (GCompareFunc)NULL ? NULL : NULL);
+
+    rng_state = 0x5c4e5eedull;
+    for (unsigned i = 0; i < runs; i++) {
+        GByteArray *b = mutate(seeds);
+
+        check_one(b->data, b->len, &parsed);
+        g_byte_array_unref(b);
+    }
+    /* The loop is only useful if it exercises both outcomes. */
+    g_test_message("%u of %u mutated inputs parsed", parsed, runs);
+    g_assert_cmpuint(parsed, >, runs / 50);
+    g_assert_cmpuint(parsed, <, runs);
+    g_ptr_array_unref(seeds);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/scn/names", test_names);
+    g_test_add_func("/scn/parse/decls", test_decls);
+    g_test_add_func("/scn/parse/ops", test_ops);
+    g_test_add_func("/scn/parse/options", test_options);
+    g_test_add_func("/scn/parse/durations", test_durations);
+    g_test_add_func("/scn/parse/layout", test_layout);
+    g_test_add_func("/scn/errors/messages", test_errors);
+    g_test_add_func("/scn/errors/bytes", test_errors_bytes);
+    g_test_add_func("/scn/errors/limits", test_limits);
+    g_test_add_func("/scn/validate", test_validate);
+    g_test_add_func("/scn/print/canonical", test_print_canonical);
+    g_test_add_func("/scn/print/equal", test_equal);
+    g_test_add_func("/scn/roundtrip/examples", test_examples);
+    g_test_add_func("/scn/roundtrip/doc", test_doc_blocks);
+    g_test_add_func("/scn/robust", test_robust);
+    return g_test_run();
+}
