@@ -20,9 +20,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <glib.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct SimEvent;
 
 /* ---- the choice tape ------------------------------------------------------ */
 
@@ -68,6 +72,10 @@ typedef struct SimConfig {
     unsigned preemption_bound;  /* DFS: max preemptions per run */
     uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
     bool trace;                 /* record the event trace (hash always kept) */
+    bool swarm;                 /* RANDOM/PCT: draw the fault mask from the seed */
+    /* Called with every event as it is recorded (online oracles). */
+    void (*observer)(const struct SimEvent *ev, void *opaque);
+    void *observer_opaque;
 } SimConfig;
 
 void sim_config_default(SimConfig *config);
@@ -77,6 +85,9 @@ void sim_reset(const SimConfig *config);
 
 /* Draw one choice in [0, n).  n == 1 consumes nothing from the tape. */
 uint32_t sim_choose(SimChoiceKind kind, uint32_t n);
+
+/* The fault mask in force (after swarm selection). */
+unsigned sim_fault_mask(void);
 
 /* The choices made so far in this run (for a replay file). */
 const uint32_t *sim_tape_recorded(size_t *len);
@@ -106,9 +117,12 @@ typedef enum {
     SIM_LIVELOCK,       /* step_limit scheduling steps without finishing */
     SIM_REPLAY_DIVERGED,/* a recorded choice no longer fits */
     SIM_PANIC,          /* the core's own invariant check failed */
+    SIM_ORACLE,         /* an oracle (reference model, safety check) objected */
 } SimVerdict;
 
 const char *sim_verdict_name(SimVerdict verdict);
+/* An oracle found a violation: end the run with SIM_ORACLE and this story. */
+G_NORETURN void sim_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* The verdict so far, and a human story of it (which thread waits where). */
 SimVerdict sim_verdict(void);
 const char *sim_verdict_story(void);

@@ -241,6 +241,11 @@ const uint32_t *sim_tape_recorded(size_t *len)
     return (const uint32_t *)(void *)w->recorded->data;
 }
 
+unsigned sim_fault_mask(void)
+{
+    return sim_world_get()->config.faults;
+}
+
 bool sim_tape_exhausted(void)
 {
     return sim_world_get()->tape_exhausted;

@@ -80,6 +80,13 @@ void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
         g_array_append_val(w->events, ev);
     }
     w->event_seq++;
+    if (w->config.observer && !w->ending) {
+        SimEvent ev = {
+            .seq = w->event_seq - 1, .time_ns = w->now_ns, .thread = thread,
+            .kind = kind, .name = name, .arg = arg, .arg2 = arg2,
+        };
+        w->config.observer(&ev, w->config.observer_opaque);
+    }
 }
 
 void sim_trace_core(int ev, const char *name, int64_t a, int64_t b)
@@ -120,7 +127,7 @@ const char *sim_event_kind_name(uint32_t kind)
         [QOS_EV_POLL_ENTER] = "poll-enter", [QOS_EV_POLL_EXIT] = "poll-exit",
         [QOS_EV_BH_PUSH] = "bh-push", [QOS_EV_BH_SLICE] = "bh-slice",
         [QOS_EV_BH_TAKE] = "bh-take", [QOS_EV_FD_ROUND] = "fd-round",
-        [QOS_EV_TIMERS_RUN] = "timers-run",
+        [QOS_EV_TIMERS_RUN] = "timers-run", [QOS_EV_TIMERS_DONE] = "timers-done",
     };
 
     if (kind < QOS_EV_MAX) {

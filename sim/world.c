@@ -47,6 +47,14 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
 
     w->config = *config;
     w->implicit = implicit;
+    if (config->swarm && (config->tape == SIM_TAPE_RANDOM ||
+                          config->tape == SIM_TAPE_PCT)) {
+        /* Swarm testing: each seed runs with its own subset of faults. */
+        uint64_t x = config->seed ^ UINT64_C(0x5157a8d1f00dba11);
+
+        x = (x ^ (x >> 31)) * UINT64_C(0x7fb5d329728ea185);
+        w->config.faults = (unsigned)(x >> 40) & SIM_FAULT_ALL;
+    }
     w->story = g_string_new("");
     w->verdict = SIM_OK;
     /* Virtual time starts at 1 s so "now - 10" is still a valid time. */
@@ -136,8 +144,20 @@ const char *sim_verdict_name(SimVerdict verdict)
     case SIM_LIVELOCK: return "livelock";
     case SIM_REPLAY_DIVERGED: return "replay-diverged";
     case SIM_PANIC: return "panic";
+    case SIM_ORACLE: return "oracle";
     }
     return "unknown";
+}
+
+void sim_fail(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sim_end_run(SIM_ORACLE, "%s", msg);
 }
 
 SimVerdict sim_verdict(void)

@@ -31,6 +31,15 @@ void qemu_set_fd_handler(int fd, IOHandler *fd_read, IOHandler *fd_write,
 void event_notifier_set_handler(EventNotifier *e,
                                 EventNotifierHandler *handler);
 
+/*
+ * qloop extension: take the main loop down so qemu_init_main_loop() can
+ * run again (the simulator runs many worlds in one process).  Orderly:
+ * detach, drain and free everything.  Abandon: detach the sources from
+ * glib's default context and forget them without touching their state —
+ * for a run that ended mid-flight, whose objects may be inconsistent.
+ */
+void qloop_main_loop_teardown(bool abandon);
+
 #ifdef __cplusplus
 }
 #endif
