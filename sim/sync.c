@@ -85,9 +85,10 @@ int qemu_mutex_trylock(QemuMutex *mutex)
     return 0;
 }
 
-void qemu_mutex_unlock(QemuMutex *mutex)
+/* Release without a scheduling point (condition waits need release and
+ * wait to be one step, or a signal could fall between them). */
+static void mutex_release(SimMutex *m)
 {
-    SimMutex *m = SMUTEX(mutex);
     SimThread *self = sim_thread_current();
 
     SIM_ASSERT(m->magic == SIM_MUTEX_MAGIC);
@@ -98,6 +99,11 @@ void qemu_mutex_unlock(QemuMutex *mutex)
     }
     m->owner = 0;
     sim_wake_all(SIM_WAIT_MUTEX, m);
+}
+
+void qemu_mutex_unlock(QemuMutex *mutex)
+{
+    mutex_release(SMUTEX(mutex));
     qos_sched_point("mutex unlock");
 }
 
@@ -141,7 +147,7 @@ static bool cond_wait_until(QemuCond *cond, QemuMutex *mutex,
     bool timed_out;
 
     SIM_ASSERT(SCOND(cond)->magic == SIM_COND_MAGIC);
-    qemu_mutex_unlock(mutex);
+    mutex_release(SMUTEX(mutex));       /* atomically with the block below */
     g_strlcpy(self->wait_desc, deadline_ns < 0 ? "condition wait" :
               "condition timed wait", sizeof(self->wait_desc));
     sim_block(SIM_WAIT_COND, SCOND(cond), deadline_ns);

@@ -1,0 +1,61 @@
+/*
+ * harness/cli.h — what the qloop subcommands share.
+ */
+#ifndef QLOOP_HARNESS_CLI_H
+#define QLOOP_HARNESS_CLI_H
+
+#include <stdbool.h>
+
+#include "replay.h"
+#include "runner.h"
+#include "scenario.h"
+
+enum {
+    EXIT_PASS = 0,      /* no verdict against the core */
+    EXIT_VERDICT = 1,   /* a verdict against the core */
+    EXIT_USAGE = 2,     /* bad input or usage */
+};
+
+/* What a FILE argument held. */
+typedef enum {
+    INPUT_SCENARIO,     /* .scn text */
+    INPUT_REPLAY,       /* a replay file */
+    INPUT_BYTES,        /* fuzzer input: decoded to scenario + tape */
+} InputKind;
+
+typedef struct Input {
+    InputKind kind;
+    const char *path;
+    Replay replay;      /* scenario (always) and, for replays/bytes, choices */
+    uint8_t *bytes;     /* INPUT_BYTES: the raw input (g_free) */
+    size_t bytes_len;
+} Input;
+
+/* Load FILE as a scenario, replay or fuzzer input.  On failure prints one
+ * "FILE:LINE: what" line and returns false (exit 2). */
+bool cli_load(const char *path, Input *in, bool scenario_only);
+void cli_input_clear(Input *in);
+/* The SimConfig that replays an input exactly. */
+void cli_input_config(const Input *in, SimConfig *config);
+
+/* Parse a fault list "spurious,eintr,..." / "all" / "none". */
+bool cli_parse_faults(const char *text, unsigned *mask);
+
+/* Write the current trace to path; the extension picks the format:
+ * .jsonl, .json (Chrome trace events), .svg, anything else as text. */
+bool cli_write_trace(const char *path);
+
+/* Print "verdict: hang (hash ..., N steps)" and the story. */
+void cli_print_verdict(const char *what, const RunResult *r);
+
+/* Build a replay record from a run. */
+void cli_replay_from_run(const Scenario *s, const RunResult *r,
+                         const char *found, Replay *out);
+bool cli_write_replay(const char *path, const Replay *r);
+
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_shrink(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
+
+#endif

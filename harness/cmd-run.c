@@ -1,0 +1,157 @@
+/*
+ * harness/cmd-run.c — `qloop run FILE.scn`: run a scenario on the
+ * simulated core under one or many schedules, with the oracles on.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static gint64 opt_seed = 1;
+static gint opt_pct = 0;
+static gint64 opt_runs = 1;
+static gchar *opt_trace;
+static gchar *opt_faults;
+static gboolean opt_swarm;
+static gboolean opt_no_model;
+static gboolean opt_determinism;
+static gchar *opt_out;
+
+static GOptionEntry run_entries[] = {
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed,
+      "first PRNG seed (default 1)", "N" },
+    { "pct", 0, 0, G_OPTION_ARG_INT, &opt_pct,
+      "PCT scheduling with depth D instead of a random walk", "D" },
+    { "runs", 'n', 0, G_OPTION_ARG_INT64, &opt_runs,
+      "run seeds N, N+1, ... this many times (default 1)", "COUNT" },
+    { "faults", 'f', 0, G_OPTION_ARG_STRING, &opt_faults,
+      "fault points: spurious,eintr,early,eagain,hostjump | all | none "
+      "(default: the scenario's)", "LIST" },
+    { "swarm", 0, 0, G_OPTION_ARG_NONE, &opt_swarm,
+      "each seed draws its own subset of the fault points", NULL },
+    { "trace", 't', 0, G_OPTION_ARG_FILENAME, &opt_trace,
+      "write the (last or failing) run's trace: .jsonl, .json (Chrome/"
+      "Perfetto), .svg, or text", "OUT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out,
+      "write a failing run as a replay file (default FILE.fail.replay)",
+      "REPLAY" },
+    { "no-model", 0, 0, G_OPTION_ARG_NONE, &opt_no_model,
+      "skip the reference model and safety oracles", NULL },
+    { "check-determinism", 0, 0, G_OPTION_ARG_NONE, &opt_determinism,
+      "run every schedule twice and require equal trace hashes", NULL },
+    G_OPTION_ENTRY_NULL,
+};
+
+int cmd_run(int argc, char **argv)
+{
+    GOptionContext *oc = g_option_context_new("FILE.scn - run a scenario");
+    GError *gerr = NULL;
+    Input in;
+    SimConfig config;
+    uint64_t failures = 0;
+    int status = EXIT_PASS;
+
+    g_option_context_add_main_entries(oc, run_entries, NULL);
+    g_option_context_set_description(oc,
+        "Runs the scenario on the simulated loop core, once per seed, with\n"
+        "the reference model and safety oracles checking every event.\n"
+        "Exit status: 0 every run passed, 1 a verdict against the core\n"
+        "(hang, oracle, panic...; the first failing run is saved as a\n"
+        "replay file), 2 bad input or usage.\n");
+    if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
+        fprintf(stderr, "qloop run: %s\n", gerr->message);
+        g_error_free(gerr);
+        g_option_context_free(oc);
+        return EXIT_USAGE;
+    }
+    g_option_context_free(oc);
+    if (argc != 2) {
+        fprintf(stderr, "qloop run: expected one FILE.scn (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (opt_runs < 1 || opt_pct < 0 || opt_seed < 0) {
+        fprintf(stderr, "qloop run: --runs must be >= 1, --seed and --pct "
+                ">= 0\n");
+        return EXIT_USAGE;
+    }
+    if (!cli_load(argv[1], &in, true)) {
+        return EXIT_USAGE;
+    }
+    cli_input_config(&in, &config);
+    if (opt_faults && !cli_parse_faults(opt_faults, &config.faults)) {
+        fprintf(stderr, "qloop run: unknown fault in '%s'\n", opt_faults);
+        cli_input_clear(&in);
+        return EXIT_USAGE;
+    }
+    config.tape = opt_pct ? SIM_TAPE_PCT : SIM_TAPE_RANDOM;
+    config.pct_depth = (unsigned)opt_pct;
+    config.swarm = opt_swarm;
+    config.trace = opt_trace != NULL;
+
+    for (int64_t i = 0; i < opt_runs; i++) {
+        RunResult r;
+        char found[128];
+
+        config.seed = (uint64_t)(opt_seed + i);
+        runner_run(&in.replay.scenario, &config, !opt_no_model, &r);
+        if (r.verdict == SIM_OK && opt_determinism) {
+            RunResult again;
+
+            runner_run(&in.replay.scenario, &config, !opt_no_model, &again);
+            if (again.hash != r.hash) {
+                printf("seed %" PRIu64 ": nondeterministic: hash %016" PRIx64
+                       " then %016" PRIx64 "\n", config.seed, r.hash,
+                       again.hash);
+                r.verdict = SIM_ORACLE;
+                g_strlcpy(r.story, "determinism: the same seed gave two "
+                          "different traces", sizeof(r.story));
+            }
+            run_result_clear(&again);
+        }
+        if (opt_runs > 1 && (i + 1) % 1000 == 0) {
+            fprintf(stderr, "qloop run: %" PRId64 "/%" PRId64 " runs, %"
+                    PRIu64 " failing\n", i + 1, opt_runs, failures);
+        }
+        if (r.verdict != SIM_OK) {
+            char *path = opt_out ? g_strdup(opt_out)
+                                 : g_strdup_printf("%s.fail.replay", argv[1]);
+            Replay rep;
+
+            failures++;
+            g_snprintf(found, sizeof(found), "qloop run %s seed %" PRIu64,
+                       opt_pct ? "pct" : "random", config.seed);
+            g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s",
+                       config.seed, opt_pct ? "pct" : "random");
+            cli_print_verdict(found, &r);
+            cli_replay_from_run(&in.replay.scenario, &r, found, &rep);
+            if (cli_write_replay(path, &rep)) {
+                printf("replay: qloop replay %s\n", path);
+            }
+            replay_clear(&rep);
+            g_free(path);
+            if (opt_trace) {
+                cli_write_trace(opt_trace);
+            }
+            run_result_clear(&r);
+            status = EXIT_VERDICT;
+            break;
+        }
+        if (i + 1 == opt_runs) {
+            g_snprintf(found, sizeof(found), "seed %" PRIu64, config.seed);
+            if (opt_runs == 1) {
+                cli_print_verdict(found, &r);
+            } else {
+                printf("%" PRId64 " runs (seeds %" PRId64 "..%" PRIu64
+                       "): all passed; last hash %016" PRIx64 "\n", opt_runs,
+                       opt_seed, config.seed, r.hash);
+            }
+            if (opt_trace && !cli_write_trace(opt_trace)) {
+                status = EXIT_USAGE;
+            }
+        }
+        run_result_clear(&r);
+    }
+    cli_input_clear(&in);
+    return status;
+}

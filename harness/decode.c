@@ -1,0 +1,370 @@
+/*
+ * harness/decode.c — the compact byte decoder for fuzzer input.
+ *
+ * Method: a header (object and thread counts, fault mask) then bodies, each
+ * a length byte and that many op bytes; every byte is taken modulo what it
+ * selects, and missing bytes read as 0, so every input decodes.  The rest
+ * of the input is the choice tape.  The op alphabet is built so that a
+ * correct loop never hangs:
+ *  - only the home thread blocks, and only in `wait X` right after making
+ *    X certain to run (oneshot, a timer it just armed, an fd it raised
+ *    while its handler was registered, a job it submitted);
+ *  - every other thread ends with `oneshot done_<thread>` and the home
+ *    thread ends waiting for each of them — a lost wake-up is a hang;
+ *  - callbacks never delete, cancel, remove or lower anything a wait may
+ *    depend on, and never block;
+ *  - BHs 0-1 are shared across threads and never deleted; BHs 2-3 belong
+ *    to the home thread, which may delete them.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "decode.h"
+
+typedef struct {
+    const uint8_t *data;
+    size_t len, pos;
+} Bytes;
+
+static unsigned take(Bytes *b, unsigned n)
+{
+    uint8_t v = b->pos < b->len ? b->data[b->pos] : 0;
+
+    if (b->pos < b->len) {
+        b->pos++;
+    }
+    return n ? v % n : 0;
+}
+
+/* Home-thread ops; callback and worker ops are subsets. */
+typedef enum {
+    D_SCHEDULE, D_CANCEL, D_ONESHOT_WAIT, D_NOTIFY, D_POLL_NB, D_MOD_WAIT,
+    D_RAISE_WAIT, D_DELETE_LOCAL, D_IDLE, D_ANTICIPATE, D_ADVANCE, D_YIELD,
+    D_SUBMIT_WAIT, D_FD_TOGGLE, D_TIMER_DEL, D_REPLACE,
+    D_HOME_MAX
+} DecodeOp;
+
+const char *const scn_decode_opcodes[] = {
+    "schedule", "cancel", "oneshot+wait", "notify", "poll_nb", "mod+wait",
+    "raise+wait", "delete", "schedule_idle", "anticipate", "advance", "yield",
+    "submit+wait", "add/remove", "del", "replace", NULL,
+};
+
+typedef struct {
+    Scenario *s;
+    Bytes *b;
+    unsigned n_bh, n_fd, n_timer;
+    /* Runs each waitable object is certain to have had by the home
+     * thread's next wait: waits are absolute counts. */
+    int64_t want[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
+    bool fd_added[SCN_OBJECTS_MAX];
+    bool bh_deleted[SCN_OBJECTS_MAX];
+} Decoder;
+
+static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
+                 int64_t arg)
+{
+    Scenario *s = d->s;
+
+    if (s->op_count >= SCN_OPS_MAX) {
+        return;
+    }
+    s->ops[s->op_count++] = (ScnOp){
+        .kind = kind, .obj = (uint8_t)obj,
+        .obj_kind = (uint8_t)(ok == SCN_OBJ_KIND_MAX ? 0 : ok), .arg = arg,
+    };
+}
+
+static int64_t small_delay_ns(Decoder *d)
+{
+    static const int64_t delays[] = { 0, 1, 1000, 1000000, 10000000, -10 };
+
+    return delays[take(d->b, 6)];
+}
+
+/*
+ * Callbacks only act on objects later than themselves in the order
+ * bh0 < bh1 < ... < once0 < fd0 < ... < timer0 < ...: chains of callbacks
+ * are finite, so a correct loop drains every scenario.  (A BH that
+ * reschedules itself forever is a scenario that never ends, not a bug.)
+ */
+typedef struct {
+    ScnObjKind kind;            /* SCN_OBJ_KIND_MAX: a worker thread */
+    unsigned index;
+} Self;
+
+static int object_rank(const Decoder *d, ScnObjKind kind, unsigned i)
+{
+    switch (kind) {
+    case SCN_OBJ_BH: return (int)i;
+    case SCN_OBJ_ONESHOT: return (int)d->n_bh;
+    case SCN_OBJ_FD: return (int)(d->n_bh + 1 + i);
+    case SCN_OBJ_TIMER: return (int)(d->n_bh + 1 + d->n_fd + i);
+    default: return 1 << 20;    /* jobs: after everything */
+    }
+}
+
+static bool may_target(const Decoder *d, Self self, ScnObjKind kind,
+                       unsigned i)
+{
+    return self.kind == SCN_OBJ_KIND_MAX ||
+           object_rank(d, kind, i) > object_rank(d, self.kind, self.index);
+}
+
+/* An op for a callback body or a worker thread: nothing that blocks, and
+ * nothing that could starve a wait. */
+static void decode_side_op(Decoder *d, Self self)
+{
+    bool worker = self.kind == SCN_OBJ_KIND_MAX;
+    unsigned pick = take(d->b, 6);
+    unsigned bh = take(d->b, worker ? MIN(2, d->n_bh) : d->n_bh);
+    unsigned fd = d->n_fd ? take(d->b, d->n_fd) : 0;
+    unsigned t = d->n_timer ? take(d->b, d->n_timer) : 0;
+
+    switch (pick) {
+    case 0:
+        if (may_target(d, self, SCN_OBJ_BH, bh)) {
+            emit(d, SCN_OP_SCHEDULE, SCN_OBJ_BH, bh, 0);
+            return;
+        }
+        break;
+    case 1:
+        if (may_target(d, self, SCN_OBJ_ONESHOT, 0)) {
+            emit(d, SCN_OP_ONESHOT, SCN_OBJ_ONESHOT, 0, 0);
+            return;
+        }
+        break;
+    case 2:
+        emit(d, SCN_OP_NOTIFY, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case 3:
+        /* Later, never cancelled: a waiting home thread still wakes. */
+        if (d->n_timer && !worker && may_target(d, self, SCN_OBJ_TIMER, t)) {
+            emit(d, SCN_OP_TIMER_MOD, SCN_OBJ_TIMER, t,
+                 1000 + small_delay_ns(d));
+            return;
+        }
+        break;
+    case 4:
+        if (d->n_fd && may_target(d, self, SCN_OBJ_FD, fd)) {
+            emit(d, SCN_OP_FD_RAISE, SCN_OBJ_FD, fd, 0);
+            return;
+        }
+        break;
+    default:
+        if (worker) {
+            emit(d, SCN_OP_CANCEL, SCN_OBJ_BH, bh, 0);
+        } else {
+            emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
+        }
+        return;
+    }
+    emit(d, SCN_OP_YIELD, SCN_OBJ_KIND_MAX, 0, 0);
+}
+
+/* `wait` for one more run than the home thread has already made sure of. */
+static void emit_wait(Decoder *d, ScnObjKind kind, unsigned obj)
+{
+    emit(d, SCN_OP_WAIT, kind, obj, ++d->want[kind][obj]);
+}
+
+static void decode_home_op(Decoder *d)
+{
+    unsigned bh = take(d->b, d->n_bh);
+    unsigned fd = d->n_fd ? take(d->b, d->n_fd) : 0;
+    unsigned t = d->n_timer ? take(d->b, d->n_timer) : 0;
+
+    switch ((DecodeOp)take(d->b, D_HOME_MAX)) {
+    case D_SCHEDULE:
+        if (!d->bh_deleted[bh]) {
+            emit(d, SCN_OP_SCHEDULE, SCN_OBJ_BH, bh, 0);
+        }
+        return;
+    case D_CANCEL:
+        if (!d->bh_deleted[bh]) {
+            emit(d, SCN_OP_CANCEL, SCN_OBJ_BH, bh, 0);
+        }
+        return;
+    case D_IDLE:
+        if (!d->bh_deleted[bh]) {
+            emit(d, SCN_OP_SCHEDULE_IDLE, SCN_OBJ_BH, bh, 0);
+        }
+        return;
+    case D_DELETE_LOCAL:
+        if (bh >= 2 && !d->bh_deleted[bh]) {
+            d->bh_deleted[bh] = true;
+            emit(d, SCN_OP_DELETE, SCN_OBJ_BH, bh, 0);
+        }
+        return;
+    case D_ONESHOT_WAIT:
+        emit(d, SCN_OP_ONESHOT, SCN_OBJ_ONESHOT, 0, 0);
+        emit_wait(d, SCN_OBJ_ONESHOT, 0);
+        return;
+    case D_NOTIFY:
+        emit(d, SCN_OP_NOTIFY, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_POLL_NB:
+        emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_MOD_WAIT:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_MOD, SCN_OBJ_TIMER, t, small_delay_ns(d));
+            emit_wait(d, SCN_OBJ_TIMER, t);
+        }
+        return;
+    case D_ANTICIPATE:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_ANTICIPATE, SCN_OBJ_TIMER, t,
+                 small_delay_ns(d));
+        }
+        return;
+    case D_TIMER_DEL:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_DEL, SCN_OBJ_TIMER, t, 0);
+        }
+        return;
+    case D_RAISE_WAIT:
+        if (d->n_fd && d->fd_added[fd]) {
+            emit(d, SCN_OP_FD_RAISE, SCN_OBJ_FD, fd, 0);
+            emit_wait(d, SCN_OBJ_FD, fd);
+        }
+        return;
+    case D_FD_TOGGLE:
+        if (d->n_fd) {
+            emit(d, d->fd_added[fd] ? SCN_OP_FD_REMOVE : SCN_OP_FD_ADD,
+                 SCN_OBJ_FD, fd, 0);
+            d->fd_added[fd] = !d->fd_added[fd];
+        }
+        return;
+    case D_REPLACE:
+        if (d->n_fd && d->fd_added[fd]) {
+            emit(d, SCN_OP_FD_REPLACE, SCN_OBJ_FD, fd, 0);
+        }
+        return;
+    case D_ADVANCE:
+        emit(d, SCN_OP_ADVANCE, SCN_OBJ_KIND_MAX, 0, take(d->b, 4) * 1000000);
+        return;
+    case D_YIELD:
+        emit(d, SCN_OP_YIELD, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_SUBMIT_WAIT:
+        emit(d, SCN_OP_SUBMIT, SCN_OBJ_JOB, 0, 0);
+        emit_wait(d, SCN_OBJ_JOB, 0);
+        return;
+    case D_HOME_MAX:
+        break;
+    }
+}
+
+static void body_begin(Decoder *d, ScnBody *body)
+{
+    body->first = d->s->op_count;
+}
+
+static void body_end(Decoder *d, ScnBody *body)
+{
+    body->count = d->s->op_count - body->first;
+}
+
+static void decode_callback_body(Decoder *d, ScnBody *body, ScnObjKind kind,
+                                 unsigned index)
+{
+    Self self = { kind, index };
+    unsigned n = take(d->b, 3);
+
+    body_begin(d, body);
+    for (unsigned i = 0; i < n; i++) {
+        decode_side_op(d, self);
+    }
+    body_end(d, body);
+}
+
+static void name_object(Scenario *s, ScnObjKind kind, unsigned i,
+                        const char *prefix)
+{
+    g_snprintf(s->objects[kind][i].name, SCN_NAME_MAX, "%s%u", prefix, i);
+}
+
+void scn_decode(const uint8_t *data, size_t len, Scenario *out,
+                const uint8_t **tape, size_t *tape_len)
+{
+    Bytes b = { data, len, 0 };
+    Decoder d = { .s = out, .b = &b };
+    unsigned workers, home_ops;
+
+    memset(out, 0, sizeof(*out));
+    d.n_bh = 1 + take(&b, 4);
+    d.n_fd = take(&b, 3);
+    d.n_timer = take(&b, 4);
+    workers = take(&b, 3);
+    out->faults = take(&b, 32);
+    home_ops = 1 + take(&b, 24);
+
+    out->object_count[SCN_OBJ_BH] = (uint8_t)d.n_bh;
+    out->object_count[SCN_OBJ_FD] = (uint8_t)d.n_fd;
+    out->object_count[SCN_OBJ_TIMER] = (uint8_t)d.n_timer;
+    out->object_count[SCN_OBJ_ONESHOT] = (uint8_t)(1 + workers);
+    out->object_count[SCN_OBJ_JOB] = 1;
+    for (unsigned i = 0; i < d.n_bh; i++) {
+        name_object(out, SCN_OBJ_BH, i, "bh");
+        decode_callback_body(&d, &out->objects[SCN_OBJ_BH][i].body, SCN_OBJ_BH, i);
+    }
+    name_object(out, SCN_OBJ_ONESHOT, 0, "once");
+    decode_callback_body(&d, &out->objects[SCN_OBJ_ONESHOT][0].body,
+                         SCN_OBJ_ONESHOT, 0);
+    for (unsigned i = 0; i < workers; i++) {
+        g_snprintf(out->objects[SCN_OBJ_ONESHOT][1 + i].name, SCN_NAME_MAX,
+                   "done_t%u", i + 1);
+    }
+    for (unsigned i = 0; i < d.n_fd; i++) {
+        name_object(out, SCN_OBJ_FD, i, "fd");
+        decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].body, SCN_OBJ_FD,
+                             i);
+        decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].alt_body,
+                             SCN_OBJ_FD, i);
+    }
+    for (unsigned i = 0; i < d.n_timer; i++) {
+        name_object(out, SCN_OBJ_TIMER, i, "timer");
+        out->objects[SCN_OBJ_TIMER][i].clock = (uint8_t)take(&b, 4);
+        decode_callback_body(&d, &out->objects[SCN_OBJ_TIMER][i].body,
+                             SCN_OBJ_TIMER, i);
+    }
+    name_object(out, SCN_OBJ_JOB, 0, "job");
+    decode_callback_body(&d, &out->objects[SCN_OBJ_JOB][0].body, SCN_OBJ_JOB,
+                         0);
+
+    out->thread_count = (uint8_t)(1 + workers);
+    g_strlcpy(out->threads[0].name, "main", SCN_NAME_MAX);
+    for (unsigned t = 1; t <= workers; t++) {
+        unsigned n = take(&b, 8);
+
+        g_snprintf(out->threads[t].name, SCN_NAME_MAX, "t%u", t);
+        body_begin(&d, &out->threads[t].body);
+        for (unsigned i = 0; i < n; i++) {
+            decode_side_op(&d, (Self){ SCN_OBJ_KIND_MAX, 0 });
+        }
+        /* The witness: the home thread waits for it, so it must arrive. */
+        emit(&d, SCN_OP_ONESHOT, SCN_OBJ_ONESHOT, t, 0);
+        body_end(&d, &out->threads[t].body);
+    }
+    body_begin(&d, &out->threads[0].body);
+    for (unsigned i = 0; i < home_ops; i++) {
+        decode_home_op(&d);
+    }
+    for (unsigned t = 1; t <= workers; t++) {
+        emit_wait(&d, SCN_OBJ_ONESHOT, t);
+    }
+    body_end(&d, &out->threads[0].body);
+
+    /* Ops without an object name object 0 of no kind: make that explicit. */
+    for (uint32_t i = 0; i < out->op_count; i++) {
+        ScnObjKind k = scn_op_object_kind(out->ops[i].kind);
+
+        if (k != SCN_OBJ_KIND_MAX) {
+            out->ops[i].obj_kind = (uint8_t)k;
+        }
+    }
+    *tape = data + b.pos;
+    *tape_len = len - b.pos;
+}

@@ -1,0 +1,559 @@
+/*
+ * harness/model.c — the reference model (see model.h).
+ *
+ * Method: a small state machine per object kind.  BHs: a flag set per id
+ * (scheduled, pending, deleted, idle, oneshot, freed), a pending list kept
+ * newest-first, and a FIFO of slices taken by aio_bh_poll; every bh-take
+ * must be the model's next candidate with the flags the model expects, and
+ * every bh-run must follow its own runnable take.  Timers: per clock, a
+ * plain array of armed (id, expiry, arm order), scanned linearly for the
+ * minimum — deliberately not a heap.  Handlers: a live flag per
+ * registration and the last registration called in the current round.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "model.h"
+#include "../loop/os.h"
+
+/* BH flag bits as the trace reports them (loop/os.h, BH_* in the core). */
+#define F_PENDING   1
+#define F_SCHEDULED 2
+#define F_ONESHOT   4
+#define F_DELETED   8
+#define F_IDLE      16
+#define F_WAS_PENDING 0x8000
+
+typedef struct {
+    bool scheduled, pending, pushed, deleted, idle, oneshot, freed;
+    bool run_due;           /* taken runnable, run not seen yet */
+    uint32_t run_thread;
+    const char *name;
+} ModelBh;
+
+typedef struct {
+    int64_t *ids;           /* BH keys */
+    uint32_t count, pos;
+} ModelSlice;
+
+/* One context: its pending list, its slices, its dispatch round. */
+typedef struct {
+    GArray *pending;        /* int64_t BH keys, index 0 = newest */
+    GQueue slices;          /* ModelSlice *, oldest first */
+    int64_t round_last;     /* last registration called in this round */
+} ModelCtx;
+
+typedef struct {
+    bool armed;
+    int64_t expire_ns;
+    uint64_t order;
+    const char *name;
+} ModelTimer;
+
+/* One timer list (context, clock). */
+typedef struct {
+    uint64_t arm_order;
+    int64_t snapshot_ns;    /* the running pass's snapshot, -1 if none */
+} ModelClock;
+
+typedef struct {
+    bool live;
+    uint32_t removed_by;
+} ModelHandler;
+
+/* Objects are keyed by the trace's ids (context key | per-context id). */
+struct Model {
+    GHashTable *bh;         /* int64 key -> ModelBh */
+    GHashTable *ctx;        /* int64 context key -> ModelCtx */
+    GHashTable *timer;      /* int64 key -> ModelTimer */
+    GHashTable *clock;      /* int64 list|clock key -> ModelClock */
+    GHashTable *handler;    /* int64 key -> ModelHandler */
+    uint64_t bh_runs, timer_fires, fd_calls;
+    uint64_t outcome;       /* FNV-1a over what ran */
+    char story[1024];
+};
+
+static void outcome_add(Model *m, uint32_t kind, const char *name, int64_t id)
+{
+    uint64_t h = m->outcome ? m->outcome : UINT64_C(0xcbf29ce484222325);
+
+    h = (h ^ kind) * UINT64_C(0x100000001b3);
+    for (const char *p = name ? name : ""; *p; p++) {
+        h = (h ^ (uint8_t)*p) * UINT64_C(0x100000001b3);
+    }
+    h = (h ^ (uint64_t)id) * UINT64_C(0x100000001b3);
+    m->outcome = h;
+}
+
+uint64_t model_outcome_hash(const Model *m)
+{
+    return m->outcome;
+}
+
+bool model_pending_work(Model *m, char *buf, size_t len)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    int64_t best = INT64_MAX;
+    const char *best_name = NULL;
+
+    /* The lowest key, so the answer does not depend on table order. */
+    g_hash_table_iter_init(&it, m->bh);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        ModelBh *b = v;
+
+        if (b->pending && b->scheduled && !b->deleted &&
+            *(int64_t *)k < best) {
+            best = *(int64_t *)k;
+            best_name = b->name;
+        }
+    }
+    if (best_name) {
+        g_snprintf(buf, len, "BH '%s' is scheduled and pending", best_name);
+        return true;
+    }
+    return false;
+}
+
+#define CTX_OF(key) ((key) & ~(int64_t)0xffffffff)
+#define CLOCK_OF(key) ((key) & ~(int64_t)0xffffffff)
+
+static gpointer lookup_or_new(GHashTable *t, int64_t key, size_t size)
+{
+    gpointer v = g_hash_table_lookup(t, &key);
+
+    if (!v) {
+        int64_t *k = g_new(int64_t, 1);
+
+        *k = key;
+        v = g_malloc0(size);
+        g_hash_table_insert(t, k, v);
+    }
+    return v;
+}
+
+static void ctx_free(gpointer p)
+{
+    ModelCtx *c = p;
+
+    if (c->pending) {
+        g_array_free(c->pending, TRUE);
+    }
+    while (!g_queue_is_empty(&c->slices)) {
+        ModelSlice *s = g_queue_pop_head(&c->slices);
+
+        g_free(s->ids);
+        g_free(s);
+    }
+    g_free(c);
+}
+
+static ModelCtx *ctx_get(Model *m, int64_t key)
+{
+    ModelCtx *c = lookup_or_new(m->ctx, CTX_OF(key), sizeof(ModelCtx));
+
+    if (!c->pending) {
+        c->pending = g_array_new(FALSE, FALSE, sizeof(int64_t));
+        g_queue_init(&c->slices);
+        c->round_last = -1;
+    }
+    return c;
+}
+
+Model *model_new(void)
+{
+    Model *m = g_new0(Model, 1);
+
+    m->bh = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    m->ctx = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                   ctx_free);
+    m->timer = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                     g_free);
+    m->clock = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                     g_free);
+    m->handler = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                       g_free);
+    return m;
+}
+
+static void slice_free(gpointer p)
+{
+    ModelSlice *s = p;
+
+    g_free(s->ids);
+    g_free(s);
+}
+
+void model_free(Model *m)
+{
+    g_hash_table_destroy(m->bh);
+    g_hash_table_destroy(m->ctx);
+    g_hash_table_destroy(m->timer);
+    g_hash_table_destroy(m->clock);
+    g_hash_table_destroy(m->handler);
+    g_free(m);
+}
+
+void model_name_timer(Model *m, int64_t key, const char *name)
+{
+    ModelTimer *t = lookup_or_new(m->timer, key, sizeof(ModelTimer));
+
+    t->name = name;
+}
+
+uint64_t model_bh_runs(const Model *m) { return m->bh_runs; }
+uint64_t model_timer_fires(const Model *m) { return m->timer_fires; }
+uint64_t model_fd_calls(const Model *m) { return m->fd_calls; }
+
+static const char *fail(Model *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static const char *fail(Model *m, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_vsnprintf(m->story, sizeof(m->story), fmt, ap);
+    va_end(ap);
+    return m->story;
+}
+
+static const char *bh_name(const ModelBh *b)
+{
+    return b->name ? b->name : "?";
+}
+
+/* ---- bottom halves ----------------------------------------------------- */
+
+static ModelBh *bh_get(Model *m, const SimEvent *ev)
+{
+    ModelBh *b = lookup_or_new(m->bh, ev->arg, sizeof(ModelBh));
+
+    if (!b->name) {
+        b->name = ev->name;
+    }
+    return b;
+}
+
+static ModelBh *bh_by_key(Model *m, int64_t key)
+{
+    return g_hash_table_lookup(m->bh, &key);
+}
+
+static const char *bh_enqueue(Model *m, const SimEvent *ev, ModelBh *b)
+{
+    unsigned flags = (unsigned)ev->arg2;
+    bool was_pending = flags & F_WAS_PENDING;
+
+    if (b->freed) {
+        return fail(m, "use after free: BH '%s' (id %" PRId64 ") was scheduled "
+                    "or deleted after it had been freed", bh_name(b),
+                    ev->arg & 0xffffffff);
+    }
+    if (was_pending != b->pending) {
+        return fail(m, "merge: BH '%s' was %s according to the core but %s "
+                    "according to the model", bh_name(b),
+                    was_pending ? "already pending" : "not pending",
+                    b->pending ? "pending" : "not pending");
+    }
+    b->scheduled |= (flags & F_SCHEDULED) != 0;
+    b->idle |= (flags & F_IDLE) != 0;
+    b->oneshot |= (flags & F_ONESHOT) != 0;
+    b->deleted |= (flags & F_DELETED) != 0;
+    if (!b->pending) {
+        b->pending = true;
+        b->pushed = false;      /* the push follows */
+    }
+    return NULL;
+}
+
+static const char *bh_push(Model *m, const SimEvent *ev, ModelBh *b)
+{
+    int64_t key = ev->arg;
+
+    if (!b->pending || b->pushed) {
+        return fail(m, "merge: BH '%s' pushed on the pending list twice",
+                    bh_name(b));
+    }
+    b->pushed = true;
+    g_array_prepend_val(ctx_get(m, key)->pending, key);     /* newest first */
+    return NULL;
+}
+
+static void bh_slice(Model *m, int64_t ctx_key)
+{
+    ModelCtx *c = ctx_get(m, ctx_key);
+    ModelSlice *s = g_new0(ModelSlice, 1);
+
+    s->count = c->pending->len;
+    s->ids = (int64_t *)(void *)g_array_free(c->pending, FALSE);
+    c->pending = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    g_queue_push_tail(&c->slices, s);
+}
+
+/* The next BH a poll must take: the head of the oldest non-empty slice. */
+static bool bh_next_expected(ModelCtx *c, int64_t *key)
+{
+    ModelSlice *s;
+
+    while ((s = g_queue_peek_head(&c->slices))) {
+        if (s->pos < s->count) {
+            *key = s->ids[s->pos];
+            return true;
+        }
+        slice_free(g_queue_pop_head(&c->slices));
+    }
+    return false;
+}
+
+static const char *bh_take(Model *m, const SimEvent *ev, ModelBh *b)
+{
+    unsigned flags = (unsigned)ev->arg2;
+    ModelCtx *c = ctx_get(m, ev->arg);
+    int64_t expected;
+    ModelSlice *s;
+
+    if (!bh_next_expected(c, &expected)) {
+        return fail(m, "ordering: BH '%s' was taken, but no slice holds a "
+                    "pending BH", bh_name(b));
+    }
+    if (expected != ev->arg) {
+        return fail(m, "ordering: BH '%s' was taken, but '%s' is next "
+                    "(newest first by first enqueue; nested polls finish "
+                    "outer slices first)", bh_name(b),
+                    bh_name(bh_by_key(m, expected)));
+    }
+    if (((flags & F_SCHEDULED) != 0) != b->scheduled ||
+        ((flags & F_DELETED) != 0) != b->deleted) {
+        return fail(m, "flags: BH '%s' taken as %s%s, model has %s%s",
+                    bh_name(b), flags & F_SCHEDULED ? "scheduled" : "cancelled",
+                    flags & F_DELETED ? "+deleted" : "",
+                    b->scheduled ? "scheduled" : "cancelled",
+                    b->deleted ? "+deleted" : "");
+    }
+    s = g_queue_peek_head(&c->slices);
+    s->pos++;
+    b->run_due = b->scheduled && !b->deleted;
+    b->run_thread = ev->thread;
+    b->pending = b->pushed = b->scheduled = b->idle = false;
+    if (b->deleted || b->oneshot) {
+        b->freed = !b->run_due;     /* a oneshot is freed after its run */
+    }
+    return NULL;
+}
+
+static const char *bh_run(Model *m, const SimEvent *ev, ModelBh *b)
+{
+    if (!b->run_due) {
+        return fail(m, "safety: BH '%s' ran but it was %s when taken",
+                    bh_name(b), b->deleted ? "deleted" :
+                    b->freed ? "freed" : "not scheduled (cancelled or merged)");
+    }
+    if (b->run_thread != ev->thread) {
+        return fail(m, "safety: BH '%s' taken by thread %u but run by %u",
+                    bh_name(b), b->run_thread, ev->thread);
+    }
+    b->run_due = false;
+    if (b->oneshot) {
+        b->freed = true;
+    }
+    m->bh_runs++;
+    outcome_add(m, ev->kind, b->name, 0);
+    return NULL;
+}
+
+static const char *model_bh_event(Model *m, const SimEvent *ev)
+{
+    ModelBh *b;
+
+    if (ev->kind == QOS_EV_BH_SLICE) {
+        bh_slice(m, ev->arg);
+        return NULL;
+    }
+    b = bh_get(m, ev);
+    switch (ev->kind) {
+    case QOS_EV_BH_SCHEDULE:
+    case QOS_EV_BH_DELETE:
+        return bh_enqueue(m, ev, b);
+    case QOS_EV_BH_PUSH:
+        return bh_push(m, ev, b);
+    case QOS_EV_BH_CANCEL:
+        if (b->freed) {
+            return fail(m, "use after free: BH '%s' cancelled after it was "
+                        "freed", bh_name(b));
+        }
+        b->scheduled = false;
+        return NULL;
+    case QOS_EV_BH_TAKE:
+        return bh_take(m, ev, b);
+    case QOS_EV_BH_RUN:
+        return bh_run(m, ev, b);
+    }
+    return NULL;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static const char *timer_label(Model *m, int64_t key, char *buf, size_t len)
+{
+    ModelTimer *t = g_hash_table_lookup(m->timer, &key);
+
+    if (t && t->name) {
+        return t->name;
+    }
+    g_snprintf(buf, len, "clock%d/timer%u", (int)((key >> 32) & 15),
+               (unsigned)key);
+    return buf;
+}
+
+/* The armed timer of a list that must fire first: (expiry, arm order).
+ * A linear scan on purpose: the model trades speed for obviousness. */
+static bool timer_first(Model *m, int64_t clock_key, int64_t *first_key,
+                        ModelTimer **first)
+{
+    GHashTableIter it;
+    gpointer k, v;
+
+    *first = NULL;
+    g_hash_table_iter_init(&it, m->timer);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        ModelTimer *t = v;
+
+        if (!t->armed || CLOCK_OF(*(int64_t *)k) != clock_key) {
+            continue;
+        }
+        if (!*first || t->expire_ns < (*first)->expire_ns ||
+            (t->expire_ns == (*first)->expire_ns && t->order < (*first)->order)) {
+            *first = t;
+            *first_key = *(int64_t *)k;
+        }
+    }
+    return *first != NULL;
+}
+
+static const char *model_timer_event(Model *m, const SimEvent *ev)
+{
+    ModelClock *clk = lookup_or_new(m->clock, CLOCK_OF(ev->arg),
+                                    sizeof(ModelClock));
+    ModelTimer *t, *first;
+    int64_t first_key;
+    char a[48], b[48];
+
+    switch (ev->kind) {
+    case QOS_EV_TIMERS_RUN:
+        clk->snapshot_ns = ev->arg2;
+        return NULL;
+    case QOS_EV_TIMERS_DONE:
+        /* `<=`: every timer due at the snapshot fired in this pass. */
+        if (timer_first(m, CLOCK_OF(ev->arg), &first_key, &first) &&
+            first->expire_ns <= ev->arg2) {
+            return fail(m, "timing: timer %s (expiry %" PRId64 " ns) was due "
+                        "at the pass's snapshot %" PRId64 " ns but did not "
+                        "fire", timer_label(m, first_key, a, sizeof(a)),
+                        first->expire_ns, ev->arg2);
+        }
+        clk->snapshot_ns = -1;
+        return NULL;
+    }
+    t = lookup_or_new(m->timer, ev->arg, sizeof(ModelTimer));
+    switch (ev->kind) {
+    case QOS_EV_TIMER_ARM:
+        t->armed = true;
+        t->expire_ns = ev->arg2;
+        t->order = clk->arm_order++;
+        return NULL;
+    case QOS_EV_TIMER_DEL:
+        t->armed = false;
+        return NULL;
+    case QOS_EV_TIMER_FIRE:
+        if (!t->armed) {
+            return fail(m, "safety: timer %s fired but was not armed",
+                        timer_label(m, ev->arg, a, sizeof(a)));
+        }
+        if (t->expire_ns > clk->snapshot_ns) {
+            return fail(m, "timing: timer %s fired early: expires at %" PRId64
+                        " ns, clock snapshot %" PRId64 " ns",
+                        timer_label(m, ev->arg, a, sizeof(a)), t->expire_ns,
+                        clk->snapshot_ns);
+        }
+        timer_first(m, CLOCK_OF(ev->arg), &first_key, &first);
+        if (first != t) {
+            return fail(m, "ordering: timer %s fired, but %s is due first "
+                        "(earliest expiry, then arm order)",
+                        timer_label(m, ev->arg, a, sizeof(a)),
+                        timer_label(m, first_key, b, sizeof(b)));
+        }
+        t->armed = false;
+        m->timer_fires++;
+        outcome_add(m, ev->kind, t->name, ev->arg & 0xffffffff);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* ---- fd handlers --------------------------------------------------------- */
+
+static const char *model_fd_event(Model *m, const SimEvent *ev)
+{
+    ModelHandler *h;
+    ModelCtx *c = ctx_get(m, ev->arg);
+    int64_t reg = ev->arg & 0xffffffff;
+
+    if (ev->kind == QOS_EV_FD_ROUND) {
+        c->round_last = -1;
+        return NULL;
+    }
+    h = lookup_or_new(m->handler, ev->arg, sizeof(ModelHandler));
+    switch (ev->kind) {
+    case QOS_EV_FD_ADD:
+        h->live = true;
+        return NULL;
+    case QOS_EV_FD_REMOVE:
+        h->live = false;
+        h->removed_by = ev->thread;
+        return NULL;
+    case QOS_EV_FD_CALL:
+        /* Removal by another thread races with a call in flight (as in
+         * QEMU); removal by the dispatching thread itself never does. */
+        if (!h->live && h->removed_by == ev->thread) {
+            return fail(m, "safety: handler of fd %" PRId64 " (registration %"
+                        PRId64 ") called after it was removed", ev->arg2, reg);
+        }
+        if (reg < c->round_last) {
+            return fail(m, "ordering: handler registration %" PRId64 " ran "
+                        "after registration %" PRId64 " in one round "
+                        "(registration order, oldest first)", reg,
+                        c->round_last);
+        }
+        c->round_last = reg;
+        m->fd_calls++;
+        outcome_add(m, ev->kind, ev->name, ev->arg2);
+        return NULL;
+    }
+    return NULL;
+}
+
+const char *model_event(Model *m, const SimEvent *ev)
+{
+    switch (ev->kind) {
+    case QOS_EV_BH_SCHEDULE:
+    case QOS_EV_BH_DELETE:
+    case QOS_EV_BH_PUSH:
+    case QOS_EV_BH_CANCEL:
+    case QOS_EV_BH_SLICE:
+    case QOS_EV_BH_TAKE:
+    case QOS_EV_BH_RUN:
+        return model_bh_event(m, ev);
+    case QOS_EV_TIMER_ARM:
+    case QOS_EV_TIMER_DEL:
+    case QOS_EV_TIMER_FIRE:
+    case QOS_EV_TIMERS_RUN:
+    case QOS_EV_TIMERS_DONE:
+        return model_timer_event(m, ev);
+    case QOS_EV_FD_ADD:
+    case QOS_EV_FD_REMOVE:
+    case QOS_EV_FD_CALL:
+    case QOS_EV_FD_ROUND:
+        return model_fd_event(m, ev);
+    }
+    return NULL;
+}

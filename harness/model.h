@@ -1,0 +1,48 @@
+/*
+ * harness/model.h — the reference model: semantics.md as a program.
+ *
+ * The model reads a run's trace event by event and checks each one against
+ * what semantics.md says must happen next, keeping its own state in plain
+ * arrays — it shares no code or data structure with the loop core.  Events
+ * are reported by the core at their linearization points (loop/os.h), so
+ * the model sees concurrent effects in the order they took place.
+ *
+ * It checks: BHs are taken newest-first by first enqueue, slice by slice
+ * (nested polls finish outer slices first); a double schedule is merged; a
+ * cancelled or deleted BH never runs, a taken-and-runnable one runs once;
+ * nothing is touched after it was freed; timers fire in (expiry, arm
+ * order) order and never before their deadline, and every timer due at a
+ * pass's snapshot fires in that pass; ready fd handlers run in
+ * registration order and a handler removed by the dispatching thread is
+ * never called again.
+ */
+#ifndef QLOOP_HARNESS_MODEL_H
+#define QLOOP_HARNESS_MODEL_H
+
+#include "sim.h"
+
+typedef struct Model Model;
+
+Model *model_new(void);
+void model_free(Model *m);
+/* Name a timer in messages; key as in its TIMER_ARM events (loop/os.h). */
+void model_name_timer(Model *m, int64_t key, const char *name);
+/* Check one event.  Returns NULL, or a one-paragraph violation story. */
+const char *model_event(Model *m, const SimEvent *ev);
+/*
+ * After a hang: describe work the model knows is due — a BH scheduled and
+ * pending, a timer armed — into buf and return true.  A hang with due work
+ * is a lost wake-up (the core's fault); without, the scenario waited for
+ * something nobody would do.
+ */
+bool model_pending_work(Model *m, char *buf, size_t len);
+/* Hash of what ran, in order (BH runs, timer firings, handler calls):
+ * two schedules with the same outcome hash ran the same callbacks. */
+uint64_t model_outcome_hash(const Model *m);
+
+/* Counters for reports. */
+uint64_t model_bh_runs(const Model *m);
+uint64_t model_timer_fires(const Model *m);
+uint64_t model_fd_calls(const Model *m);
+
+#endif

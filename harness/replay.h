@@ -1,0 +1,54 @@
+/*
+ * harness/replay.h — replay files: a scenario plus the choices of one run.
+ *
+ * Versioned text, so a failing run can be mailed, diffed and committed:
+ *
+ *   qloop-replay 1
+ *   version 0.1.0
+ *   verdict hang
+ *   hash 5d2c9f0e1a3b4c7d
+ *   found random seed 322
+ *   faults 0
+ *   choices 70
+ *   0 1 0 0 2 1 ...            (up to 32 a line)
+ *   scenario
+ *   <the .scn text>
+ *   end
+ *
+ * Replaying feeds the choices back through the tape (SIM_TAPE_REPLAY) with
+ * the recorded fault mask: the same trace, byte for byte, and the same
+ * hash.  A file of another format version, or a damaged one, is refused
+ * with one "FILE:LINE: what is wrong" line.
+ */
+#ifndef QLOOP_HARNESS_REPLAY_H
+#define QLOOP_HARNESS_REPLAY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "scenario.h"
+#include "sim.h"
+
+#define REPLAY_FORMAT_VERSION 1
+
+typedef struct Replay {
+    Scenario scenario;
+    char verdict[32];           /* sim_verdict_name() of the recorded run */
+    uint64_t hash;              /* its trace hash */
+    bool has_hash;
+    char found[128];            /* how it was found, free text */
+    unsigned faults;
+    uint32_t *choices;          /* g_free */
+    size_t choice_count;
+} Replay;
+
+/* True if text starts like a replay file (vs. a .scn or fuzzer bytes). */
+bool replay_sniff(const char *text, size_t len);
+bool replay_parse(const char *text, size_t len, const char *filename,
+                  Replay *out, char *err, size_t err_len);
+int replay_write(FILE *out, const Replay *r);
+void replay_clear(Replay *r);
+/* SimConfig that replays r. */
+void replay_config(const Replay *r, SimConfig *config);
+
+#endif

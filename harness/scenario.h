@@ -1,0 +1,114 @@
+/*
+ * harness/scenario.h — the scenario IR: what a simulated run does.
+ *
+ * A scenario declares objects — bottom halves, oneshot bodies, fds,
+ * timers, thread-pool jobs — and threads.  Threads and callbacks are lists
+ * of operations on those objects.  Both front ends, the text format (.scn,
+ * harness/scn-parse.c) and the fuzzer's byte decoder (harness/decode.c),
+ * produce this IR; the runner (harness/runner.c) executes it on the
+ * simulated loop core.
+ *
+ * Objects are referred to by index into their table; names are for people
+ * (traces, stories) and for the text format.
+ */
+#ifndef QLOOP_HARNESS_SCENARIO_H
+#define QLOOP_HARNESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SCN_NAME_MAX 24
+#define SCN_OBJECTS_MAX 32      /* per kind */
+#define SCN_THREADS_MAX 8
+#define SCN_OPS_MAX 4096        /* in all bodies together */
+
+typedef enum {
+    SCN_OBJ_BH,         /* aio_bh_new(); body runs as its callback */
+    SCN_OBJ_ONESHOT,    /* body for aio_bh_schedule_oneshot() */
+    SCN_OBJ_FD,         /* external fake fd; body = read handler */
+    SCN_OBJ_TIMER,      /* aio_timer_new() on a clock; body = callback */
+    SCN_OBJ_JOB,        /* thread-pool job; body = completion callback */
+    SCN_OBJ_KIND_MAX
+} ScnObjKind;
+
+typedef enum {
+    /* bottom halves */
+    SCN_OP_SCHEDULE,        /* qemu_bh_schedule(bh) */
+    SCN_OP_SCHEDULE_IDLE,   /* qemu_bh_schedule_idle(bh) */
+    SCN_OP_CANCEL,          /* qemu_bh_cancel(bh) */
+    SCN_OP_DELETE,          /* qemu_bh_delete(bh): the BH is gone after */
+    SCN_OP_ONESHOT,         /* aio_bh_schedule_oneshot(ctx, body) */
+    /* fd handlers */
+    SCN_OP_FD_ADD,          /* aio_set_fd_handler(fd, read = body) */
+    SCN_OP_FD_REMOVE,       /* aio_set_fd_handler(fd, NULL...) */
+    SCN_OP_FD_REPLACE,      /* re-register fd with its alternate body */
+    SCN_OP_FD_RAISE,        /* external write: fd becomes readable */
+    SCN_OP_FD_LOWER,        /* external read: fd no longer readable */
+    /* timers */
+    SCN_OP_TIMER_MOD,       /* timer_mod_ns(t, clock now + arg_ns) */
+    SCN_OP_TIMER_ANTICIPATE,/* timer_mod_anticipate_ns(t, now + arg_ns) */
+    SCN_OP_TIMER_DEL,       /* timer_del(t) */
+    /* the loop */
+    SCN_OP_NOTIFY,          /* aio_notify(ctx) */
+    SCN_OP_POLL,            /* aio_poll(ctx, true) */
+    SCN_OP_POLL_NB,         /* aio_poll(ctx, false) */
+    SCN_OP_WAIT,            /* while (obj ran < arg times in all) aio_poll(ctx, true) */
+    SCN_OP_DRAIN,           /* while (aio_poll(ctx, false)) */
+    SCN_OP_MAIN_LOOP_WAIT,  /* main_loop_wait(arg != 0) on the main loop */
+    SCN_OP_NOTIFY_EVENT,    /* qemu_notify_event() */
+    SCN_OP_SUBMIT,          /* thread_pool_submit_aio(job) */
+    /* the world */
+    SCN_OP_ADVANCE,         /* advance virtual time by arg_ns */
+    SCN_OP_YIELD,           /* an explicit scheduling point */
+    SCN_OP_KIND_MAX
+} ScnOpKind;
+
+typedef struct ScnOp {
+    ScnOpKind kind;
+    uint8_t obj;            /* object index (kind implied by the op) */
+    uint8_t obj_kind;       /* ScnObjKind of obj; for WAIT the only way to
+                               know it, for the others what the op implies;
+                               0 (with obj 0) for ops without an object */
+    int64_t arg;            /* ns for timers/advance, count for WAIT */
+    uint32_t line;          /* source line in a .scn, 0 when decoded */
+} ScnOp;
+
+/* A list of operations: a slice of Scenario.ops. */
+typedef struct ScnBody {
+    uint32_t first;
+    uint32_t count;
+} ScnBody;
+
+typedef struct ScnObject {
+    char name[SCN_NAME_MAX];
+    ScnBody body;           /* callback body */
+    ScnBody alt_body;       /* FD: body after SCN_OP_FD_REPLACE */
+    uint8_t clock;          /* TIMER: QEMUClockType */
+} ScnObject;
+
+typedef struct ScnThread {
+    char name[SCN_NAME_MAX];
+    ScnBody body;
+} ScnThread;
+
+typedef struct Scenario {
+    ScnObject objects[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
+    uint8_t object_count[SCN_OBJ_KIND_MAX];
+    ScnThread threads[SCN_THREADS_MAX];  /* threads[0] is the home thread */
+    uint8_t thread_count;
+    ScnOp ops[SCN_OPS_MAX];
+    uint32_t op_count;
+    /* Run settings carried by the scenario (the command line may override). */
+    unsigned faults;            /* SimFault mask */
+    bool uses_main_loop;        /* needs qemu_init_main_loop() */
+} Scenario;
+
+const char *scn_op_name(ScnOpKind kind);
+ScnObjKind scn_op_object_kind(ScnOpKind kind);  /* SCN_OBJ_KIND_MAX: none */
+const char *scn_obj_kind_name(ScnObjKind kind);
+
+/* Structural checks every front end must pass (indices in range, bodies
+ * inside ops[], at least one thread).  Returns NULL or what is wrong. */
+const char *scn_validate(const Scenario *s);
+
+#endif
