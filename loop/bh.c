@@ -275,6 +275,7 @@ void aio_bh_finalize(AioContext *ctx)
     QEMUBH *bh;
     QEMUBH *pending = qatomic_xchg(&ctx->bh_list, NULL);
 
+    qos_trace(QOS_EV_BH_SLICE, ctx->name, aio_trace_key(ctx), 0);
     /* There must be no aio_bh_poll() in progress. */
     QLOOP_ASSERT(ctx->bh_slice_head == NULL);
     while ((bh = aio_bh_dequeue(&pending, &flags))) {

@@ -181,6 +181,11 @@ void aio_context_set_aio_params(AioContext *ctx, int64_t max_batch)
     aio_notify(ctx);
 }
 
+void qloop_g_main_context_use_seam(GMainContext *gctx)
+{
+    g_main_context_set_poll_func(gctx, qos_gpoll_ms);
+}
+
 /* ---- home thread --------------------------------------------------------- */
 
 AioContext *qemu_get_current_aio_context(void)

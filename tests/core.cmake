@@ -9,3 +9,14 @@ qloop_test(test-main-loop-thread SOURCES test-main-loop-thread.c LABELS "threads
 qloop_test(test-signals SOURCES test-signals.c LABELS "signals")
 qloop_test(test-thread-pool SOURCES test-thread-pool.c LABELS "unit;threads")
 qloop_test(test-multithread SOURCES test-multithread.c LABELS "threads")
+
+# The same core tests on the simulated backend (no real OS behaviour needed):
+# virtual time instead of waiting, coroutine threads, the simulated tape.
+foreach(t bh fd timer gsource main-loop)
+  add_executable(test-${t}-sim test-${t}.c)
+  target_link_libraries(test-${t}-sim PRIVATE qloop-sim)
+  target_include_directories(test-${t}-sim PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_definitions(test-${t}-sim PRIVATE QLOOP_TEST_SIM)
+  add_test(NAME test-${t}-sim COMMAND test-${t}-sim)
+  set_tests_properties(test-${t}-sim PROPERTIES LABELS "unit;sim" TIMEOUT 120)
+endforeach()

@@ -28,6 +28,32 @@
 
 #include "qloop/qloop.h"
 
+/* Built for the simulated backend (tests/core.cmake): host-only checks
+ * such as "QEMU_CLOCK_HOST is the wall clock" are skipped. */
+#ifdef QLOOP_TEST_SIM
+#include "sim.h"
+#define QT_SIM 1
+#else
+#define QT_SIM 0
+#endif
+
+/* Let a clock pass t_ns as a busy callback would: spin on the host,
+ * advance virtual time in simulation (where spinning never ends). */
+static inline void qt_spin_until_ns(QEMUClockType type, int64_t t_ns)
+{
+#ifdef QLOOP_TEST_SIM
+    int64_t now_ns = qemu_clock_get_ns(type);
+
+    if (now_ns < t_ns) {
+        sim_advance_ns(t_ns - now_ns);
+    }
+#else
+    while (qemu_clock_get_ns(type) < t_ns) {
+        /* busy */
+    }
+#endif
+}
+
 /* ---- order log ----------------------------------------------------------- */
 
 /* The log of the running test; callbacks append, tests compare and reset. */

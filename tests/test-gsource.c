@@ -38,6 +38,7 @@ static void fixture_init(Fixture *f)
 {
     f->ctx = aio_context_new(&error_abort);
     f->gctx = g_main_context_new();
+    qloop_g_main_context_use_seam(f->gctx);
     f->src = aio_get_g_source(f->ctx);
     g_source_attach(f->src, f->gctx);
     f->guard = NULL;

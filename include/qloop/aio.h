@@ -196,6 +196,14 @@ static inline void aio_timer_init(AioContext *ctx, QEMUTimer *ts,
     timer_init_full(ts, &ctx->tlg, type, scale, 0, cb, opaque);
 }
 
+/*
+ * qloop extension: make ctx's poll (between g_main_context_query and
+ * check) go through qloop's OS seam.  Required for a GMainContext that
+ * polls AioContexts in simulation (fake fds); harmless on the host.
+ * qemu_init_main_loop() does it for the default context.
+ */
+void qloop_g_main_context_use_seam(GMainContext *ctx);
+
 /* Home thread */
 AioContext *qemu_get_current_aio_context(void);
 void qemu_set_current_aio_context(AioContext *ctx);
