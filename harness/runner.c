@@ -244,8 +244,14 @@ static void exec_op(RunState *rs, const ScnOp *op)
         ScnObjKind kind = (ScnObjKind)op->obj_kind;
         uint64_t target = (uint64_t)op->arg;
 
+        /* A main-loop scenario's home thread is the main loop: it waits
+         * in main_loop_wait (glib's prepare/poll/check/dispatch). */
         while (rs->runs[kind][i] < target) {
-            aio_poll(rs->ctx, true);
+            if (rs->s->uses_main_loop) {
+                main_loop_wait(false);
+            } else {
+                aio_poll(rs->ctx, true);
+            }
         }
         return;
     }

@@ -1,0 +1,166 @@
+/*
+ * tests/test-model.c — the reference model objects to what semantics.md
+ * forbids, and accepts what it allows.
+ *
+ * Method: hand-written event streams in the trace format of loop/os.h:
+ * each case is a legal stream (no objection) and a minimal corruption of
+ * it (one objection, with the expected words).  The streams are what the
+ * core would emit; nothing here runs the core.
+ */
+#include <string.h>
+
+#include "model.h"
+#include "../loop/os.h"
+
+#define CTX ((int64_t)1000000 << 32)
+#define BH(id) (CTX | (id))
+#define TL(clock) ((int64_t)1000000 << 36 | (int64_t)(clock) << 32)
+
+typedef struct {
+    uint32_t kind;
+    const char *name;
+    int64_t a, b;
+} Ev;
+
+/* Feed evs; return the first objection (or NULL). */
+static const char *feed(const Ev *evs, size_t n)
+{
+    static char story[1024];
+    Model *m = model_new();
+    const char *objection = NULL;
+
+    for (size_t i = 0; i < n && !objection; i++) {
+        SimEvent ev = { .seq = i, .time_ns = 0, .thread = 1,
+                        .kind = evs[i].kind, .name = evs[i].name,
+                        .arg = evs[i].a, .arg2 = evs[i].b };
+
+        objection = model_event(m, &ev);
+        if (objection) {
+            g_strlcpy(story, objection, sizeof(story));
+            objection = story;
+        }
+    }
+    model_free(m);
+    return objection;
+}
+
+#define SCHED(id, name) { QOS_EV_BH_SCHEDULE, name, BH(id), 2 }, \
+                        { QOS_EV_BH_PUSH, name, BH(id), 0 }
+#define TAKE(id, name, flags) { QOS_EV_BH_TAKE, name, BH(id), flags }
+#define RUN(id, name) { QOS_EV_BH_RUN, name, BH(id), 0 }
+#define SLICE { QOS_EV_BH_SLICE, "ctx", CTX, 0 }
+
+static void test_bh_order(void)
+{
+    /* schedule A, B, C: C, B, A run. */
+    Ev ok[] = { SCHED(0, "A"), SCHED(1, "B"), SCHED(2, "C"), SLICE,
+                TAKE(2, "C", 3), RUN(2, "C"), TAKE(1, "B", 3), RUN(1, "B"),
+                TAKE(0, "A", 3), RUN(0, "A") };
+    Ev fifo[] = { SCHED(0, "A"), SCHED(1, "B"), SLICE, TAKE(0, "A", 3) };
+
+    g_assert_null(feed(ok, G_N_ELEMENTS(ok)));
+    g_assert_nonnull(strstr(feed(fifo, G_N_ELEMENTS(fifo)),
+                            "ordering: BH 'A' was taken, but 'B' is next"));
+}
+
+static void test_bh_merge_and_cancel(void)
+{
+    /* schedule A twice: one push, one run. */
+    Ev merged[] = { SCHED(0, "A"), { QOS_EV_BH_SCHEDULE, "A", BH(0), 2 | 0x8000 },
+                    SLICE, TAKE(0, "A", 3), RUN(0, "A") };
+    Ev double_push[] = { SCHED(0, "A"), { QOS_EV_BH_PUSH, "A", BH(0), 0 } };
+    Ev cancelled_runs[] = { SCHED(0, "A"), { QOS_EV_BH_CANCEL, "A", BH(0), 0 },
+                            SLICE, TAKE(0, "A", 1), RUN(0, "A") };
+    Ev wrong_flags[] = { SCHED(0, "A"), { QOS_EV_BH_CANCEL, "A", BH(0), 0 },
+                         SLICE, TAKE(0, "A", 3) };
+
+    g_assert_null(feed(merged, G_N_ELEMENTS(merged)));
+    g_assert_nonnull(strstr(feed(double_push, G_N_ELEMENTS(double_push)),
+                            "pushed on the pending list twice"));
+    g_assert_nonnull(strstr(feed(cancelled_runs, G_N_ELEMENTS(cancelled_runs)),
+                            "safety: BH 'A' ran"));
+    g_assert_nonnull(strstr(feed(wrong_flags, G_N_ELEMENTS(wrong_flags)),
+                            "flags: BH 'A' taken as scheduled"));
+}
+
+static void test_bh_delete_and_free(void)
+{
+    Ev deleted[] = { SCHED(0, "A"), { QOS_EV_BH_DELETE, "A", BH(0), 8 | 0x8000 },
+                     SLICE, TAKE(0, "A", 11) };
+    Ev deleted_runs[] = { SCHED(0, "A"), { QOS_EV_BH_DELETE, "A", BH(0), 8 | 0x8000 },
+                          SLICE, TAKE(0, "A", 11), RUN(0, "A") };
+    Ev after_free[] = { SCHED(0, "A"), { QOS_EV_BH_DELETE, "A", BH(0), 8 | 0x8000 },
+                        SLICE, TAKE(0, "A", 11), SCHED(0, "A") };
+
+    g_assert_null(feed(deleted, G_N_ELEMENTS(deleted)));
+    g_assert_nonnull(strstr(feed(deleted_runs, G_N_ELEMENTS(deleted_runs)),
+                            "it was deleted when taken"));
+    g_assert_nonnull(strstr(feed(after_free, G_N_ELEMENTS(after_free)),
+                            "use after free"));
+}
+
+static void test_bh_nested_slices(void)
+{
+    /* A, B, N, C; N nests a poll: C, N, then B, A from the outer slice. */
+    Ev ok[] = { SCHED(0, "A"), SCHED(1, "B"), SCHED(2, "N"), SCHED(3, "C"),
+                SLICE, TAKE(3, "C", 3), RUN(3, "C"), TAKE(2, "N", 3),
+                RUN(2, "N"), SLICE, TAKE(1, "B", 3), RUN(1, "B"),
+                TAKE(0, "A", 3), RUN(0, "A") };
+
+    g_assert_null(feed(ok, G_N_ELEMENTS(ok)));
+}
+
+#define ARM(clock, id, at) { QOS_EV_TIMER_ARM, NULL, TL(clock) | (id), at }
+#define FIRE(clock, id, at) { QOS_EV_TIMER_FIRE, NULL, TL(clock) | (id), at }
+#define PASS(clock, now) { QOS_EV_TIMERS_RUN, NULL, TL(clock), now }
+#define DONE(clock, now) { QOS_EV_TIMERS_DONE, NULL, TL(clock), now }
+
+static void test_timers(void)
+{
+    /* q@-10, p@-10, r@-20 fire r, q, p (ties FIFO). */
+    Ev ok[] = { ARM(1, 0, 90), ARM(1, 1, 90), ARM(1, 2, 80), PASS(1, 100),
+                FIRE(1, 2, 80), FIRE(1, 0, 90), FIRE(1, 1, 90), DONE(1, 100) };
+    Ev lifo[] = { ARM(1, 0, 90), ARM(1, 1, 90), PASS(1, 100), FIRE(1, 1, 90) };
+    Ev early[] = { ARM(1, 0, 150), PASS(1, 100), FIRE(1, 0, 150) };
+    Ev left_due[] = { ARM(1, 0, 100), PASS(1, 100), DONE(1, 100) };
+    Ev other_clock[] = { ARM(1, 0, 100), ARM(2, 0, 50), PASS(2, 60),
+                         FIRE(2, 0, 50), DONE(2, 60) };
+
+    g_assert_null(feed(ok, G_N_ELEMENTS(ok)));
+    g_assert_nonnull(strstr(feed(lifo, G_N_ELEMENTS(lifo)), "ordering: timer"));
+    g_assert_nonnull(strstr(feed(early, G_N_ELEMENTS(early)), "fired early"));
+    g_assert_nonnull(strstr(feed(left_due, G_N_ELEMENTS(left_due)),
+                            "did not fire"));
+    g_assert_null(feed(other_clock, G_N_ELEMENTS(other_clock)));
+}
+
+static void test_handlers(void)
+{
+    Ev ok[] = { { QOS_EV_FD_ADD, NULL, CTX | 1, 5 }, { QOS_EV_FD_ADD, NULL, CTX | 2, 6 },
+                { QOS_EV_FD_ROUND, NULL, CTX, 2 }, { QOS_EV_FD_CALL, "read", CTX | 1, 5 },
+                { QOS_EV_FD_CALL, "read", CTX | 2, 6 } };
+    Ev reversed[] = { { QOS_EV_FD_ADD, NULL, CTX | 1, 5 }, { QOS_EV_FD_ADD, NULL, CTX | 2, 6 },
+                      { QOS_EV_FD_ROUND, NULL, CTX, 2 }, { QOS_EV_FD_CALL, "read", CTX | 2, 6 },
+                      { QOS_EV_FD_CALL, "read", CTX | 1, 5 } };
+    Ev removed[] = { { QOS_EV_FD_ADD, NULL, CTX | 1, 5 }, { QOS_EV_FD_ROUND, NULL, CTX, 1 },
+                     { QOS_EV_FD_REMOVE, NULL, CTX | 1, 5 },
+                     { QOS_EV_FD_CALL, "read", CTX | 1, 5 } };
+
+    g_assert_null(feed(ok, G_N_ELEMENTS(ok)));
+    g_assert_nonnull(strstr(feed(reversed, G_N_ELEMENTS(reversed)),
+                            "registration order"));
+    g_assert_nonnull(strstr(feed(removed, G_N_ELEMENTS(removed)),
+                            "called after it was removed"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/model/bh/order", test_bh_order);
+    g_test_add_func("/model/bh/merge-cancel", test_bh_merge_and_cancel);
+    g_test_add_func("/model/bh/delete-free", test_bh_delete_and_free);
+    g_test_add_func("/model/bh/nested-slices", test_bh_nested_slices);
+    g_test_add_func("/model/timers", test_timers);
+    g_test_add_func("/model/handlers", test_handlers);
+    return g_test_run();
+}
