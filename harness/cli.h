@@ -53,6 +53,10 @@ void cli_replay_from_run(const Scenario *s, const RunResult *r,
                          const char *found, Replay *out);
 bool cli_write_replay(const char *path, const Replay *r);
 
+/* The command's own name (qloop, qloop-notify-bug2...) for the "replay
+ * with" hints. */
+extern const char *cli_program;
+
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);

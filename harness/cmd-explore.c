@@ -102,7 +102,7 @@ int cmd_explore(int argc, char **argv)
                 cli_print_verdict(found, &r);
                 cli_replay_from_run(&in.replay.scenario, &r, found, &rep);
                 if (cli_write_replay(path, &rep)) {
-                    printf("replay: qloop replay %s\n", path);
+                    printf("replay: %s replay %s\n", cli_program, path);
                 }
                 replay_clear(&rep);
                 g_free(path);

@@ -276,7 +276,7 @@ int cmd_shrink(int argc, char **argv)
     if (!cli_write_replay(opt_out, &out)) {
         return EXIT_USAGE;
     }
-    printf("replay: qloop replay %s\n", opt_out);
+    printf("replay: %s replay %s\n", cli_program, opt_out);
     replay_clear(&out);
     run_result_clear(&r);
     g_array_free(k.choices, TRUE);

@@ -35,8 +35,11 @@ static void usage(FILE *out)
             "input or usage.  Scenarios: docs/scenario-format.md.\n");
 }
 
+const char *cli_program = "qloop";
+
 int main(int argc, char **argv)
 {
+    cli_program = g_path_get_basename(argv[0]);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -61,7 +64,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
         if (!strcmp(argv[1], commands[i].name)) {
-            char *prog = g_strdup_printf("qloop %s", argv[1]);
+            char *prog = g_strdup_printf("%s %s", cli_program, argv[1]);
             int status;
 
             g_set_prgname(prog);

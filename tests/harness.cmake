@@ -14,3 +14,8 @@ target_link_libraries(test-model PRIVATE qloop-harness)
 target_include_directories(test-model PRIVATE ${PROJECT_SOURCE_DIR}/loop)
 add_test(NAME test-model COMMAND test-model)
 set_tests_properties(test-model PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+
+add_test(NAME qloop-cli
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(qloop-cli PROPERTIES LABELS "harness" TIMEOUT 600)

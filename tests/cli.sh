@@ -1,0 +1,122 @@
+#!/bin/sh
+# tests/cli.sh — the qloop command end to end: exit codes, one-line errors
+# for bad input, replay round trips, shrink, explore, trace exports.
+# Usage: cli.sh BIN_DIR SOURCE_DIR
+set -u
+bin=$1/qloop
+bug2=$1/qloop-notify-bug2
+src=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/qloop-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+
+# expect STATUS NAME COMMAND...: exit status and, for 2, exactly one line
+# on stderr that starts with the file name given in $file.
+expect() {
+    want=$1; name=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        bad "$name: exit $got, expected $want"; sed 's/^/     /' "$tmp/err" | head -5
+        return
+    fi
+    if [ "$want" = 2 ] && [ -n "${file:-}" ]; then
+        lines=$(wc -l < "$tmp/err")
+        if [ "$lines" != 1 ] || ! grep -q "^$file:[0-9]*: " "$tmp/err"; then
+            bad "$name: stderr is not one '$file:LINE: ...' line:"
+            sed 's/^/     /' "$tmp/err" | head -5
+            return
+        fi
+    fi
+    ok "$name"
+}
+
+# ---- usage and help ---------------------------------------------------------
+file= expect 2 "no command" "$bin"
+file= expect 0 "--help" "$bin" --help
+for c in run replay shrink explore; do
+    file= expect 0 "$c --help" "$bin" "$c" --help
+done
+file= expect 2 "unknown command" "$bin" frobnicate
+file= expect 2 "unknown option" "$bin" run --frob "$src/docs/examples/bh-order.scn"
+file= expect 2 "run without file" "$bin" run
+
+# ---- bad input: one line, exit 2 ---------------------------------------------
+file=$tmp/missing.scn
+expect 2 "missing file" "$bin" run "$file"
+file=$tmp/typo.scn
+printf 'bh A\nthread main {\n  scedule A\n}\n' > "$file"
+expect 2 "unknown operation" "$bin" run "$file"
+file=$tmp/kind.scn
+printf 'timer T virtual\nthread main { schedule T }\n' > "$file"
+expect 2 "wrong object kind" "$bin" run "$file"
+file=$tmp/poller.scn
+printf 'bh A\nthread main { schedule A }\nthread t { poll }\n' > "$file"
+expect 2 "poll outside the home thread" "$bin" run "$file"
+file=$tmp/binary.scn
+printf '\001\002\003\000\377' > "$file"
+expect 2 "binary .scn" "$bin" run "$file"
+
+"$bin" run "$src/docs/examples/bh-order.scn" --runs 1 >/dev/null
+"$bin" replay -q "$src/docs/examples/bh-order.scn" -o "$tmp/good.replay" >/dev/null
+file=$tmp/version.replay
+sed 's/^qloop-replay 1$/qloop-replay 2/' "$tmp/good.replay" > "$file"
+expect 2 "replay: other format version" "$bin" replay "$file"
+grep -q "version 2 is not supported" "$tmp/err" && ok "replay: version message" \
+    || bad "replay: version message"
+file=$tmp/truncated.replay
+head -n 8 "$tmp/good.replay" > "$file"
+expect 2 "replay: truncated" "$bin" replay "$file"
+file=$tmp/choice.replay
+sed '8s/^[0-9]*/x/' "$tmp/good.replay" > "$file"
+expect 2 "replay: bad choice" "$bin" replay "$file"
+file=$tmp/scnerr.replay
+sed 's/^thread main {$/thread main { schedule NOPE/' "$tmp/good.replay" > "$file"
+expect 2 "replay: error inside the scenario" "$bin" replay "$file"
+
+# ---- replay reproduces ----------------------------------------------------------
+file= expect 0 "replay: same hash" "$bin" replay -q "$tmp/good.replay"
+sed 's/^hash .*/hash 0123456789abcdef/' "$tmp/good.replay" > "$tmp/wrong-hash.replay"
+file= expect 1 "replay: hash mismatch is a verdict" "$bin" replay -q "$tmp/wrong-hash.replay"
+file= expect 0 "replay: --ignore-hash" "$bin" replay -q --ignore-hash "$tmp/wrong-hash.replay"
+
+# ---- a known bug: found, replayed, shrunk -----------------------------------------
+scn=$src/corpus/regressions/bug2-main-loop.scn
+file= expect 1 "explore finds BUG2 in the variant" \
+    "$bug2" explore "$scn" -k 2 -o "$tmp/bug2.replay"
+file= expect 0 "explore exhausts the same space on the core" "$bin" explore "$scn" -k 2
+grep -q "the bounded space is exhausted" "$tmp/out" && ok "explore: exhausted" \
+    || bad "explore: exhausted"
+file= expect 1 "the BUG2 replay hangs again" "$bug2" replay -q "$tmp/bug2.replay"
+grep -q "lost wake-up" "$tmp/out" && ok "story names the lost wake-up" \
+    || bad "story names the lost wake-up"
+file= expect 0 "shrink BUG2" "$bug2" shrink "$tmp/bug2.replay" -o "$tmp/min.replay"
+before=$(sed -n 's/^before: \([0-9]*\) ops.*/\1/p' "$tmp/out")
+after=$(sed -n 's/^after: *\([0-9]*\) ops.*/\1/p' "$tmp/out")
+if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -le "$before" ]; then
+    ok "shrink: $before -> $after ops"
+else
+    bad "shrink sizes: '$before' -> '$after'"
+fi
+file= expect 1 "shrunk replay still hangs" "$bug2" replay -q "$tmp/min.replay"
+grep -q "lost wake-up" "$tmp/out" && ok "shrunk: still a lost wake-up" \
+    || bad "shrunk: still a lost wake-up"
+
+# ---- traces --------------------------------------------------------------------------
+for ext in jsonl json svg txt; do
+    file= expect 0 "trace .$ext" "$bin" replay -q "$tmp/good.replay" --trace "$tmp/t.$ext"
+    [ -s "$tmp/t.$ext" ] && ok "trace .$ext written" || bad "trace .$ext written"
+done
+head -c 1 "$tmp/t.json" | grep -q '{' && ok "chrome trace is JSON" || bad "chrome trace is JSON"
+grep -q '<svg' "$tmp/t.svg" && ok "svg" || bad "svg"
+
+# ---- determinism option ----------------------------------------------------------------
+file= expect 0 "--check-determinism" "$bin" run "$src/docs/examples/cross-thread-oneshots.scn" \
+    --runs 50 --check-determinism
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
