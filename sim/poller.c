@@ -130,20 +130,34 @@ static bool poll_block(const char *what, const int *fds, unsigned n,
     return !self->timed_out;
 }
 
+/*
+ * What every poll does first: a scheduling point, no blocking outside a
+ * simulated thread, the EINTR fault, the deadline.  False: return 0 now.
+ */
+static bool poll_begin(const char *what, int64_t *timeout_ns,
+                       int64_t *deadline_ns)
+{
+    SimWorld *w = sim_world_get();
+
+    qos_sched_point(what);
+    if (w->current == &w->host) {
+        *timeout_ns = 0;
+    }
+    if (*timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
+        return false;
+    }
+    *deadline_ns = *timeout_ns < 0 ? -1 : w->now_ns + *timeout_ns;
+    return true;
+}
+
 int qos_poller_wait(QosPoller *p, int64_t timeout_ns, QosReady *ready,
                     int ready_max)
 {
-    SimWorld *w = sim_world_get();
     int64_t deadline_ns;
 
-    qos_sched_point("poll");
-    if (w->current == &w->host) {
-        timeout_ns = 0;
-    }
-    if (timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
+    if (!poll_begin("poll", &timeout_ns, &deadline_ns)) {
         return 0;
     }
-    deadline_ns = timeout_ns < 0 ? -1 : w->now_ns + timeout_ns;
     for (;;) {
         int n = 0;
 
@@ -185,17 +199,11 @@ int qos_poller_wait(QosPoller *p, int64_t timeout_ns, QosReady *ready,
 
 int qos_gpoll_ns(GPollFD *fds, unsigned nfds, int64_t timeout_ns)
 {
-    SimWorld *w = sim_world_get();
     int64_t deadline_ns;
 
-    qos_sched_point("gpoll");
-    if (w->current == &w->host) {
-        timeout_ns = 0;
-    }
-    if (timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
+    if (!poll_begin("gpoll", &timeout_ns, &deadline_ns)) {
         return 0;
     }
-    deadline_ns = timeout_ns < 0 ? -1 : w->now_ns + timeout_ns;
     for (;;) {
         int n = 0;
 
