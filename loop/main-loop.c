@@ -217,7 +217,20 @@ void qloop_main_loop_teardown(bool abandon)
         }
         timerlistgroup_deinit(&main_loop_tlg);
     } else {
-        /* Leak on purpose: the run's world is gone, its state is not ours. */
+        /*
+         * Leak on purpose: the run's world is gone and its state is not
+         * ours to free.  Keep it reachable, so leak checkers see a
+         * deliberate graveyard rather than lost memory.
+         */
+        static GPtrArray *graveyard;
+
+        if (!graveyard) {
+            graveyard = g_ptr_array_new();
+        }
+        for (int type = 0; type < QEMU_CLOCK_MAX; type++) {
+            g_ptr_array_add(graveyard, main_loop_tlg.tl[type]);
+        }
+        g_ptr_array_add(graveyard, gpollfds);
         main_loop_tlg = (QEMUTimerListGroup){ 0 };
         qemu_signal_forget();
     }
