@@ -41,7 +41,8 @@ struct QosPoller {
     unsigned count;
     unsigned capacity;
     GHashTable *slot_by_fd;     /* fd -> slot + 1 */
-    int epfd;                   /* >= 0 once in epoll mode */
+    int epfd;                   /* >= 0 once in epoll mode (under lock) */
+    bool mode_epoll;            /* atomic: epfd is complete and in use */
     struct pollfd *scratch;     /* home thread's copy for ppoll */
     unsigned scratch_capacity;
 };
@@ -71,7 +72,8 @@ void qos_poller_free(QosPoller *p)
 
 const char *qos_poller_kind(const QosPoller *p)
 {
-    return p->epfd >= 0 ? "epoll" : "ppoll";
+    return __atomic_load_n(&p->mode_epoll, __ATOMIC_ACQUIRE) ? "epoll"
+                                                             : "ppoll";
 }
 
 static int epoll_apply(QosPoller *p, int op, int fd, unsigned events)
@@ -99,6 +101,9 @@ static int poller_upgrade_to_epoll(QosPoller *p)
             return ret;
         }
     }
+    /* Publish: the home thread reads the mode without the lock.  Pairs
+     * with the acquire load in qos_poller_wait(). */
+    __atomic_store_n(&p->mode_epoll, true, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -234,7 +239,7 @@ int qos_poller_wait(QosPoller *p, int64_t timeout_ns, QosReady *ready,
         timeout_ns = 0;
         ready_max = 0;
     }
-    if (__atomic_load_n(&p->epfd, __ATOMIC_ACQUIRE) >= 0 && ready_max > 0) {
+    if (__atomic_load_n(&p->mode_epoll, __ATOMIC_ACQUIRE) && ready_max > 0) {
         return poller_wait_epoll(p, timeout_ns, ready, ready_max);
     }
     return poller_wait_ppoll(p, timeout_ns, ready, ready_max);
