@@ -48,8 +48,7 @@
     qatomic_expected_; })
 
 #define smp_mb() \
-    do { qos_sched_point("smp_mb"); \
-         __atomic_thread_fence(__ATOMIC_SEQ_CST); } while (0)
+    do { qos_sched_point("smp_mb"); qos_full_barrier(); } while (0)
 #define smp_wmb() \
     do { qos_sched_point("smp_wmb"); \
          __atomic_thread_fence(__ATOMIC_RELEASE); } while (0)

@@ -18,6 +18,13 @@ static inline void qos_sched_point(const char *what)
     sim_sched_point(what);
 }
 
+/* One host thread runs every simulated thread: a compiler barrier is
+ * enough; the scheduling point before it is what matters. */
+static inline void qos_full_barrier(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {
     sim_trace_core(ev, name, a, b);

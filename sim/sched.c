@@ -12,6 +12,7 @@
  * (timed waits, queued external events) at once.  When there is none, the
  * run has hung: that is a verdict, told thread by thread.
  */
+#define _GNU_SOURCE         /* pthread_getattr_np (ASan builds) */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,98 @@ void __sanitizer_finish_switch_fiber(void *fake_stack_save,
                                      const void **bottom_old,
                                      size_t *size_old);
 void __lsan_register_root_region(const void *p, size_t size);
+void __asan_unpoison_memory_region(const volatile void *addr, size_t size);
 #endif
 
 #define SIM_STACK_SIZE (256 * 1024)
+
+#ifdef SIM_ASAN
+#include <pthread.h>
+
+/*
+ * The stack ASan must switch to: a coroutine's own, or — for the host
+ * context and an implicit world's thread 1, which run on the host thread's
+ * stack — that stack's real bounds.  Telling ASan "NULL, 0" there would
+ * make LeakSanitizer scan an empty range for the host thread and report
+ * everything only its stack points at (libFuzzer's own state) as leaked.
+ */
+static void sim_asan_stack(const SimThread *t, const void **bottom,
+                           size_t *size)
+{
+    static __thread void *host_bottom;
+    static __thread size_t host_size;
+
+    if (t->stack) {
+        *bottom = t->stack;
+        *size = t->stack_size;
+        return;
+    }
+    if (!host_size) {
+        pthread_attr_t attr;
+
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            pthread_attr_getstack(&attr, &host_bottom, &host_size);
+            pthread_attr_destroy(&attr);
+        }
+    }
+    *bottom = host_bottom;
+    *size = host_size;
+}
+#endif
+
+/*
+ * Stacks outlive worlds.  A fuzzer runs millions of worlds in one process,
+ * and mmap + mprotect + munmap per thread, plus the page faults of every
+ * fresh mapping, were a fifth of a short run.  Freed stacks wait here,
+ * guard page and all, for the next thread that wants the same size.
+ * Nothing depends on a stack's address or old contents: a new thread's
+ * frame is laid out by sim_coro_init_stack().
+ */
+#define SIM_STACK_CACHE_MAX 16
+#define SIM_GUARD_SIZE 4096
+
+static struct {
+    void *stack;
+    size_t size;
+} stack_cache[SIM_STACK_CACHE_MAX];
+static unsigned stack_cache_len;
+
+void *sim_stack_alloc(size_t size)
+{
+    void *stack;
+
+    for (unsigned i = stack_cache_len; i-- > 0;) {
+        if (stack_cache[i].size == size) {
+            stack = stack_cache[i].stack;
+            stack_cache[i] = stack_cache[--stack_cache_len];
+#ifdef SIM_ASAN
+            /* Frames that never returned (a finished thread's last
+             * switch) leave their redzones poisoned. */
+            __asan_unpoison_memory_region((char *)stack + SIM_GUARD_SIZE,
+                                          size - SIM_GUARD_SIZE);
+#endif
+            return stack;
+        }
+    }
+    stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    SIM_ASSERT(stack != MAP_FAILED);
+    /* Guard page: a stack overflow faults instead of corrupting. */
+    mprotect(stack, SIM_GUARD_SIZE, PROT_NONE);
+    return stack;
+}
+
+void sim_stack_free(void *stack, size_t size)
+{
+    SIM_ASSERT(stack_cache_len <= SIM_STACK_CACHE_MAX);
+    if (stack_cache_len < SIM_STACK_CACHE_MAX) {
+        stack_cache[stack_cache_len].stack = stack;
+        stack_cache[stack_cache_len].size = size;
+        stack_cache_len++;
+        return;
+    }
+    munmap(stack, size);
+}
 
 SimThread *sim_thread_current(void)
 {
@@ -56,9 +146,15 @@ static void sim_switch(SimThread *to)
         sim_trace_record(SIM_EV_SWITCH, NULL, to->id);
     }
 #ifdef SIM_ASAN
-    __sanitizer_start_switch_fiber(
-        from->state == SIM_THREAD_FINISHED ? NULL : &from->asan_fake_stack,
-        to->stack, to->stack_size);
+    {
+        const void *bottom;
+        size_t size;
+
+        sim_asan_stack(to, &bottom, &size);
+        __sanitizer_start_switch_fiber(
+            from->state == SIM_THREAD_FINISHED ? NULL : &from->asan_fake_stack,
+            bottom, size);
+    }
 #endif
     sim_coro_switch(&from->sp, to->sp);
 #ifdef SIM_ASAN
@@ -104,11 +200,7 @@ SimThread *sim_thread_spawn(const char *name, void *(*fn)(void *), void *arg)
     t->fn = fn;
     t->arg = arg;
     t->stack_size = SIM_STACK_SIZE;
-    t->stack = mmap(NULL, t->stack_size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    SIM_ASSERT(t->stack != MAP_FAILED);
-    /* Guard page: a stack overflow faults instead of corrupting. */
-    mprotect(t->stack, 4096, PROT_NONE);
+    t->stack = sim_stack_alloc(t->stack_size);
     t->sp = sim_coro_init_stack(t->stack, t->stack_size, sim_thread_entry);
     return t;
 }
@@ -142,7 +234,7 @@ void sim_sched_fini(SimWorld *w)
         SimThread *t = g_ptr_array_index(w->threads, i);
 
         if (t->stack) {
-            munmap(t->stack, t->stack_size);
+            sim_stack_free(t->stack, t->stack_size);
         }
         g_free(t);
     }

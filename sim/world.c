@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "coro.h"
 #include "world.h"
@@ -123,11 +122,7 @@ SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg)
     main_thread->fn = sim_run_body;
     main_thread->arg = &body;
     main_thread->stack_size = 1024 * 1024;
-    main_thread->stack = mmap(NULL, main_thread->stack_size,
-                              PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    SIM_ASSERT(main_thread->stack != MAP_FAILED);
-    mprotect(main_thread->stack, 4096, PROT_NONE);
+    main_thread->stack = sim_stack_alloc(main_thread->stack_size);
     main_thread->sp = sim_coro_init_stack(main_thread->stack,
                                           main_thread->stack_size,
                                           sim_thread_entry_for_run());

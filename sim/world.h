@@ -36,7 +36,7 @@ struct SimThread {
     char name[32];
     SimThreadState state;
     void *sp;                   /* saved stack pointer while switched out */
-    void *stack;                /* mmap'd, NULL for the host-stack thread */
+    void *stack;                /* sim_stack_alloc(), NULL: host stack */
     size_t stack_size;
     void *(*fn)(void *);
     void *arg;
@@ -129,6 +129,9 @@ G_NORETURN void sim_end_run(SimVerdict verdict, const char *fmt, ...)
 void sim_thread_exit(void *ret);
 void (*sim_thread_entry_for_run(void))(void);
 void sim_run_enter(SimThread *main_thread);
+/* Thread stacks (mmap'd with a guard page), recycled across worlds. */
+void *sim_stack_alloc(size_t size);
+void sim_stack_free(void *stack, size_t size);
 
 /* tape.c */
 void sim_tape_init(SimWorld *w);
