@@ -51,10 +51,15 @@ typedef struct {
     const char *name;
 } ModelTimer;
 
+/* Passes over one timer list can nest: a timer callback may poll, and the
+ * inner pass takes its own snapshot; the outer one keeps its own after. */
+#define MODEL_PASS_DEPTH_MAX 64
+
 /* One timer list (context, clock). */
 typedef struct {
     uint64_t arm_order;
-    int64_t snapshot_ns;    /* the running pass's snapshot, -1 if none */
+    int64_t pass_ns[MODEL_PASS_DEPTH_MAX];  /* snapshots of running passes */
+    unsigned passes;                        /* innermost last */
 } ModelClock;
 
 typedef struct {
@@ -435,12 +440,16 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
     ModelClock *clk = lookup_or_new(m->clock, CLOCK_OF(ev->arg),
                                     sizeof(ModelClock));
     ModelTimer *t, *first;
-    int64_t first_key;
+    int64_t first_key, snapshot_ns;
     char a[48], b[48];
 
     switch (ev->kind) {
     case QOS_EV_TIMERS_RUN:
-        clk->snapshot_ns = ev->arg2;
+        if (clk->passes == MODEL_PASS_DEPTH_MAX) {
+            return fail(m, "model: more than %d nested timer passes",
+                        MODEL_PASS_DEPTH_MAX);
+        }
+        clk->pass_ns[clk->passes++] = ev->arg2;
         return NULL;
     case QOS_EV_TIMERS_DONE:
         /* `<=`: every timer due at the snapshot fired in this pass. */
@@ -451,7 +460,10 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
                         "fire", timer_label(m, first_key, a, sizeof(a)),
                         first->expire_ns, ev->arg2);
         }
-        clk->snapshot_ns = -1;
+        if (clk->passes == 0) {
+            return fail(m, "model: timers-done without timers-run");
+        }
+        clk->passes--;
         return NULL;
     }
     t = lookup_or_new(m->timer, ev->arg, sizeof(ModelTimer));
@@ -469,11 +481,12 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
             return fail(m, "safety: timer %s fired but was not armed",
                         timer_label(m, ev->arg, a, sizeof(a)));
         }
-        if (t->expire_ns > clk->snapshot_ns) {
+        snapshot_ns = clk->passes ? clk->pass_ns[clk->passes - 1] : -1;
+        if (t->expire_ns > snapshot_ns) {
             return fail(m, "timing: timer %s fired early: expires at %" PRId64
                         " ns, clock snapshot %" PRId64 " ns",
                         timer_label(m, ev->arg, a, sizeof(a)), t->expire_ns,
-                        clk->snapshot_ns);
+                        snapshot_ns);
         }
         timer_first(m, CLOCK_OF(ev->arg), &first_key, &first);
         if (first != t) {

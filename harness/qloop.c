@@ -18,6 +18,8 @@ static const Command commands[] = {
     { "replay", cmd_replay, "replay a recorded run and tell its story" },
     { "shrink", cmd_shrink, "minimize a failing run (operations and choices)" },
     { "explore", cmd_explore, "search every schedule within a preemption bound" },
+    { "fuzz", cmd_fuzz, "fuzz on every CPU; findings shrunk to replay files" },
+    { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
 };
 
 static void usage(FILE *out)

@@ -105,12 +105,14 @@ static void announce(const RunState *rs, const ScnOp *op)
 {
     char text[64];
     ScnObjKind kind = scn_op_object_kind(op->kind);
+    /* "op object" by hand, not printf: this runs for every operation of
+     * every fuzzer input. */
+    size_t n = g_strlcpy(text, scn_op_name(op->kind), sizeof(text));
 
-    if (kind == SCN_OBJ_KIND_MAX) {
-        g_strlcpy(text, scn_op_name(op->kind), sizeof(text));
-    } else {
-        g_snprintf(text, sizeof(text), "%s %s", scn_op_name(op->kind),
-                   rs->s->objects[kind][op->obj].name);
+    if (kind != SCN_OBJ_KIND_MAX && n + 1 < sizeof(text)) {
+        text[n++] = ' ';
+        g_strlcpy(text + n, rs->s->objects[kind][op->obj].name,
+                  sizeof(text) - n);
     }
     sim_trace_user(text, op->arg);
 }

@@ -1,23 +1,10 @@
 #!/usr/bin/env bash
-# scripts/main.sh — the main job: install, build, run the embedded default.
+# scripts/main.sh — the main job: install, build, and run a short fuzzing
+# campaign of the loop core in simulation (60 s on every CPU by default),
+# then say where the corpus and findings are and how to replay one.
 #
-# The main job: a tour of the loop core on the host backend
-# (examples/demo.c), then a short campaign on the simulated core: every
-# example scenario under many schedules with swarm faults and the oracles
-# on, and the BUG2 hunt on the broken variant.
+# Usage: scripts/main.sh [SECONDS]
+# (scripts/tour.sh shows the core and the simulator at work instead.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh core
-scripts/build.sh default
-build/default/examples/qloop-demo
-echo
-echo "== simulated campaign: every example scenario under 2000 swarm schedules"
-for f in docs/examples/*.scn; do
-  printf '%-32s ' "$(basename "$f")"
-  build/default/harness/qloop run "$f" --runs 2000 --swarm -o "build/$(basename "$f").fail.replay" 2>/dev/null | tail -1
-done
-echo
-echo "== the BUG2 lost wake-up, found by exhaustive search of a broken variant"
-build/default/harness/qloop-notify-bug2 explore corpus/regressions/bug2-main-loop.scn \
-  -k 2 -o build/bug2.replay 2>/dev/null | tail -3
-
+exec scripts/fuzz-demo.sh "$@"

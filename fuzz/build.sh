@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# fuzz/build.sh — build the fuzz targets with clang, from source.
+#
+# Usage: fuzz/build.sh [FLAVOUR...] [--out DIR] [-j N]
+#   libfuzzer  -fsanitize=fuzzer,address,undefined          (default)
+#   fast       libFuzzer without sanitizers, -O2 (throughput; bench/fuzz)
+#   afl        afl-clang-fast, AFL++ persistent mode, shared-memory inputs
+#   cmplog     afl-clang-fast with AFL_LLVM_CMPLOG=1 (for afl-fuzz -c)
+#   replay     plain replay driver (clang, -O2, no sanitizer, no engine)
+#   coverage   replay driver with -fprofile-instr-generate -fcoverage-mapping
+#   all        every flavour above
+# Each flavour goes to DIR/<flavour>/ (default DIR: build/fuzz in the source
+# tree) with its targets (loop-fuzz, scn-parse-fuzz, replay-parse-fuzz) and
+# their dictionaries (*.dict).  Incremental (make -f fuzz/fuzz.mk).
+# Exit status: 0 built, 2 a tool is missing (with the install hint), else
+# the compiler's.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$src/build/fuzz
+jobs=$(nproc 2>/dev/null || echo 2)
+flavours=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    -j) jobs=$2; shift 2 ;;
+    -j*) jobs=${1#-j}; shift ;;
+    all) flavours+=(libfuzzer fast afl cmplog replay coverage); shift ;;
+    libfuzzer|fast|afl|cmplog|replay|coverage) flavours+=("$1"); shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "fuzz/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ ${#flavours[@]} -gt 0 ] || flavours=(libfuzzer)
+
+need() {    # need TOOL PACKAGE
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "fuzz/build.sh: '$1' not found; install it with:" >&2
+    echo "    sudo apt-get install -y $2" >&2
+    exit 2
+  fi
+}
+need make make
+need pkg-config pkg-config
+pkg-config --exists glib-2.0 || {
+  echo "fuzz/build.sh: glib-2.0 not found: sudo apt-get install -y libglib2.0-dev" >&2
+  exit 2
+}
+
+# libFuzzer's runtime ships apart from clang on Debian (libclang-rt-14-dev).
+check_libfuzzer() {
+  need clang "clang libclang-rt-14-dev"
+  local probe
+  probe=$(mktemp -d)
+  echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' \
+    > "$probe/p.c"
+  if ! clang -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" \
+       >/dev/null 2>&1; then
+    rm -rf "$probe"
+    echo "fuzz/build.sh: clang cannot link libFuzzer (-fsanitize=fuzzer); install:" >&2
+    echo "    sudo apt-get install -y clang libclang-rt-14-dev" >&2
+    exit 2
+  fi
+  rm -rf "$probe"
+}
+
+build() {   # build FLAVOUR MAKE-VARIABLES...
+  local flavour=$1; shift
+  echo "fuzz/build.sh: $flavour -> $out/$flavour" >&2
+  make --no-print-directory -s -f "$src/fuzz/fuzz.mk" -j"$jobs" \
+    OUT="$out/$flavour" HOSTCC="${HOSTCC:-clang}" "$@"
+}
+
+# The simulator and the oracles are not what we want feedback from.
+ignore=$src/fuzz/coverage-ignore.txt
+
+for flavour in "${flavours[@]}"; do
+  case $flavour in
+    libfuzzer)
+      check_libfuzzer
+      build libfuzzer CC=clang \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore" \
+        ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 ;;
+    fast)
+      check_libfuzzer
+      build fast CC=clang \
+        CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
+        ENGINE="-fsanitize=fuzzer" DRIVER=0 ;;
+    afl|cmplog)
+      need afl-clang-fast "afl++"
+      need clang "clang"
+      if [ "$flavour" = cmplog ]; then export AFL_LLVM_CMPLOG=1; fi
+      AFL_QUIET=1 AFL_LLVM_DENYLIST=$ignore build "$flavour" CC=afl-clang-fast CFLAGS="-g -O2" ENGINE= \
+        DRIVER=1
+      unset AFL_LLVM_CMPLOG ;;
+    replay)
+      need clang "clang"
+      build replay CC=clang CFLAGS="-g -O2" ENGINE= DRIVER=1 ;;
+    coverage)
+      need clang "clang"
+      build coverage CC=clang \
+        CFLAGS="-g -O0 -fprofile-instr-generate -fcoverage-mapping" \
+        ENGINE="-fprofile-instr-generate" DRIVER=1 ;;
+  esac
+done

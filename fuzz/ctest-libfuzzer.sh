@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# fuzz/ctest-libfuzzer.sh — the short libFuzzer runs of ctest (label fuzz).
+#   ctest-libfuzzer.sh build DIR                 fuzz/build.sh libfuzzer --out DIR
+#   ctest-libfuzzer.sh run DIR TARGET SECONDS    fuzz TARGET from corpus/TARGET
+# Exit status: 0 ok, 1 a finding (its file and the replay command are
+# printed), 77 skipped: no libFuzzer runtime (a loud message says why).
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+"$src/fuzz/check-libfuzzer.sh" || exit 77
+case ${1:-} in
+  build)
+    exec "$src/fuzz/build.sh" libfuzzer --out "$2" -j2 ;;
+  run)
+    dir=$2 target=$3 seconds=$4
+    bin=$dir/libfuzzer/$target-fuzz
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir "$work/corpus"
+    status=0
+    "$bin" -max_total_time="$seconds" -dict="$dir/libfuzzer/$target.dict" \
+      -artifact_prefix="$dir/$target-" -print_final_stats=1 \
+      "$work/corpus" "$src/corpus/$target" > "$work/log" 2>&1 || status=$?
+    grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec))' \
+      "$work/log" || true
+    if [ $status -ne 0 ]; then
+      tail -40 "$work/log"
+      echo "FINDING: $target-fuzz failed (status $status); the input is in $dir/$target-*"
+      echo "replay: $bin $dir/$target-crash-...   (loop target: qloop replay FILE)"
+      exit 1
+    fi ;;
+  *) echo "usage: $0 build DIR | run DIR TARGET SECONDS" >&2; exit 2 ;;
+esac

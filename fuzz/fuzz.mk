@@ -1,0 +1,88 @@
+# fuzz/fuzz.mk — build every fuzz target from source, one flavour per OUT.
+#
+# Called by fuzz/build.sh (flavours: libfuzzer, afl, cmplog, replay,
+# coverage) and by fuzz/oss-fuzz/build.sh.  The sources are read from the
+# CMake lists, so nothing here needs editing when a file is added:
+#   loop/CMakeLists.txt  QLOOP_CORE_SOURCES   the loop core
+#   sim/CMakeLists.txt   QLOOP_SIM_SOURCES    the simulated OS
+#   harness/*.c          minus cmd-*.c and qloop.c (the command line)
+#
+#   make -f fuzz/fuzz.mk OUT=build/fuzz/libfuzzer CC=clang \
+#        CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address,undefined' \
+#        ENGINE='-fsanitize=fuzzer,address,undefined'
+#
+# ENGINE: link flags that bring main() (libFuzzer, $LIB_FUZZING_ENGINE);
+# DRIVER=1 links fuzz/driver.c instead (plain replay driver, or AFL++
+# persistent mode when CC is afl-clang-fast).  GLIB_STATIC=1 links glib's
+# static archives (OSS-Fuzz).  LINK: the linking driver ($CXX on OSS-Fuzz).
+SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+OUT ?= $(SRC)/build/fuzz/libfuzzer
+CFLAGS ?= -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+ENGINE ?= -fsanitize=fuzzer,address,undefined
+DRIVER ?= 0
+LINK ?= $(CC)
+WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
+HOSTCC ?= cc
+
+TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz
+GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0)
+ifeq ($(GLIB_STATIC),1)
+# OSS-Fuzz runs targets where glib is not installed: link its archives.
+GLIB_LIBS := $(patsubst -l%,-l:lib%.a,$(filter-out -pthread -lm,\
+    $(shell pkg-config --static --libs glib-2.0))) -pthread -lm
+else
+GLIB_LIBS := $(shell pkg-config --libs glib-2.0)
+endif
+
+OPEN := (
+cmake_list = $(addprefix $(1)/,$(shell sed -n '/^set$(OPEN)$(2)/,/CACHE/p' \
+    $(SRC)/$(1)/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
+CORE := $(call cmake_list,loop,QLOOP_CORE_SOURCES)
+SIM := $(call cmake_list,sim,QLOOP_SIM_SOURCES)
+HARNESS := $(filter-out harness/cmd-%.c harness/qloop.c, \
+    $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c))))
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) $(SIM) $(HARNESS))
+ifeq ($(DRIVER),1)
+MAIN_OBJ := $(OUT)/obj/fuzz/driver.o
+endif
+
+INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
+    -I$(SRC)/loop -I$(SRC)/harness
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
+
+# Rebuild everything when the compiler or its flags change.
+FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER)
+$(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
+    echo '$(FLAGS_LINE)' > $(OUT)/.flags))
+
+all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
+     $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict
+.PHONY: all
+
+$(OUT)/obj/%.o: $(SRC)/%.c $(OUT)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
+	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+
+# The generator runs at build time, so it is built without sanitizers.
+$(OUT)/gen: $(SRC)/fuzz/gen.c $(SRC)/harness/decode.c $(SRC)/harness/scn.c \
+            $(SRC)/harness/decode.h $(SRC)/harness/scenario.h
+	$(HOSTCC) -std=gnu11 -O1 $(WARN) -I$(SRC)/harness $(GLIB_CFLAGS) \
+	    $(filter %.c,$^) $(GLIB_LIBS) -o $@
+
+$(OUT)/loop.dict: $(OUT)/gen
+	$(OUT)/gen dict loop > $@.tmp && mv $@.tmp $@
+
+$(OUT)/replay-parse.dict: $(OUT)/gen $(SRC)/fuzz/scn.dict
+	$(OUT)/gen dict replay-parse $(SRC)/fuzz/scn.dict > $@.tmp && mv $@.tmp $@
+
+$(OUT)/scn-parse.dict: $(SRC)/fuzz/scn.dict
+	cp $< $@
+
+-include $(LIB_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d
+.SECONDARY:

@@ -1,0 +1,245 @@
+/*
+ * harness/shrink.c — minimize a failing run: the smallest scenario and
+ * schedule that still fail the same way (`qloop shrink`, `qloop fuzz`).
+ *
+ * Method: the verdict's signature (hang with a lost wake-up; oracle and the
+ * kind of violation; panic; livelock) must survive every step.  First the
+ * scenario: drop whole threads, then single operations (greedy, repeated
+ * until nothing more can go); after each candidate edit the old choices
+ * are replayed and, if they no longer lead to the failure, a few hundred
+ * fresh seeds are tried.  Then the schedule: zero chunks of choices
+ * (halves, quarters, ... single ones — zero means "do not preempt") and cut
+ * the tail.  A hang that is the scenario's own fault (nothing due) never
+ * counts as the same failure as a lost wake-up.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "shrink.h"
+
+/* What must stay the same: verdict plus its first words. */
+void shrink_signature(const RunResult *r, char *buf, size_t len)
+{
+    size_t n = strcspn(r->story, ":\n");
+
+    if (r->verdict == SIM_HANG) {
+        g_snprintf(buf, len, "hang%s", r->lost_wakeup ? "/lost-wakeup" : "");
+    } else if (r->verdict == SIM_ORACLE) {
+        g_snprintf(buf, len, "oracle/%.*s", (int)MIN(n, 40), r->story);
+    } else {
+        g_strlcpy(buf, sim_verdict_name(r->verdict), len);
+    }
+}
+
+typedef struct {
+    const char *want;
+    int seeds;
+    Scenario best;
+    GArray *choices;        /* uint32_t: the best schedule so far */
+    unsigned faults;
+    uint64_t runs;
+} Shrinker;
+
+/* Does s fail with the wanted signature under choices (or, if try_seeds,
+ * under some fresh seed)?  On success the run's choices become current. */
+static bool still_fails(Shrinker *k, const Scenario *s, const uint32_t *choices,
+                        size_t n, bool try_seeds)
+{
+    char buf[256];
+    SimConfig config;
+    RunResult r;
+    char sig[64];
+
+    if (runner_check(s, buf, sizeof(buf)) || scn_validate(s)) {
+        return false;
+    }
+    sim_config_default(&config);
+    config.faults = k->faults;
+    config.tape = SIM_TAPE_REPLAY;
+    config.replay = choices;
+    config.replay_len = n;
+    for (int attempt = -1; attempt < (try_seeds ? k->seeds : 0); attempt++) {
+        if (attempt >= 0) {
+            config.tape = SIM_TAPE_RANDOM;
+            config.seed = (uint64_t)attempt + 1;
+        }
+        k->runs++;
+        runner_run(s, &config, true, &r);
+        shrink_signature(&r, sig, sizeof(sig));
+        if (r.verdict != SIM_OK && strcmp(sig, k->want) == 0) {
+            g_array_set_size(k->choices, 0);
+            g_array_append_vals(k->choices, r.choices, r.choice_count);
+            run_result_clear(&r);
+            return true;
+        }
+        run_result_clear(&r);
+    }
+    return false;
+}
+
+/* Remove ops[first..first+count) from body b of s (others shift down). */
+static void remove_ops(Scenario *s, uint32_t first, uint32_t count)
+{
+    ScnBody *bodies[SCN_OBJ_KIND_MAX * SCN_OBJECTS_MAX * 2 + SCN_THREADS_MAX];
+    unsigned nb = 0;
+
+    for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
+        for (unsigned i = 0; i < s->object_count[k]; i++) {
+            bodies[nb++] = &s->objects[k][i].body;
+            bodies[nb++] = &s->objects[k][i].alt_body;
+        }
+    }
+    for (unsigned t = 0; t < s->thread_count; t++) {
+        bodies[nb++] = &s->threads[t].body;
+    }
+    memmove(&s->ops[first], &s->ops[first + count],
+            (s->op_count - first - count) * sizeof(ScnOp));
+    s->op_count -= count;
+    for (unsigned i = 0; i < nb; i++) {
+        ScnBody *b = bodies[i];
+
+        if (b->first >= first + count) {
+            b->first -= count;
+        } else if (b->first + b->count > first) {
+            b->count -= count;      /* the removed range lies inside b */
+        }
+    }
+}
+
+static bool shrink_threads(Shrinker *k)
+{
+    bool changed = false;
+
+    for (unsigned t = k->best.thread_count; t-- > 1;) {
+        Scenario c = k->best;
+        ScnBody body = c.threads[t].body;
+
+        remove_ops(&c, body.first, body.count);
+        memmove(&c.threads[t], &c.threads[t + 1],
+                (c.thread_count - t - 1) * sizeof(ScnThread));
+        c.thread_count--;
+        if (still_fails(k, &c, (uint32_t *)(void *)k->choices->data,
+                        k->choices->len, true)) {
+            k->best = c;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static bool shrink_ops(Shrinker *k)
+{
+    bool changed = false;
+
+    for (uint32_t i = k->best.op_count; i-- > 0;) {
+        Scenario c = k->best;
+
+        if (i >= c.op_count) {
+            continue;
+        }
+        remove_ops(&c, i, 1);
+        if (still_fails(k, &c, (uint32_t *)(void *)k->choices->data,
+                        k->choices->len, true)) {
+            k->best = c;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static void shrink_choices(Shrinker *k)
+{
+    for (size_t chunk = k->choices->len / 2; chunk >= 1; chunk /= 2) {
+        for (size_t at = 0; at < k->choices->len; at += chunk) {
+            GArray *c = g_array_copy(k->choices);
+            bool nonzero = false;
+
+            for (size_t j = at; j < at + chunk && j < c->len; j++) {
+                nonzero |= g_array_index(c, uint32_t, j) != 0;
+                g_array_index(c, uint32_t, j) = 0;
+            }
+            if (nonzero &&
+                still_fails(k, &k->best, (uint32_t *)(void *)c->data, c->len,
+                            false)) {
+                /* still_fails stored the run's own (equivalent) choices */
+            }
+            g_array_free(c, TRUE);
+        }
+        if (chunk == 1) {
+            break;
+        }
+    }
+}
+
+static size_t nonzero_choices(GArray *a)
+{
+    size_t n = 0;
+
+    for (guint i = 0; i < a->len; i++) {
+        n += g_array_index(a, uint32_t, i) != 0;
+    }
+    return n;
+}
+
+bool shrink_failure(const Scenario *s, const SimConfig *config, int seeds,
+                    FILE *progress, Replay *out, RunResult *final,
+                    ShrinkStats *stats)
+{
+    Shrinker k = { 0 };
+    SimConfig c;
+    RunResult r;
+    char want[64];
+
+    memset(stats, 0, sizeof(*stats));
+    runner_run(s, config, true, &r);
+    if (r.verdict == SIM_OK) {
+        *final = r;
+        return false;
+    }
+    shrink_signature(&r, want, sizeof(want));
+    k.want = want;
+    k.seeds = seeds;
+    k.best = *s;
+    k.faults = r.faults;
+    k.choices = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_append_vals(k.choices, r.choices, r.choice_count);
+    stats->ops_before = k.best.op_count;
+    stats->threads_before = k.best.thread_count;
+    stats->choices_before = k.choices->len;
+    stats->nonzero_before = nonzero_choices(k.choices);
+    g_strlcpy(stats->signature, want, sizeof(stats->signature));
+    run_result_clear(&r);
+
+    for (;;) {
+        bool fewer_threads = shrink_threads(&k);
+        bool fewer_ops = shrink_ops(&k);
+
+        if (!fewer_threads && !fewer_ops) {
+            break;
+        }
+        if (progress) {
+            fprintf(progress, "  ... %u ops, %u threads, %u choices (%" PRIu64
+                    " runs)\n", k.best.op_count, k.best.thread_count,
+                    k.choices->len, k.runs);
+        }
+    }
+    shrink_choices(&k);
+
+    /* Record the final run exactly as it will replay. */
+    sim_config_default(&c);
+    c.tape = SIM_TAPE_REPLAY;
+    c.replay = (uint32_t *)(void *)k.choices->data;
+    c.replay_len = k.choices->len;
+    c.faults = k.faults;
+    runner_run(&k.best, &c, true, final);
+    cli_replay_from_run(&k.best, final, "qloop shrink", out);
+    stats->ops_after = k.best.op_count;
+    stats->threads_after = k.best.thread_count;
+    stats->choices_after = out->choice_count;
+    stats->nonzero_after = nonzero_choices(k.choices);
+    stats->runs = k.runs;
+    g_array_free(k.choices, TRUE);
+    return true;
+}

@@ -1,0 +1,37 @@
+/*
+ * harness/shrink.h — minimize a failing run (scenario and schedule).
+ */
+#ifndef QLOOP_HARNESS_SHRINK_H
+#define QLOOP_HARNESS_SHRINK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "replay.h"
+#include "runner.h"
+
+typedef struct ShrinkStats {
+    char signature[64];         /* what had to stay the same */
+    uint32_t ops_before, ops_after;
+    uint32_t threads_before, threads_after;
+    size_t choices_before, choices_after;
+    size_t nonzero_before, nonzero_after;   /* preempting choices */
+    uint64_t runs;              /* simulated runs the search took */
+} ShrinkStats;
+
+/* The verdict's signature for shrinking: "hang/lost-wakeup",
+ * "oracle/<first words of the story>", "panic", "livelock"... */
+void shrink_signature(const RunResult *r, char *buf, size_t len);
+
+/*
+ * Run s under config; if it fails, minimize it: out gets the replay record
+ * of the smallest failing run found (g_free its choices: replay_clear) and
+ * final that run's result (run_result_clear).  Progress lines go to
+ * progress when not NULL; seeds fresh seeds are tried when an edit breaks
+ * the old schedule.  Returns false (final = the passing run) if s passes.
+ */
+bool shrink_failure(const Scenario *s, const SimConfig *config, int seeds,
+                    FILE *progress, Replay *out, RunResult *final,
+                    ShrinkStats *stats);
+
+#endif
