@@ -42,14 +42,16 @@ static unsigned take(Bytes *b, unsigned n)
 typedef enum {
     D_SCHEDULE, D_CANCEL, D_ONESHOT_WAIT, D_NOTIFY, D_POLL_NB, D_MOD_WAIT,
     D_RAISE_WAIT, D_DELETE_LOCAL, D_IDLE, D_ANTICIPATE, D_ADVANCE, D_YIELD,
-    D_SUBMIT_WAIT, D_FD_TOGGLE, D_TIMER_DEL, D_REPLACE,
+    D_SUBMIT_WAIT, D_FD_TOGGLE, D_TIMER_DEL, D_REPLACE, D_MAIN_LOOP_WAIT,
+    D_NOTIFY_EVENT,
     D_HOME_MAX
 } DecodeOp;
 
 const char *const scn_decode_opcodes[] = {
     "schedule", "cancel", "oneshot+wait", "notify", "poll_nb", "mod+wait",
     "raise+wait", "delete", "schedule_idle", "anticipate", "advance", "yield",
-    "submit+wait", "add/remove", "del", "replace", NULL,
+    "submit+wait", "add/remove", "del", "replace", "main_loop_wait",
+    "notify_event", NULL,
 };
 
 typedef struct {
@@ -253,6 +255,17 @@ static void decode_home_op(Decoder *d)
         emit(d, SCN_OP_SUBMIT, SCN_OBJ_JOB, 0, 0);
         emit_wait(d, SCN_OBJ_JOB, 0);
         return;
+    case D_MAIN_LOOP_WAIT:
+        /* Main-loop scenarios only; never blocks (a wait might not end). */
+        if (d->s->uses_main_loop) {
+            emit(d, SCN_OP_MAIN_LOOP_WAIT, SCN_OBJ_KIND_MAX, 0, 1);
+        }
+        return;
+    case D_NOTIFY_EVENT:
+        if (d->s->uses_main_loop) {
+            emit(d, SCN_OP_NOTIFY_EVENT, SCN_OBJ_KIND_MAX, 0, 0);
+        }
+        return;
     case D_HOME_MAX:
         break;
     }
@@ -304,6 +317,9 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     workers = take(&b, 3);
     out->faults = take(&b, 32);
     home_ops = 1 + take(&b, 24);
+    /* One input in four drives the main loop: main_loop_wait, glib, the
+     * iohandler context, signals' handler registration. */
+    out->uses_main_loop = take(&b, 4) == 0;
 
     out->object_count[SCN_OBJ_BH] = (uint8_t)d.n_bh;
     out->object_count[SCN_OBJ_FD] = (uint8_t)d.n_fd;

@@ -92,7 +92,28 @@ static bool expect_key(Reader *r, char *buf, size_t size, const char *key,
         return reader_error(r, "expected '%s', found '%.40s'", key, buf);
     }
     *value = buf[klen] ? buf + klen + 1 : buf + klen;
+    for (const char *c = *value; *c; c++) {
+        if ((unsigned char)*c < 0x20 && *c != '\t') {
+            return reader_error(r, "control character 0x%02x in '%s'",
+                                (unsigned char)*c, key);
+        }
+    }
     return true;
+}
+
+static bool known_verdict(const char *name)
+{
+    static const SimVerdict all[] = {
+        SIM_OK, SIM_HANG, SIM_LIVELOCK, SIM_REPLAY_DIVERGED, SIM_PANIC,
+        SIM_ORACLE,
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(all); i++) {
+        if (strcmp(name, sim_verdict_name(all[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool parse_u64(const char *s, int base, uint64_t *out)
@@ -127,6 +148,9 @@ static bool read_header(Reader *r, Replay *out)
     if (!expect_key(r, buf, sizeof(buf), "version", &v) ||
         !expect_key(r, buf, sizeof(buf), "verdict", &v)) {
         return false;
+    }
+    if (!known_verdict(v)) {
+        return reader_error(r, "unknown verdict '%.32s'", v);
     }
     g_strlcpy(out->verdict, v, sizeof(out->verdict));
     if (!expect_key(r, buf, sizeof(buf), "hash", &v)) {
