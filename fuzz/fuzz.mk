@@ -24,7 +24,7 @@ LINK ?= $(CC)
 WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
 HOSTCC ?= cc
 
-TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz
+TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz devices-fuzz
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0)
 ifeq ($(GLIB_STATIC),1)
 # OSS-Fuzz runs targets where glib is not installed: link its archives.
@@ -56,7 +56,7 @@ $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
 all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
-     $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict
+     $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict
 .PHONY: all
 
 $(OUT)/obj/%.o: $(SRC)/%.c $(OUT)/.flags
@@ -68,6 +68,17 @@ $(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
 
 $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
 	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+
+# The hostile guest (issue: real KVM): the UART and doorbell device models
+# driven by random port I/O, with no KVM; its entry point lives in
+# harness/kvm/fuzz-devices.c.
+KVM_DEVICE_SRCS := harness/kvm/fuzz-devices.c harness/kvm/uart.c \
+    harness/kvm/doorbell.c harness/kvm/linux-boot.c
+$(OUT)/devices-fuzz: $(patsubst %.c,$(OUT)/obj/%.o,$(KVM_DEVICE_SRCS)) $(MAIN_OBJ)
+	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+
+$(OUT)/devices.dict: $(SRC)/fuzz/devices.dict
+	cp $< $@
 
 # The generator runs at build time, so it is built without sanitizers.
 $(OUT)/gen: $(SRC)/fuzz/gen.c $(SRC)/harness/decode.c $(SRC)/harness/scn.c \

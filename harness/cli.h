@@ -61,6 +61,7 @@ int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_shrink(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
+int cmd_smoke(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
 

@@ -20,6 +20,7 @@ static const Command commands[] = {
     { "explore", cmd_explore, "search every schedule within a preemption bound" },
     { "fuzz", cmd_fuzz, "fuzz on every CPU; findings shrunk to replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
+    { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
 
 static void usage(FILE *out)
