@@ -82,6 +82,7 @@ int main(void)
     if (!k) {
         printf("test-linux-boot: SKIP: %s not downloaded (run "
                "scripts/kvm-fetch-linux.sh)\n", kpath);
+        free(lay);
         return 77;
     }
     initrd = slurp(ipath, &ilen);
