@@ -281,7 +281,7 @@ int replay_write(FILE *out, const Replay *r)
     } else {
         fprintf(out, "hash -\n");
     }
-    fprintf(out, "found %s\n", r->found[0] ? r->found : "-");
+    fprintf(out, "found %s\n", r->found);   /* may be empty: read back as "" */
     fprintf(out, "faults %u\n", r->faults);
     fprintf(out, "choices %zu\n", r->choice_count);
     for (size_t i = 0; i < r->choice_count; i++) {
