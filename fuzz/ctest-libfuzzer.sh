@@ -19,7 +19,9 @@ case ${1:-} in
     status=0
     # A fixed seed: the same mutations on every CI run (campaigns, not CI,
     # are where new ground is broken: qloop fuzz).
-    "$bin" -seed=1 -max_total_time="$seconds" -dict="$dir/libfuzzer/$target.dict" \
+    # A fixed number of runs as well: the same inputs on every CI run, so
+    # CI is repeatable; the time limit only guards slow machines.
+    "$bin" -seed=1 -runs=$((seconds * 4000)) -max_total_time=$((seconds * 3)) -dict="$dir/libfuzzer/$target.dict" \
       -artifact_prefix="$dir/$target-" -print_final_stats=1 \
       "$work/corpus" "$src/corpus/$target" > "$work/log" 2>&1 || status=$?
     grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec))' \
