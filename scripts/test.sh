@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh all
+# Debian's kernel and a busybox initramfs (Debian packages only): the
+# boot-parameter block is then checked against the real bzImage.  Without
+# them test-linux-boot skips, loudly.
+scripts/kvm-fetch-linux.sh >/dev/null 2>&1 ||
+  echo "test: could not fetch Debian's kernel; test-linux-boot will skip" >&2
 
 presets=("$@")
 ((${#presets[@]})) || presets=(default asan tsan)
