@@ -1,5 +1,5 @@
 /*
- * tests/test-export.c — the trace exporters (harness/export.c) give output
+ * tests/test-export.c — the trace exporters (harness/export-*.c) give output
  * that parses, whatever bytes the event names hold.
  *
  * Method: a hand-built event array stands in for a run (no simulation is
