@@ -2,7 +2,8 @@
 # Needs no loop core: the unit test links only the harness sources.
 add_executable(test-scn test-scn.c
                ${PROJECT_SOURCE_DIR}/harness/scn.c
-               ${PROJECT_SOURCE_DIR}/harness/scn-parse.c)
+               ${PROJECT_SOURCE_DIR}/harness/scn-parse.c
+               ${PROJECT_SOURCE_DIR}/harness/scn-print.c)
 target_include_directories(test-scn PRIVATE ${PROJECT_SOURCE_DIR}/harness
                            ${PROJECT_SOURCE_DIR}/sim ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(test-scn PRIVATE PkgConfig::GLIB)

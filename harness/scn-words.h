@@ -1,0 +1,21 @@
+/*
+ * harness/scn-words.h — words of the .scn language that the parser and the
+ * printer share (private to scn-parse.c and scn-print.c).
+ */
+#ifndef QLOOP_HARNESS_SCN_WORDS_H
+#define QLOOP_HARNESS_SCN_WORDS_H
+
+#define SCN_CLOCK_NAMES 4           /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
+#define SCN_FAULT_WORDS 7
+#define SCN_FAULTS_ALL 31u
+#define SCN_FAULT_BITS 5            /* spurious .. hostjump: scn_faults[1..5] */
+
+typedef struct ScnFaultWord {
+    const char *name;
+    unsigned mask;                  /* SimFault bits */
+} ScnFaultWord;
+
+extern const char *const scn_clocks[SCN_CLOCK_NAMES];
+extern const ScnFaultWord scn_faults[SCN_FAULT_WORDS];
+
+#endif
