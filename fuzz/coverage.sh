@@ -10,7 +10,8 @@
 # simulator or the harness: an HTML report (llvm-cov show -format=html) in
 # DIR/html/index.html and the summary table (llvm-cov report) on stdout,
 # whose TOTAL line is the figure quoted in the README.
-# Exit status: 0 report written, 2 a tool is missing, else the failing step's.
+# Exit status: 0 report written, 2 a tool or an input is missing, else the
+# failing step's.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=$src/build/fuzz/coverage-report
@@ -21,6 +22,12 @@ while [ $# -gt 0 ]; do
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) inputs+=("$1"); shift ;;
   esac
+done
+for input in "${inputs[@]}"; do
+  if [ ! -e "$input" ]; then
+    echo "$input:0: no such file or directory" >&2
+    exit 2
+  fi
 done
 if [ ${#inputs[@]} -eq 0 ]; then
   inputs=("$src/corpus/loop")

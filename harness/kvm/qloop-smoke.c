@@ -6,7 +6,8 @@
  * busybox initramfs where the host can boot Linux, each VM in its own
  * child process.  Every part prints RAN/PASS, FAIL or SKIP with why, and
  * the boot-to-marker time.  Exit 0 if everything that ran passed, 1 if
- * something failed, 77 (ctest's skip) without a usable /dev/kvm.
+ * something failed, 77 (ctest's skip) without a usable /dev/kvm, 2 for bad
+ * arguments.
  *
  *   qloop-smoke [--guest IMAGE] [--linux-dir DIR] [--timeout-ms N]
  *               [--console-dir DIR]
@@ -63,13 +64,28 @@ int main(int argc, char **argv)
         switch (c) {
         case 'g': guest = optarg; break;
         case 'l': linux_dir = optarg; break;
-        case 't': timeout_ms = strtoll(optarg, NULL, 0); break;
+        case 't': {
+            char *end;
+
+            timeout_ms = strtoll(optarg, &end, 0);
+            if (*end || timeout_ms <= 0) {
+                fprintf(stderr, "qloop-smoke: --timeout-ms wants a positive "
+                        "number of ms, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'c': console_dir = optarg; break;
         default:
             fprintf(stderr, "usage: qloop-smoke [--guest IMAGE] "
                     "[--linux-dir DIR] [--timeout-ms N] [--console-dir D]\n");
-            return 1;
+            return 2;
         }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "qloop-smoke: unexpected argument '%s' (see the "
+                "usage in docs/kvm.md)\n", argv[optind]);
+        return 2;
     }
     if (!linux_dir) {
         linux_dir = QLOOP_LINUX_DIR_DEFAULT;
