@@ -178,8 +178,13 @@ static void sim_thread_entry(void)
 static SimThread *sim_thread_alloc(const char *name)
 {
     SimWorld *w = sim_world;
-    SimThread *t = g_new0(SimThread, 1);
+    SimThread *t;
 
+    if (w->threads->len >= SIM_THREADS_MAX) {
+        qos_panic(__FILE__, __LINE__, "more than %d simulated threads",
+                  SIM_THREADS_MAX);
+    }
+    t = g_new0(SimThread, 1);
     t->id = w->threads->len + 1;
     g_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
     t->state = SIM_THREAD_RUNNABLE;
@@ -278,7 +283,7 @@ static void sim_check_step_limit(SimWorld *w)
 void sim_sched_point(const char *what)
 {
     SimWorld *w = sim_world;
-    uint32_t ids[64];
+    uint32_t ids[SIM_THREADS_MAX];
     uint32_t n, pick;
 
     (void)what;
@@ -350,7 +355,7 @@ static G_NORETURN void sim_hang(SimWorld *w)
 /* Pick and switch to a runnable thread; time advances while none is. */
 static void sim_schedule_away(SimWorld *w)
 {
-    uint32_t ids[64];
+    uint32_t ids[SIM_THREADS_MAX];
     uint32_t n;
 
     for (;;) {

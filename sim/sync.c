@@ -122,12 +122,12 @@ void qemu_cond_destroy(QemuCond *cond)
 
 void qemu_cond_signal(QemuCond *cond)
 {
-    SimThread *waiters[64];
+    SimThread *waiters[SIM_THREADS_MAX];
     unsigned n;
 
     qos_sched_point("cond signal");
     SIM_ASSERT(SCOND(cond)->magic == SIM_COND_MAGIC);
-    n = sim_waiters(SIM_WAIT_COND, SCOND(cond), waiters, 64);
+    n = sim_waiters(SIM_WAIT_COND, SCOND(cond), waiters, SIM_THREADS_MAX);
     if (n > 0) {
         sim_wake(waiters[sim_choose(SIM_CHOICE_WAKE, n)]);
     }

@@ -30,6 +30,10 @@ typedef enum {
     SIM_WAIT_JOIN,
 } SimWaitKind;
 
+/* Simulated threads per world: scenario threads plus up to 64 thread-pool
+ * workers fit; the scheduler's candidate arrays are this big. */
+#define SIM_THREADS_MAX 128
+
 typedef struct SimThread SimThread;
 struct SimThread {
     uint32_t id;                /* 1 = main */
