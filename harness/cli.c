@@ -73,13 +73,11 @@ bool cli_load(const char *path, Input *in, bool scenario_only)
         g_free(data);
         return false;
     } else {
-        const uint8_t *tape;
-        size_t tape_len;
-
         in->kind = INPUT_BYTES;
         in->bytes = (uint8_t *)data;
         in->bytes_len = len;
-        scn_decode(in->bytes, len, &in->replay.scenario, &tape, &tape_len);
+        scn_decode(in->bytes, len, &in->replay.scenario, &in->tape,
+                   &in->tape_len);
         data = NULL;
     }
     g_free(data);
@@ -111,6 +109,8 @@ void cli_input_clear(Input *in)
     replay_clear(&in->replay);
     g_free(in->bytes);
     in->bytes = NULL;
+    in->tape = NULL;
+    in->tape_len = 0;
 }
 
 void cli_input_config(const Input *in, SimConfig *config)
@@ -122,14 +122,9 @@ void cli_input_config(const Input *in, SimConfig *config)
     sim_config_default(config);
     config->faults = in->replay.scenario.faults;
     if (in->kind == INPUT_BYTES) {
-        Scenario scratch;
-        const uint8_t *tape;
-        size_t tape_len;
-
-        scn_decode(in->bytes, in->bytes_len, &scratch, &tape, &tape_len);
         config->tape = SIM_TAPE_BYTES;
-        config->bytes = tape;
-        config->bytes_len = tape_len;
+        config->bytes = in->tape;
+        config->bytes_len = in->tape_len;
     }
 }
 

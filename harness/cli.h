@@ -29,6 +29,8 @@ typedef struct Input {
     Replay replay;      /* scenario (always) and, for replays/bytes, choices */
     uint8_t *bytes;     /* INPUT_BYTES: the raw input (g_free) */
     size_t bytes_len;
+    const uint8_t *tape;    /* INPUT_BYTES: what the decoder left over */
+    size_t tape_len;
 } Input;
 
 /* Load FILE as a scenario, replay or fuzzer input.  On failure prints one

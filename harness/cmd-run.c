@@ -119,8 +119,6 @@ int cmd_run(int argc, char **argv)
             Replay rep;
 
             failures++;
-            g_snprintf(found, sizeof(found), "qloop run %s seed %" PRIu64,
-                       opt_pct ? "pct" : "random", config.seed);
             g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s",
                        config.seed, opt_pct ? "pct" : "random");
             cli_print_verdict(found, &r);
