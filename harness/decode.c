@@ -4,17 +4,26 @@
  * Method: a header (object and thread counts, fault mask) then bodies, each
  * a length byte and that many op bytes; every byte is taken modulo what it
  * selects, and missing bytes read as 0, so every input decodes.  The rest
- * of the input is the choice tape.  The op alphabet is built so that a
- * correct loop never hangs:
- *  - only the home thread blocks, and only in `wait X` right after making
- *    X certain to run (oneshot, a timer it just armed, an fd it raised
- *    while its handler was registered, a job it submitted);
- *  - every other thread ends with `oneshot done_<thread>` and the home
- *    thread ends waiting for each of them — a lost wake-up is a hang;
- *  - callbacks never delete, cancel, remove or lower anything a wait may
- *    depend on, and never block;
- *  - BHs 0-1 are shared across threads and never deleted; BHs 2-3 belong
- *    to the home thread, which may delete them.
+ * of the input is the choice tape.
+ *
+ * The decoder reaches every public entry point of the core from every
+ * callback kind: callbacks delete, cancel, remove, replace, lower and
+ * disarm; they nest aio_poll() (blocking or not) and main_loop_wait(); BHs
+ * may share a reentrancy guard; fds may be polling-mode handlers
+ * (io_poll / io_poll_ready, with poll_params); timers take extreme absolute
+ * expiries (negative, zero, INT64_MAX); signals reach SA_SIGINFO handlers
+ * through the signalfd; worker threads arm timers.  A scenario may
+ * therefore hang or wait for nothing on a correct core: the runner and the
+ * reference model tell such a hang (nothing due) from a lost wake-up
+ * (work due while every thread waits), and only the second is a finding.
+ *
+ * Two rules keep runs finite on a correct core:
+ *  - callbacks only *add* work (schedule, arm, raise, kill) on objects
+ *    ranked after themselves, so callback chains end;
+ *  - nested waits inside callbacks are budgeted (NEST_BUDGET per scenario),
+ *    so nesting stays far below the runner's depth oracle.
+ * BHs 0-1 are shared with worker threads and never deleted; BHs 2-3 belong
+ * to the home thread and its callbacks, which may delete them.
  */
 #include <stddef.h>
 #include <string.h>
@@ -22,6 +31,10 @@
 #include <glib.h>
 
 #include "decode.h"
+
+/* Callbacks that may nest a wait, per scenario: each nests at most once per
+ * run of the callback, and chains are finite, so depth <= budget + 2. */
+#define NEST_BUDGET 6
 
 typedef struct {
     const uint8_t *data;
@@ -43,7 +56,8 @@ typedef enum {
     D_SCHEDULE, D_CANCEL, D_ONESHOT_WAIT, D_NOTIFY, D_POLL_NB, D_MOD_WAIT,
     D_RAISE_WAIT, D_DELETE_LOCAL, D_IDLE, D_ANTICIPATE, D_ADVANCE, D_YIELD,
     D_SUBMIT_WAIT, D_FD_TOGGLE, D_TIMER_DEL, D_REPLACE, D_MAIN_LOOP_WAIT,
-    D_NOTIFY_EVENT,
+    D_NOTIFY_EVENT, D_MOD_AT, D_POLL_PARAMS, D_KILL_WAIT, D_POLL, D_DRAIN,
+    D_LOWER, D_HOST_JUMP,
     D_HOME_MAX
 } DecodeOp;
 
@@ -51,13 +65,15 @@ const char *const scn_decode_opcodes[] = {
     "schedule", "cancel", "oneshot+wait", "notify", "poll_nb", "mod+wait",
     "raise+wait", "delete", "schedule_idle", "anticipate", "advance", "yield",
     "submit+wait", "add/remove", "del", "replace", "main_loop_wait",
-    "notify_event", NULL,
+    "notify_event", "mod_at", "poll_params", "kill+wait", "poll", "drain",
+    "lower", "jump", NULL,
 };
 
 typedef struct {
     Scenario *s;
     Bytes *b;
-    unsigned n_bh, n_fd, n_timer;
+    unsigned n_bh, n_fd, n_timer, n_signal;
+    unsigned nest_budget;       /* callbacks that may still nest a wait */
     /* Runs each waitable object is certain to have had by the home
      * thread's next wait: waits are absolute counts. */
     int64_t want[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
@@ -86,6 +102,17 @@ static int64_t small_delay_ns(Decoder *d)
     return delays[take(d->b, 6)];
 }
 
+/* Absolute expiries at the edges: the clock starts at 1 s, so small values
+ * are in the past; negative ones test the head-of-list rule. */
+static int64_t extreme_expiry_ns(Decoder *d)
+{
+    static const int64_t at[] = {
+        0, -1, -2, INT64_MIN, INT64_MAX, INT64_MAX - 1, 1, 1000000000,
+    };
+
+    return at[take(d->b, 8)];
+}
+
 /*
  * Callbacks only act on objects later than themselves in the order
  * bh0 < bh1 < ... < once0 < fd0 < ... < timer0 < ...: chains of callbacks
@@ -104,6 +131,8 @@ static int object_rank(const Decoder *d, ScnObjKind kind, unsigned i)
     case SCN_OBJ_ONESHOT: return (int)d->n_bh;
     case SCN_OBJ_FD: return (int)(d->n_bh + 1 + i);
     case SCN_OBJ_TIMER: return (int)(d->n_bh + 1 + d->n_fd + i);
+    case SCN_OBJ_SIGNAL:
+        return (int)(d->n_bh + 1 + d->n_fd + d->n_timer + i);
     default: return 1 << 20;    /* jobs: after everything */
     }
 }
@@ -115,12 +144,74 @@ static bool may_target(const Decoder *d, Self self, ScnObjKind kind,
            object_rank(d, kind, i) > object_rank(d, self.kind, self.index);
 }
 
-/* An op for a callback body or a worker thread: nothing that blocks, and
- * nothing that could starve a wait. */
+/* A nested wait inside a callback, while the budget lasts. */
+static bool nest(Decoder *d)
+{
+    if (d->nest_budget == 0) {
+        return false;
+    }
+    d->nest_budget--;
+    return true;
+}
+
+/* Ops only a callback (home thread, inside the loop) may do: take away
+ * work, or nest a wait. */
+static bool decode_callback_only_op(Decoder *d, Self self, unsigned pick,
+                                    unsigned bh, unsigned fd, unsigned t)
+{
+    (void)self;
+    switch (pick) {
+    case 0:     /* delete: itself too; never the BHs workers share */
+        if (bh >= 2) {
+            emit(d, SCN_OP_DELETE, SCN_OBJ_BH, bh, 0);
+            return true;
+        }
+        return false;
+    case 1:
+        emit(d, SCN_OP_CANCEL, SCN_OBJ_BH, bh, 0);
+        return true;
+    case 2:
+        if (d->n_fd) {
+            static const ScnOpKind fd_ops[] = {
+                SCN_OP_FD_REMOVE, SCN_OP_FD_REPLACE, SCN_OP_FD_LOWER,
+                SCN_OP_FD_ADD,
+            };
+            emit(d, fd_ops[take(d->b, 4)], SCN_OBJ_FD, fd, 0);
+            return true;
+        }
+        return false;
+    case 3:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_DEL, SCN_OBJ_TIMER, t, 0);
+            return true;
+        }
+        return false;
+    case 4:
+        if (nest(d)) {
+            emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
+            return true;
+        }
+        return false;
+    case 5:     /* may wait for nothing: the model tells such hangs apart */
+        if (nest(d)) {
+            emit(d, SCN_OP_POLL, SCN_OBJ_KIND_MAX, 0, 0);
+            return true;
+        }
+        return false;
+    default:
+        if (d->s->uses_main_loop && nest(d)) {
+            emit(d, SCN_OP_MAIN_LOOP_WAIT, SCN_OBJ_KIND_MAX, 0, take(d->b, 2));
+            return true;
+        }
+        return false;
+    }
+}
+
+/* An op for a callback body or a worker thread. */
 static void decode_side_op(Decoder *d, Self self)
 {
     bool worker = self.kind == SCN_OBJ_KIND_MAX;
-    unsigned pick = take(d->b, 6);
+    unsigned pick = take(d->b, worker ? 8 : 15);
     unsigned bh = take(d->b, worker ? MIN(2, d->n_bh) : d->n_bh);
     unsigned fd = d->n_fd ? take(d->b, d->n_fd) : 0;
     unsigned t = d->n_timer ? take(d->b, d->n_timer) : 0;
@@ -142,10 +233,15 @@ static void decode_side_op(Decoder *d, Self self)
         emit(d, SCN_OP_NOTIFY, SCN_OBJ_KIND_MAX, 0, 0);
         return;
     case 3:
-        /* Later, never cancelled: a waiting home thread still wakes. */
-        if (d->n_timer && !worker && may_target(d, self, SCN_OBJ_TIMER, t)) {
-            emit(d, SCN_OP_TIMER_MOD, SCN_OBJ_TIMER, t,
-                 1000 + small_delay_ns(d));
+        /* Workers arm timers too: timer_mod from another thread. */
+        if (d->n_timer && may_target(d, self, SCN_OBJ_TIMER, t)) {
+            if (take(d->b, 4) == 0) {
+                emit(d, SCN_OP_TIMER_MOD_AT, SCN_OBJ_TIMER, t,
+                     extreme_expiry_ns(d));
+            } else {
+                emit(d, SCN_OP_TIMER_MOD, SCN_OBJ_TIMER, t,
+                     1000 + small_delay_ns(d));
+            }
             return;
         }
         break;
@@ -155,13 +251,41 @@ static void decode_side_op(Decoder *d, Self self)
             return;
         }
         break;
-    default:
+    case 5:
+        if (d->n_signal) {
+            unsigned sig = take(d->b, d->n_signal);
+
+            if (may_target(d, self, SCN_OBJ_SIGNAL, sig)) {
+                emit(d, SCN_OP_KILL, SCN_OBJ_SIGNAL, sig, 0);
+                return;
+            }
+        }
+        break;
+    case 6:
+        if (worker && d->s->uses_main_loop) {
+            emit(d, SCN_OP_NOTIFY_EVENT, SCN_OBJ_KIND_MAX, 0, 0);
+            return;
+        }
+        if (!worker && may_target(d, self, SCN_OBJ_BH, bh)) {
+            emit(d, SCN_OP_SCHEDULE_IDLE, SCN_OBJ_BH, bh, 0);
+            return;
+        }
+        break;
+    case 7:
         if (worker) {
             emit(d, SCN_OP_CANCEL, SCN_OBJ_BH, bh, 0);
-        } else {
-            emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
+            return;
         }
-        return;
+        if (nest(d)) {
+            emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
+            return;
+        }
+        break;
+    default:
+        if (decode_callback_only_op(d, self, pick - 8, bh, fd, t)) {
+            return;
+        }
+        break;
     }
     emit(d, SCN_OP_YIELD, SCN_OBJ_KIND_MAX, 0, 0);
 }
@@ -266,6 +390,48 @@ static void decode_home_op(Decoder *d)
             emit(d, SCN_OP_NOTIFY_EVENT, SCN_OBJ_KIND_MAX, 0, 0);
         }
         return;
+    case D_MOD_AT:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_MOD_AT, SCN_OBJ_TIMER, t, extreme_expiry_ns(d));
+        }
+        return;
+    case D_POLL_PARAMS: {
+        static const int64_t max_ns[] = { 0, 1000, 10000, 100000 };
+
+        emit(d, SCN_OP_POLL_PARAMS, SCN_OBJ_KIND_MAX, 0, max_ns[take(d->b, 4)]);
+        return;
+    }
+    case D_KILL_WAIT:
+        if (d->n_signal) {
+            unsigned sig = take(d->b, d->n_signal);
+
+            emit(d, SCN_OP_KILL, SCN_OBJ_SIGNAL, sig, 0);
+            emit_wait(d, SCN_OBJ_SIGNAL, sig);
+        }
+        return;
+    case D_POLL:
+        /* May wait for nothing: then the run hangs with nothing due,
+         * which the runner does not count against the core. */
+        emit(d, SCN_OP_POLL, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_DRAIN:
+        emit(d, SCN_OP_DRAIN, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_HOST_JUMP: {
+        /* Wall-clock jumps, back past the epoch too. */
+        static const int64_t jump_ns[] = {
+            -2000000000, -1000000, 3600000000000,
+            INT64_C(-2000000000) * 1000000000,  /* before the epoch */
+        };
+
+        emit(d, SCN_OP_HOST_JUMP, SCN_OBJ_KIND_MAX, 0, jump_ns[take(d->b, 4)]);
+        return;
+    }
+    case D_LOWER:
+        if (d->n_fd) {
+            emit(d, SCN_OP_FD_LOWER, SCN_OBJ_FD, fd, 0);
+        }
+        return;
     case D_HOME_MAX:
         break;
     }
@@ -285,7 +451,7 @@ static void decode_callback_body(Decoder *d, ScnBody *body, ScnObjKind kind,
                                  unsigned index)
 {
     Self self = { kind, index };
-    unsigned n = take(d->b, 3);
+    unsigned n = take(d->b, 4);
 
     body_begin(d, body);
     for (unsigned i = 0; i < n; i++) {
@@ -321,13 +487,19 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
      * iohandler context, signals' handler registration. */
     out->uses_main_loop = take(&b, 4) == 0;
 
+    d.n_signal = out->uses_main_loop ? take(&b, 3) : 0;
+    d.nest_budget = NEST_BUDGET;
+
     out->object_count[SCN_OBJ_BH] = (uint8_t)d.n_bh;
+    out->object_count[SCN_OBJ_SIGNAL] = (uint8_t)d.n_signal;
     out->object_count[SCN_OBJ_FD] = (uint8_t)d.n_fd;
     out->object_count[SCN_OBJ_TIMER] = (uint8_t)d.n_timer;
     out->object_count[SCN_OBJ_ONESHOT] = (uint8_t)(1 + workers);
     out->object_count[SCN_OBJ_JOB] = 1;
     for (unsigned i = 0; i < d.n_bh; i++) {
         name_object(out, SCN_OBJ_BH, i, "bh");
+        /* One BH in three shares guard 1 or 2 with others. */
+        out->objects[SCN_OBJ_BH][i].guard = (uint8_t)(take(&b, 6) % 3 == 2 ? 1 + i % 2 : 0);
         decode_callback_body(&d, &out->objects[SCN_OBJ_BH][i].body, SCN_OBJ_BH, i);
     }
     name_object(out, SCN_OBJ_ONESHOT, 0, "once");
@@ -339,6 +511,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     }
     for (unsigned i = 0; i < d.n_fd; i++) {
         name_object(out, SCN_OBJ_FD, i, "fd");
+        out->objects[SCN_OBJ_FD][i].poll = take(&b, 2) == 1;
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].body, SCN_OBJ_FD,
                              i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].alt_body,
@@ -349,6 +522,15 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
         out->objects[SCN_OBJ_TIMER][i].clock = (uint8_t)take(&b, 4);
         decode_callback_body(&d, &out->objects[SCN_OBJ_TIMER][i].body,
                              SCN_OBJ_TIMER, i);
+    }
+    for (unsigned i = 0; i < d.n_signal; i++) {
+        static const char *const names[] = { "sigio", "sigalrm", "sigbus" };
+
+        out->objects[SCN_OBJ_SIGNAL][i].signal = (uint8_t)take(&b, 3);
+        g_snprintf(out->objects[SCN_OBJ_SIGNAL][i].name, SCN_NAME_MAX, "%s%u",
+                   names[out->objects[SCN_OBJ_SIGNAL][i].signal], i);
+        decode_callback_body(&d, &out->objects[SCN_OBJ_SIGNAL][i].body,
+                             SCN_OBJ_SIGNAL, i);
     }
     name_object(out, SCN_OBJ_JOB, 0, "job");
     decode_callback_body(&d, &out->objects[SCN_OBJ_JOB][0].body, SCN_OBJ_JOB,

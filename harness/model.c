@@ -27,6 +27,7 @@
 
 typedef struct {
     bool scheduled, pending, pushed, deleted, idle, oneshot, freed;
+    bool run_idle;          /* taken as an idle BH: its run is no progress */
     bool run_due;           /* taken runnable, run not seen yet */
     uint32_t run_thread;
     const char *name;
@@ -42,12 +43,13 @@ typedef struct {
     GArray *pending;        /* int64_t BH keys, index 0 = newest */
     GQueue slices;          /* ModelSlice *, oldest first */
     int64_t round_last;     /* last registration called in this round */
+    int64_t awaiting_run;   /* BH taken to run, its run not seen yet (0) */
 } ModelCtx;
 
 typedef struct {
     bool armed;
     int64_t expire_ns;
-    uint64_t order;
+    int64_t order;          /* among equal expiries: lower fires first */
     const char *name;
 } ModelTimer;
 
@@ -57,7 +59,8 @@ typedef struct {
 
 /* One timer list (context, clock). */
 typedef struct {
-    uint64_t arm_order;
+    int64_t arm_order;      /* next order of a timer armed at >= 0 */
+    int64_t head_order;     /* next order of one armed at < 0 (descending) */
     int64_t pass_ns[MODEL_PASS_DEPTH_MAX];  /* snapshots of running passes */
     unsigned passes;                        /* innermost last */
 } ModelClock;
@@ -67,8 +70,23 @@ typedef struct {
     uint32_t removed_by;
 } ModelHandler;
 
+/*
+ * aio_poll() calls in progress, innermost last: what each has done that
+ * counts as progress (semantics.md: a non-idle BH ran, a handler other than
+ * the context's notifier was called or reported ready by io_poll, a timer
+ * fired).  Events inside a nested call count for the nested call only.
+ */
+#define MODEL_POLL_DEPTH_MAX 128
+typedef struct {
+    uint32_t thread;
+    int64_t ctx;            /* context key (notifier fd << 32) */
+    bool progress;
+} ModelPoll;
+
 /* Objects are keyed by the trace's ids (context key | per-context id). */
 struct Model {
+    ModelPoll polls[MODEL_POLL_DEPTH_MAX];
+    unsigned poll_depth;
     GHashTable *bh;         /* int64 key -> ModelBh */
     GHashTable *ctx;        /* int64 context key -> ModelCtx */
     GHashTable *timer;      /* int64 key -> ModelTimer */
@@ -116,6 +134,20 @@ bool model_pending_work(Model *m, char *buf, size_t len)
     }
     if (best_name) {
         g_snprintf(buf, len, "BH '%s' is scheduled and pending", best_name);
+        return true;
+    }
+    /* An armed timer: a waiter's timeout should have covered it. */
+    g_hash_table_iter_init(&it, m->timer);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        ModelTimer *t = v;
+
+        if (t->armed && *(int64_t *)k < best) {
+            best = *(int64_t *)k;
+            best_name = t->name ? t->name : "?";
+        }
+    }
+    if (best_name) {
+        g_snprintf(buf, len, "timer '%s' is armed", best_name);
         return true;
     }
     return false;
@@ -227,6 +259,52 @@ static const char *bh_name(const ModelBh *b)
     return b->name ? b->name : "?";
 }
 
+/* ---- aio_poll progress ------------------------------------------------- */
+
+/* Something that counts as progress happened on context ctx_key. */
+static void poll_progress(Model *m, uint32_t thread, int64_t ctx_key)
+{
+    if (m->poll_depth > 0) {
+        ModelPoll *p = &m->polls[m->poll_depth - 1];
+
+        if (p->thread == thread && p->ctx == ctx_key) {
+            p->progress = true;
+        }
+    }
+}
+
+void model_poll_begin(Model *m, uint32_t thread, int64_t ctx_key)
+{
+    if (m->poll_depth < MODEL_POLL_DEPTH_MAX) {
+        m->polls[m->poll_depth] = (ModelPoll){ thread, ctx_key, false };
+    }
+    m->poll_depth++;
+}
+
+const char *model_poll_end(Model *m, bool progress)
+{
+    ModelPoll *p;
+
+    if (m->poll_depth == 0) {
+        return fail(m, "model: aio_poll() ended that never began");
+    }
+    m->poll_depth--;
+    if (m->poll_depth >= MODEL_POLL_DEPTH_MAX) {
+        return NULL;    /* too deep to have been recorded */
+    }
+    p = &m->polls[m->poll_depth];
+    if (p->progress != progress) {
+        return fail(m, "progress: aio_poll() returned %s, but %s",
+                    progress ? "true" : "false",
+                    p->progress ? "a non-idle BH ran, a handler was called or "
+                                  "polled ready, or a timer fired in it"
+                                : "nothing that counts as progress happened "
+                                  "in it (no non-idle BH, no handler but the "
+                                  "context's notifier, no timer)");
+    }
+    return NULL;
+}
+
 /* ---- bottom halves ----------------------------------------------------- */
 
 static ModelBh *bh_get(Model *m, const SimEvent *ev)
@@ -310,12 +388,31 @@ static bool bh_next_expected(ModelCtx *c, int64_t *key)
     return false;
 }
 
+/* A BH taken to run runs before its poll does anything else. */
+static const char *bh_check_ran(Model *m, ModelCtx *c)
+{
+    ModelBh *due;
+
+    if (!c->awaiting_run) {
+        return NULL;
+    }
+    due = bh_by_key(m, c->awaiting_run);
+    return fail(m, "liveness: BH '%s' was scheduled and taken to run, but its "
+                "callback never ran (a BH is skipped only when cancelled or "
+                "deleted)", due ? bh_name(due) : "?");
+}
+
 static const char *bh_take(Model *m, const SimEvent *ev, ModelBh *b)
 {
     unsigned flags = (unsigned)ev->arg2;
     ModelCtx *c = ctx_get(m, ev->arg);
     int64_t expected;
     ModelSlice *s;
+    const char *why = bh_check_ran(m, c);
+
+    if (why) {
+        return why;
+    }
 
     if (!bh_next_expected(c, &expected)) {
         return fail(m, "ordering: BH '%s' was taken, but no slice holds a "
@@ -338,7 +435,9 @@ static const char *bh_take(Model *m, const SimEvent *ev, ModelBh *b)
     s = g_queue_peek_head(&c->slices);
     s->pos++;
     b->run_due = b->scheduled && !b->deleted;
+    b->run_idle = (flags & F_IDLE) != 0;
     b->run_thread = ev->thread;
+    c->awaiting_run = b->run_due ? ev->arg : 0;
     b->pending = b->pushed = b->scheduled = b->idle = false;
     if (b->deleted || b->oneshot) {
         b->freed = !b->run_due;     /* a oneshot is freed after its run */
@@ -358,6 +457,12 @@ static const char *bh_run(Model *m, const SimEvent *ev, ModelBh *b)
                     bh_name(b), b->run_thread, ev->thread);
     }
     b->run_due = false;
+    if (!b->run_idle) {
+        poll_progress(m, ev->thread, CTX_OF(ev->arg));
+    }
+    if (ctx_get(m, ev->arg)->awaiting_run == ev->arg) {
+        ctx_get(m, ev->arg)->awaiting_run = 0;
+    }
     if (b->oneshot) {
         b->freed = true;
     }
@@ -371,8 +476,10 @@ static const char *model_bh_event(Model *m, const SimEvent *ev)
     ModelBh *b;
 
     if (ev->kind == QOS_EV_BH_SLICE) {
+        const char *why = bh_check_ran(m, ctx_get(m, ev->arg));
+
         bh_slice(m, ev->arg);
-        return NULL;
+        return why;
     }
     b = bh_get(m, ev);
     switch (ev->kind) {
@@ -469,9 +576,15 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
     t = lookup_or_new(m->timer, ev->arg, sizeof(ModelTimer));
     switch (ev->kind) {
     case QOS_EV_TIMER_ARM:
+        /*
+         * The event carries the requested expiry.  QEMU stores MAX(req, 0)
+         * but searches its sorted list with the request: a negative request
+         * goes before every stored expiry, so it lands at the head — LIFO
+         * among negative requests.
+         */
         t->armed = true;
-        t->expire_ns = ev->arg2;
-        t->order = clk->arm_order++;
+        t->expire_ns = ev->arg2 < 0 ? 0 : ev->arg2;
+        t->order = ev->arg2 < 0 ? --clk->head_order : clk->arm_order++;
         return NULL;
     case QOS_EV_TIMER_DEL:
         t->armed = false;
@@ -496,11 +609,53 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
                         timer_label(m, first_key, b, sizeof(b)));
         }
         t->armed = false;
+        /* The list key is the context key shifted by 4 (loop/os.h). */
+        poll_progress(m, ev->thread, (ev->arg >> 36) << 32);
         m->timer_fires++;
         outcome_add(m, ev->kind, t->name, ev->arg & 0xffffffff);
         return NULL;
     }
     return NULL;
+}
+
+/*
+ * Virtual time jumped to T because every thread waited.  A waiter's timeout
+ * must end at the earliest armed timer of its context (rounded up to the
+ * ms on the GSource path), so no timer on a clock that follows virtual time
+ * may expire more than that before T: it would fire late.  (A scenario's
+ * own `advance` may legitimately carry time past deadlines; it is a
+ * different event.)  QEMU_CLOCK_HOST jumps on its own and is left out.
+ */
+#define MODEL_LATE_SLACK_NS 1000000
+
+static const char *model_idle_jump(Model *m, const SimEvent *ev)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    int64_t late_key = INT64_MAX;
+    const ModelTimer *late = NULL;
+    char a[48];
+
+    g_hash_table_iter_init(&it, m->timer);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const ModelTimer *t = v;
+        int64_t key = *(int64_t *)k;
+        int clock = (int)((key >> 32) & 15);
+
+        if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
+            t->expire_ns < ev->arg - MODEL_LATE_SLACK_NS && key < late_key) {
+            late = t;
+            late_key = key;
+        }
+    }
+    if (!late) {
+        return NULL;
+    }
+    return fail(m, "timing: timer %s (expiry %" PRId64 " ns) is late: every "
+                "thread waited until %" PRId64 " ns, past its deadline (a "
+                "waiter's timeout ignored it, or a re-arm did not wake it)",
+                timer_label(m, late_key, a, sizeof(a)), late->expire_ns,
+                ev->arg);
 }
 
 /* ---- fd handlers --------------------------------------------------------- */
@@ -513,6 +668,15 @@ static const char *model_fd_event(Model *m, const SimEvent *ev)
 
     if (ev->kind == QOS_EV_FD_ROUND) {
         c->round_last = -1;
+        return NULL;
+    }
+    /* The context's own notifier (its fd is the context key) is never
+     * progress. */
+    if ((ev->kind == QOS_EV_FD_CALL || ev->kind == QOS_EV_FD_POLLED) &&
+        ev->arg2 != (CTX_OF(ev->arg) >> 32)) {
+        poll_progress(m, ev->thread, CTX_OF(ev->arg));
+    }
+    if (ev->kind == QOS_EV_FD_POLLED) {
         return NULL;
     }
     h = lookup_or_new(m->handler, ev->arg, sizeof(ModelHandler));
@@ -548,6 +712,11 @@ static const char *model_fd_event(Model *m, const SimEvent *ev)
 const char *model_event(Model *m, const SimEvent *ev)
 {
     switch (ev->kind) {
+    case SIM_EV_CLOCK:
+        if (ev->name && strcmp(ev->name, "idle") == 0) {
+            return model_idle_jump(m, ev);
+        }
+        return NULL;
     case QOS_EV_BH_SCHEDULE:
     case QOS_EV_BH_DELETE:
     case QOS_EV_BH_PUSH:
@@ -566,6 +735,7 @@ const char *model_event(Model *m, const SimEvent *ev)
     case QOS_EV_FD_REMOVE:
     case QOS_EV_FD_CALL:
     case QOS_EV_FD_ROUND:
+    case QOS_EV_FD_POLLED:
         return model_fd_event(m, ev);
     }
     return NULL;

@@ -36,6 +36,14 @@ const char *model_event(Model *m, const SimEvent *ev);
  * something nobody would do.
  */
 bool model_pending_work(Model *m, char *buf, size_t len);
+/*
+ * aio_poll(ctx) begins / returned progress in thread: checks the result
+ * against what the model saw happen inside the call (and not inside calls
+ * nested in it).  model_poll_end returns NULL or a violation story.
+ */
+void model_poll_begin(Model *m, uint32_t thread, int64_t ctx_key);
+const char *model_poll_end(Model *m, bool progress);
+
 /* Hash of what ran, in order (BH runs, timer firings, handler calls):
  * two schedules with the same outcome hash ran the same callbacks. */
 uint64_t model_outcome_hash(const Model *m);

@@ -11,8 +11,11 @@
  * reference model (model.c) watches every event as it happens.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 
 #include "qloop/qloop.h"
 #include "model.h"
@@ -41,7 +44,34 @@ struct RunState {
     CbCtx cb_alt[SCN_OBJECTS_MAX];
     int jobs_in_flight;
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
+    MemReentrancyGuard guards[SCN_GUARDS_MAX];
+    bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
+    unsigned depth;             /* nested aio_poll/main_loop_wait calls */
 };
+
+/*
+ * How deep aio_poll()/main_loop_wait() may nest inside callbacks before the
+ * run is a verdict.  Scenarios from the decoder nest at most once per
+ * object (callback chains are finite), so a deeper stack is a loop the core
+ * made; $QLOOP_MAX_DEPTH overrides it.
+ */
+#define RUNNER_DEPTH_MAX_DEFAULT 16
+
+static unsigned depth_max(void)
+{
+    static unsigned cached;
+
+    if (!cached) {
+        const char *env = getenv("QLOOP_MAX_DEPTH");
+        long v = env ? strtol(env, NULL, 10) : 0;
+
+        cached = v > 0 && v < 1000 ? (unsigned)v : RUNNER_DEPTH_MAX_DEFAULT;
+    }
+    return cached;
+}
+
+/* The run in progress: signal handlers reach the scenario through it. */
+static RunState *current_rs;
 
 static const char *thread_names[64];
 static unsigned thread_name_count;
@@ -142,6 +172,90 @@ static void fd_read_cb(void *opaque)
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
 
+/* io_poll: the fd has data (a peek; polling mode calls it in a loop). */
+static bool fd_io_poll(void *opaque)
+{
+    CbCtx *cb = opaque;
+
+    return sim_fd_readable(cb->rs->fd[cb->index]);
+}
+
+/*
+ * io_poll_ready: the body runs *before* the readiness is consumed, as a
+ * device drains its queue and only then finds it empty — so a nested
+ * aio_poll() from the body still sees io_poll() true.  QEMU never re-enters
+ * a poll handler from a nested poll (6d740fb01b): that is checked here.
+ */
+static void fd_poll_ready_cb(void *opaque)
+{
+    CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
+    char byte;
+
+    if (rs->in_poll_ready[cb->index]) {
+        sim_fail("reentrancy: io_poll_ready of fd '%s' was called again from "
+                 "a nested aio_poll() while it ran (a poll handler must be "
+                 "disabled while its io_poll_ready runs)", o->name);
+    }
+    rs->in_poll_ready[cb->index] = true;
+    ran(cb);
+    exec_body(rs, cb->alt ? &o->alt_body : &o->body);
+    rs->in_poll_ready[cb->index] = false;
+    if (sim_read(rs->fd[cb->index], &byte, 1) < 0) {
+        /* The body lowered it already: nothing left to consume. */
+    }
+}
+
+static void fd_register(RunState *rs, uint8_t i, bool alt)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][i];
+    CbCtx *cb = alt ? &rs->cb_alt[i] : &rs->cb[SCN_OBJ_FD][i];
+
+    aio_set_fd_handler(rs->ctx, rs->fd[i], fd_read_cb, NULL,
+                       o->poll ? fd_io_poll : NULL,
+                       o->poll ? fd_poll_ready_cb : NULL, cb);
+    rs->fd_registered[i] = true;
+}
+
+/* Every nested wait goes through here: the depth oracle. */
+static void depth_enter(RunState *rs, const char *what)
+{
+    if (++rs->depth > depth_max()) {
+        sim_fail("unbounded nesting: %s nested %u deep inside callbacks "
+                 "(limit %u, $QLOOP_MAX_DEPTH): a callback keeps re-entering "
+                 "the loop", what, rs->depth, depth_max());
+    }
+}
+
+static bool poll_once(RunState *rs, bool blocking)
+{
+    bool progress;
+
+    depth_enter(rs, "aio_poll()");
+    if (rs->model) {
+        model_poll_begin(rs->model, sim_thread_self(),
+                         (int64_t)rs->ctx->notifier.rfd << 32);
+    }
+    progress = aio_poll(rs->ctx, blocking);
+    if (rs->model) {
+        const char *violation = model_poll_end(rs->model, progress);
+
+        if (violation) {
+            sim_fail("%s", violation);
+        }
+    }
+    rs->depth--;
+    return progress;
+}
+
+static void main_loop_once(RunState *rs, bool nonblocking)
+{
+    depth_enter(rs, "main_loop_wait()");
+    main_loop_wait(nonblocking);
+    rs->depth--;
+}
+
 static int job_work(void *opaque)
 {
     CbCtx *cb = opaque;
@@ -160,6 +274,75 @@ static void job_done(void *opaque, int ret)
     }
     cb->rs->jobs_in_flight--;
     bh_cb(opaque);
+}
+
+static int signal_number(uint8_t which)
+{
+    static const int numbers[SCN_SIGNALS] = { SIGIO, SIGALRM, SIGBUS };
+
+    return numbers[which];
+}
+
+/*
+ * The process's SA_SIGINFO handler for the main loop's signals.  The core
+ * runs it from its signalfd handler; it must receive what a kernel-
+ * delivered siginfo_t would hold (QEMU converts signalfd_siginfo field by
+ * field), compared here with what the simulated kernel sent.
+ */
+static void signal_handler(int signo, siginfo_t *info, void *uctx)
+{
+    RunState *rs = current_rs;
+    struct signalfd_siginfo sent;
+    const Scenario *s;
+
+    (void)uctx;
+    if (!rs) {
+        return;     /* between runs: nothing to check */
+    }
+    s = rs->s;
+    sim_signal_info(signo, &sent);
+    if (!info || info->si_signo != signo || info->si_code != (int)sent.ssi_code) {
+        sim_fail("signals: the SA_SIGINFO handler of signal %d got si_signo %d "
+                 "si_code %d, the signal had %d / %d", signo,
+                 info ? info->si_signo : -1, info ? info->si_code : -1, signo,
+                 (int)sent.ssi_code);
+    }
+    if (signo == SIGBUS && (uint64_t)(uintptr_t)info->si_addr != sent.ssi_addr) {
+        sim_fail("signals: the SIGBUS handler got si_addr %p, the fault was at "
+                 "0x%" G_GINT64_MODIFIER "x (signalfd_siginfo passed as siginfo_t?)",
+                 info->si_addr, (guint64)sent.ssi_addr);
+    }
+    if (signo != SIGBUS &&
+        (info->si_pid != (pid_t)sent.ssi_pid || info->si_uid != (uid_t)sent.ssi_uid)) {
+        sim_fail("signals: the handler of signal %d got si_pid %d si_uid %u, "
+                 "the sender was %u / %u (signalfd_siginfo passed as siginfo_t?)",
+                 signo, (int)info->si_pid, (unsigned)info->si_uid,
+                 (unsigned)sent.ssi_pid, (unsigned)sent.ssi_uid);
+    }
+    for (unsigned i = 0; i < s->object_count[SCN_OBJ_SIGNAL]; i++) {
+        if (signal_number(s->objects[SCN_OBJ_SIGNAL][i].signal) == signo) {
+            bh_cb(&rs->cb[SCN_OBJ_SIGNAL][i]);
+        }
+    }
+}
+
+static void signals_install(void)
+{
+    static bool installed;
+    struct sigaction sa;
+
+    if (installed) {
+        return;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = signal_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    for (unsigned i = 0; i < SCN_SIGNALS; i++) {
+        /* Never delivered by the kernel: the simulated signalfd has them. */
+        sigaction(signal_number((uint8_t)i), &sa, NULL);
+    }
+    installed = true;
 }
 
 static void exec_op(RunState *rs, const ScnOp *op)
@@ -193,10 +376,7 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_FD_ADD:
     case SCN_OP_FD_REPLACE:
-        aio_set_fd_handler(rs->ctx, rs->fd[i], fd_read_cb, NULL, NULL, NULL,
-                           op->kind == SCN_OP_FD_ADD ? &rs->cb[SCN_OBJ_FD][i]
-                                                     : &rs->cb_alt[i]);
-        rs->fd_registered[i] = true;
+        fd_register(rs, i, op->kind == SCN_OP_FD_REPLACE);
         return;
     case SCN_OP_FD_REMOVE:
         aio_set_fd_handler(rs->ctx, rs->fd[i], NULL, NULL, NULL, NULL, NULL);
@@ -224,6 +404,18 @@ static void exec_op(RunState *rs, const ScnOp *op)
         }
         return;
     }
+    case SCN_OP_TIMER_MOD_AT:
+        timer_mod_ns(rs->timer[i], op->arg);
+        return;
+    case SCN_OP_HOST_JUMP:
+        sim_host_clock_jump_ns(op->arg);
+        return;
+    case SCN_OP_POLL_PARAMS:
+        aio_context_set_poll_params(rs->ctx, op->arg, 0, 0, &error_abort);
+        return;
+    case SCN_OP_KILL:
+        sim_raise_signal(signal_number(rs->s->objects[SCN_OBJ_SIGNAL][i].signal));
+        return;
     case SCN_OP_TIMER_DEL:
         timer_del(rs->timer[i]);
         return;
@@ -231,13 +423,13 @@ static void exec_op(RunState *rs, const ScnOp *op)
         aio_notify(rs->ctx);
         return;
     case SCN_OP_POLL:
-        aio_poll(rs->ctx, true);
+        poll_once(rs, true);
         return;
     case SCN_OP_POLL_NB:
-        aio_poll(rs->ctx, false);
+        poll_once(rs, false);
         return;
     case SCN_OP_DRAIN:
-        while (aio_poll(rs->ctx, false)) {
+        while (poll_once(rs, false)) {
             /* bounded by the simulator's step limit (livelock verdict) */
         }
         return;
@@ -250,15 +442,15 @@ static void exec_op(RunState *rs, const ScnOp *op)
          * in main_loop_wait (glib's prepare/poll/check/dispatch). */
         while (rs->runs[kind][i] < target) {
             if (rs->s->uses_main_loop) {
-                main_loop_wait(false);
+                main_loop_once(rs, false);
             } else {
-                aio_poll(rs->ctx, true);
+                poll_once(rs, true);
             }
         }
         return;
     }
     case SCN_OP_MAIN_LOOP_WAIT:
-        main_loop_wait(op->arg != 0);
+        main_loop_once(rs, op->arg != 0);
         return;
     case SCN_OP_NOTIFY_EVENT:
         qemu_notify_event();
@@ -330,8 +522,14 @@ static void setup(RunState *rs)
         }
     }
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
+        unsigned guard = s->objects[SCN_OBJ_BH][i].guard;
+
         rs->bh[i] = aio_bh_new_full(rs->ctx, bh_cb, &rs->cb[SCN_OBJ_BH][i],
-                                    s->objects[SCN_OBJ_BH][i].name, NULL);
+                                    s->objects[SCN_OBJ_BH][i].name,
+                                    guard ? &rs->guards[guard - 1] : NULL);
+    }
+    if (s->object_count[SCN_OBJ_SIGNAL]) {
+        signals_install();
     }
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_FD]; i++) {
         rs->fd[i] = sim_external_fd(s->objects[SCN_OBJ_FD][i].name);
@@ -420,6 +618,23 @@ static void run_body(void *opaque)
     teardown(rs);
 }
 
+/* After a hang: a registered read handler whose fd is readable is work
+ * due (the model sees no fd readiness; the runner does). */
+static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
+{
+    for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
+        /* A handler disabled while its io_poll_ready runs waits for
+         * itself: the scenario's deadlock, not a lost wake-up. */
+        if (rs->fd_registered[i] && !rs->in_poll_ready[i] &&
+            sim_fd_readable(rs->fd[i])) {
+            g_snprintf(buf, len, "fd '%s' is readable and has a read handler",
+                       rs->s->objects[SCN_OBJ_FD][i].name);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A main loop left behind by a run that ended mid-flight. */
 static bool main_loop_abandoned;
 
@@ -435,6 +650,13 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         main_loop_abandoned = false;
     }
     rs->s = s;
+    current_rs = rs;
+    for (uint32_t i = 0; i < s->op_count; i++) {
+        if (s->ops[i].kind == SCN_OP_POLL_PARAMS && s->ops[i].arg > 0) {
+            /* Busy-polling reads the clock until poll_max_ns pass. */
+            c.clock_read_cost_ns = 100;
+        }
+    }
     if (model) {
         rs->model = model_new();
         c.observer = observe;
@@ -447,6 +669,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
 
     memset(out, 0, sizeof(*out));
     out->verdict = sim_run(&c, run_body, rs);
+    current_rs = NULL;
     if (out->verdict != SIM_OK && s->uses_main_loop) {
         main_loop_abandoned = true;
     }
@@ -458,10 +681,11 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     out->tape_exhausted = sim_tape_exhausted();
     out->faults = sim_fault_mask();
     if (rs->model) {
-        char due[128];
+        char due[160];
 
         if (out->verdict == SIM_HANG &&
-            model_pending_work(rs->model, due, sizeof(due))) {
+            (model_pending_work(rs->model, due, sizeof(due)) ||
+             ready_fd_pending(rs, due, sizeof(due)))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));
@@ -477,6 +701,20 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         if (out->verdict == SIM_OK) {
             model_free(rs->model);
         }
+    }
+    /*
+     * Every thread waits and the model knows of nothing due: the scenario
+     * waited for work nobody would do.  That is the scenario's doing, not
+     * the core's — the run passes, saying so.  (Without the model nothing
+     * can tell the two apart, and the hang stands.)
+     */
+    if (out->verdict == SIM_HANG && rs->model && !out->lost_wakeup) {
+        out->waited_for_nothing = true;
+        out->verdict = SIM_OK;
+        g_strlcpy(out->story, "ended with every thread waiting and nothing "
+                  "due: the scenario waits for work nobody does",
+                  sizeof(out->story));
+        return out->verdict;    /* rs stays: its world was abandoned */
     }
     if (out->verdict == SIM_OK) {
         g_free(rs);

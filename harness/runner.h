@@ -19,6 +19,7 @@ typedef struct RunResult {
     uint64_t bh_runs, timer_fires, fd_calls;   /* as the model counted */
     uint64_t outcome;       /* model_outcome_hash() */
     bool lost_wakeup;       /* a hang with work the model knows is due */
+    bool waited_for_nothing;/* a hang with nothing due: verdict SIM_OK */
 } RunResult;
 
 /*

@@ -28,6 +28,8 @@ typedef enum {
     SCN_OBJ_FD,         /* external fake fd; body = read handler */
     SCN_OBJ_TIMER,      /* aio_timer_new() on a clock; body = callback */
     SCN_OBJ_JOB,        /* thread-pool job; body = completion callback */
+    SCN_OBJ_SIGNAL,     /* SIGIO/SIGALRM/SIGBUS through the signalfd; body =
+                           its SA_SIGINFO handler, run by main_loop_wait */
     SCN_OBJ_KIND_MAX
 } ScnObjKind;
 
@@ -60,6 +62,11 @@ typedef enum {
     /* the world */
     SCN_OP_ADVANCE,         /* advance virtual time by arg_ns */
     SCN_OP_YIELD,           /* an explicit scheduling point */
+    /* extreme and absolute values, polling mode, signals */
+    SCN_OP_TIMER_MOD_AT,    /* timer_mod_ns(t, arg_ns): any int64, absolute */
+    SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0) */
+    SCN_OP_KILL,            /* the signal is raised (sim_raise_signal) */
+    SCN_OP_HOST_JUMP,       /* QEMU_CLOCK_HOST jumps by arg_ns (either way) */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -84,7 +91,15 @@ typedef struct ScnObject {
     ScnBody body;           /* callback body */
     ScnBody alt_body;       /* FD: body after SCN_OP_FD_REPLACE */
     uint8_t clock;          /* TIMER: QEMUClockType */
+    uint8_t guard;          /* BH: 0, or the MemReentrancyGuard it shares
+                               with the BHs of the same number (1..) */
+    bool poll;              /* FD: also io_poll / io_poll_ready (polling
+                               mode); io_poll_ready runs the body */
+    uint8_t signal;         /* SIGNAL: 0 SIGIO, 1 SIGALRM, 2 SIGBUS */
 } ScnObject;
+
+#define SCN_GUARDS_MAX 8    /* reentrancy guards a scenario may name */
+#define SCN_SIGNALS 3       /* SIGIO, SIGALRM, SIGBUS: qemu_init_main_loop's */
 
 typedef struct ScnThread {
     char name[SCN_NAME_MAX];

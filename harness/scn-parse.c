@@ -42,8 +42,10 @@ const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
 
 /* Words that are neither operations nor object kinds but still reserved. */
 static const char *const scn_reserved[] = {
-    "thread", "faults", "main_loop", "alt", "nonblocking",
+    "thread", "faults", "main_loop", "alt", "nonblocking", "guard",
 };
+
+const char *const scn_signals[SCN_SIGNALS] = { "sigio", "sigalrm", "sigbus" };
 
 #define SCN_THREAD_KIND SCN_OBJ_KIND_MAX    /* namespace kind of a thread */
 #define SCN_QUOTE_MAX 32                    /* characters of a token quoted */
@@ -272,6 +274,11 @@ static bool scn_is_keyword(const ScnTok *t)
             return true;
         }
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(scn_signals); i++) {
+        if (scn_tok_is(t, scn_signals[i])) {
+            return true;
+        }
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(scn_faults); i++) {
         if (scn_tok_is(t, scn_faults[i].name)) {
             return true;
@@ -442,7 +449,7 @@ static bool scn_count(ScnParser *P, const char *what, int64_t *out)
 static bool scn_is_statement_word(const ScnTok *t)
 {
     return scn_tok_is(t, "bh") || scn_tok_is(t, "fd") || scn_tok_is(t, "timer") ||
-           scn_tok_is(t, "job") || scn_tok_is(t, "thread") ||
+           scn_tok_is(t, "job") || scn_tok_is(t, "signal") || scn_tok_is(t, "thread") ||
            scn_tok_is(t, "faults") || scn_tok_is(t, "main_loop");
 }
 
@@ -461,7 +468,18 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     switch (op->kind) {
     case SCN_OP_TIMER_MOD:
     case SCN_OP_TIMER_ANTICIPATE:
+    case SCN_OP_TIMER_MOD_AT:
+    case SCN_OP_HOST_JUMP:
         return scn_duration(P, what, &op->arg);
+    case SCN_OP_POLL_PARAMS:
+        if (!scn_duration(P, what, &op->arg)) {
+            return false;
+        }
+        return op->arg >= 0 ||
+               scn_fail(P, op->line, "'poll_params' needs a duration >= 0");
+    case SCN_OP_KILL:
+        P->s->uses_main_loop = true;
+        return true;
     case SCN_OP_ADVANCE:
         if (!scn_duration(P, what, &op->arg)) {
             return false;
@@ -634,7 +652,44 @@ static bool scn_parse_clock(ScnParser *P, ScnObject *o)
                     scn_tok_desc(&P->tok, buf, sizeof buf));
 }
 
-/* decl := KIND NAME [CLOCK] [body] ['alt' body]; the current token is KIND. */
+static bool scn_parse_signal(ScnParser *P, ScnObject *o)
+{
+    char buf[64];
+
+    for (size_t i = 0; i < G_N_ELEMENTS(scn_signals); i++) {
+        if (scn_tok_is(&P->tok, scn_signals[i])) {
+            o->signal = (uint8_t)i;
+            P->s->uses_main_loop = true;    /* the signalfd is the main loop's */
+            scn_next(P);
+            return true;
+        }
+    }
+    return scn_fail(P, P->tok.line, "signal '%s' needs sigio, sigalrm or sigbus, "
+                    "found %s", o->name, scn_tok_desc(&P->tok, buf, sizeof buf));
+}
+
+/* 'guard' N, 1 <= N <= SCN_GUARDS_MAX: BHs with the same N share a guard. */
+static bool scn_parse_guard(ScnParser *P, ScnObject *o)
+{
+    const char *stop;
+    uint64_t v;
+    char buf[64];
+
+    scn_next(P);
+    if (P->tok.kind != TOK_NUMBER || P->tok.text[0] == '-' ||
+        !scn_digits(P->tok.text, P->tok.text + P->tok.len, &v, &stop) ||
+        stop != P->tok.text + P->tok.len || v < 1 || v > SCN_GUARDS_MAX) {
+        return scn_fail(P, P->tok.line, "'guard' needs a number from 1 to %d, "
+                        "found %s", SCN_GUARDS_MAX,
+                        scn_tok_desc(&P->tok, buf, sizeof buf));
+    }
+    o->guard = (uint8_t)v;
+    scn_next(P);
+    return true;
+}
+
+/* decl := KIND NAME [CLOCK|SIGNAL] ['guard' N] ['poll'] [body] ['alt' body];
+ * the current token is KIND. */
 static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
 {
     Scenario *s = P->s;
@@ -650,6 +705,17 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
     o->body.first = s->op_count;
     if (kind == SCN_OBJ_TIMER && !scn_parse_clock(P, o)) {
         return false;
+    }
+    if (kind == SCN_OBJ_SIGNAL && !scn_parse_signal(P, o)) {
+        return false;
+    }
+    if (kind == SCN_OBJ_BH && scn_tok_is(&P->tok, "guard") &&
+        !scn_parse_guard(P, o)) {
+        return false;
+    }
+    if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "poll")) {
+        o->poll = true;
+        scn_next(P);
     }
     if (P->tok.kind == TOK_LBRACE && !scn_parse_body(P, &o->body)) {
         return false;
@@ -721,7 +787,7 @@ static bool scn_parse_statement(ScnParser *P)
         }
     }
     return scn_fail(P, P->tok.line, "unknown statement %s (expected faults, main_loop, "
-                    "bh, oneshot, fd, timer, job or thread)",
+                    "bh, oneshot, fd, timer, job, signal or thread)",
                     scn_tok_desc(&P->tok, buf, sizeof buf));
 }
 

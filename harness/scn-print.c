@@ -49,7 +49,8 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
         fprintf(out, " %s", s->objects[kind][op->obj].name);
     }
     if (op->kind == SCN_OP_TIMER_MOD || op->kind == SCN_OP_TIMER_ANTICIPATE ||
-        op->kind == SCN_OP_ADVANCE) {
+        op->kind == SCN_OP_ADVANCE || op->kind == SCN_OP_TIMER_MOD_AT || op->kind == SCN_OP_HOST_JUMP ||
+        op->kind == SCN_OP_POLL_PARAMS) {
         fputc(' ', out);
         scn_print_duration(op->arg, out);
     }
@@ -113,6 +114,15 @@ void scn_print(const Scenario *s, FILE *out)
             if (k == SCN_OBJ_TIMER) {
                 fprintf(out, " %s", scn_clocks[o->clock]);
             }
+            if (k == SCN_OBJ_SIGNAL) {
+                fprintf(out, " %s", scn_signals[o->signal]);
+            }
+            if (o->guard) {
+                fprintf(out, " guard %u", o->guard);
+            }
+            if (o->poll) {
+                fputs(" poll", out);
+            }
             if (o->body.count) {
                 fputc(' ', out);
                 scn_print_body(s, o->body, true, out);
@@ -174,6 +184,7 @@ bool scn_equal(const Scenario *a, const Scenario *b)
             const ScnObject *y = &b->objects[k][i];
 
             if (strncmp(x->name, y->name, SCN_NAME_MAX) != 0 || x->clock != y->clock ||
+                x->guard != y->guard || x->poll != y->poll || x->signal != y->signal ||
                 !scn_body_equal(a, x->body, b, y->body) ||
                 !scn_body_equal(a, x->alt_body, b, y->alt_body)) {
                 return false;

@@ -17,5 +17,6 @@ typedef struct ScnFaultWord {
 
 extern const char *const scn_clocks[SCN_CLOCK_NAMES];
 extern const ScnFaultWord scn_faults[SCN_FAULT_WORDS];
+extern const char *const scn_signals[];   /* SCN_SIGNALS: sigio sigalrm sigbus */
 
 #endif

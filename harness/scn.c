@@ -51,6 +51,10 @@ static const struct {
     [SCN_OP_SUBMIT]             = { "submit", SCN_OBJ_JOB },
     [SCN_OP_ADVANCE]            = { "advance", SCN_OBJ_KIND_MAX },
     [SCN_OP_YIELD]              = { "yield", SCN_OBJ_KIND_MAX },
+    [SCN_OP_TIMER_MOD_AT]       = { "mod_at", SCN_OBJ_TIMER },
+    [SCN_OP_POLL_PARAMS]        = { "poll_params", SCN_OBJ_KIND_MAX },
+    [SCN_OP_KILL]               = { "kill", SCN_OBJ_SIGNAL },
+    [SCN_OP_HOST_JUMP]          = { "jump", SCN_OBJ_KIND_MAX },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -59,6 +63,7 @@ static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
     [SCN_OBJ_FD] = "fd",
     [SCN_OBJ_TIMER] = "timer",
     [SCN_OBJ_JOB] = "job",
+    [SCN_OBJ_SIGNAL] = "signal",
 };
 
 #define SCN_CLOCK_COUNT 4       /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
@@ -143,7 +148,16 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
     switch (op->kind) {
     case SCN_OP_TIMER_MOD:
     case SCN_OP_TIMER_ANTICIPATE:
+    case SCN_OP_TIMER_MOD_AT:
+    case SCN_OP_HOST_JUMP:
         return NULL;
+    case SCN_OP_POLL_PARAMS:
+        return op->arg >= 0 ? NULL : "poll_params is negative";
+    case SCN_OP_KILL:
+        if (!s->uses_main_loop) {
+            return "kill without uses_main_loop";
+        }
+        break;
     case SCN_OP_ADVANCE:
         return op->arg >= 0 ? NULL : "an advance is negative";
     case SCN_OP_MAIN_LOOP_WAIT:
@@ -183,6 +197,18 @@ static const char *scn_validate_objects(const Scenario *s)
             }
             if (k == SCN_OBJ_TIMER ? o->clock >= SCN_CLOCK_COUNT : o->clock != 0) {
                 return "a clock out of range, or on an object that is not a timer";
+            }
+            if (k == SCN_OBJ_BH ? o->guard > SCN_GUARDS_MAX : o->guard != 0) {
+                return "a guard out of range, or on an object that is not a bh";
+            }
+            if (k != SCN_OBJ_FD && o->poll) {
+                return "'poll' on an object that is not an fd";
+            }
+            if (k == SCN_OBJ_SIGNAL ? o->signal >= SCN_SIGNALS : o->signal != 0) {
+                return "a signal out of range, or on an object that is not a signal";
+            }
+            if (k == SCN_OBJ_SIGNAL && !s->uses_main_loop) {
+                return "a signal without uses_main_loop";
             }
         }
     }

@@ -19,6 +19,7 @@ static bool story_hidden(uint32_t kind)
     case QOS_EV_TIMERS_RUN:
     case QOS_EV_TIMERS_DONE:
     case QOS_EV_FD_ROUND:
+    case QOS_EV_FD_POLLED:
         return true;
     }
     return false;

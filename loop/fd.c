@@ -210,8 +210,8 @@ void aio_collect_ready(AioContext *ctx, const QosReady *ready, int n,
     for (int i = 0; i < n && list->count < AIO_READY_MAX; i++) {
         AioHandler *node = g_hash_table_lookup(ctx->handler_by_fd,
                                                GINT_TO_POINTER(ready[i].fd));
-        if (!node) {
-            continue;   /* removed after the wait returned */
+        if (!node || node->in_poll_ready) {
+            continue;   /* removed after the wait returned, or disabled */
         }
         node->pfd.revents = ready[i].revents;
         if (!node->poll_ready) {
@@ -241,7 +241,10 @@ bool aio_run_poll_handlers_once(AioContext *ctx, AioReadyList *list)
         AioHandler *node = snapshot[i];
 
         if (!qatomic_read(&node->deleted) && !node->poll_ready &&
-            node->io_poll(node->opaque)) {
+            !node->in_poll_ready && node->io_poll(node->opaque)) {
+            qos_trace(QOS_EV_FD_POLLED, NULL,
+                      aio_trace_key(ctx) | (int64_t)node->reg_seq,
+                      node->pfd.fd);
             node->poll_ready = true;
             ready_list_add(list, node);
             /* The context's own notifier is not progress. */
@@ -268,7 +271,17 @@ static bool aio_dispatch_handler(AioContext *ctx, AioHandler *node)
         qos_trace(QOS_EV_FD_CALL, "poll_ready",
                   aio_trace_key(ctx) | (int64_t)node->reg_seq,
                   node->pfd.fd);
+        /*
+         * A handler typically clears what made io_poll() true only after
+         * its work, and that work may nest aio_poll(): polled again there,
+         * it would be re-entered, and again, until the stack runs out.
+         * Disable it while it runs (QEMU 6d740fb01b).  The node cannot be
+         * freed meanwhile: this walk keeps it.
+         */
+        QLOOP_ASSERT(!node->in_poll_ready);
+        node->in_poll_ready = true;
         node->io_poll_ready(node->opaque);
+        node->in_poll_ready = false;
         return node->opaque != &ctx->notifier;
     }
     if (!qatomic_read(&node->deleted) && (revents & READ_EVENTS) &&

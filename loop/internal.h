@@ -63,6 +63,8 @@ struct AioHandler {
     AioHandler *prev, *next;/* ctx->handlers list, or deleted list (next) */
     bool deleted;           /* removed; freed by the outermost walker */
     bool poll_ready;        /* io_poll() reported progress this round */
+    bool in_poll_ready;     /* io_poll_ready() running: neither polled nor
+                               dispatched by a nested aio_poll() */
 };
 
 /* Ready handlers of one poll round, in registration order. */

@@ -45,8 +45,11 @@
  *   BH_RUN              a = ctx << 32 | bh id
  *   FD_ADD/REMOVE       a = ctx << 32 | registration number, b = fd
  *   FD_ROUND            a = ctx << 32 (a dispatch round begins)
+ *   FD_POLLED           a as FD_ADD, b = fd: io_poll() reported progress
  *   FD_CALL             name = read|write|poll_ready, a as FD_ADD, b = fd
- *   TIMER_ARM/FIRE      a = list << 36 | clock << 32 | timer id, b = expiry
+ *   TIMER_ARM           a = list << 36 | clock << 32 | timer id, b = the
+ *                       requested expiry (before the clamp to >= 0)
+ *   TIMER_FIRE          a as TIMER_ARM, b = stored expiry
  *   TIMER_DEL           a = list << 36 | clock << 32 | timer id
  *   TIMERS_RUN/DONE     a = list << 36 | clock << 32, b = this pass's clock
  *                       snapshot
@@ -60,7 +63,7 @@ typedef enum {
     QOS_EV_TIMER_ARM, QOS_EV_TIMER_DEL, QOS_EV_TIMER_FIRE,
     QOS_EV_NOTIFY, QOS_EV_NOTIFY_SET, QOS_EV_POLL_ENTER, QOS_EV_POLL_EXIT,
     QOS_EV_BH_PUSH, QOS_EV_BH_SLICE, QOS_EV_BH_TAKE, QOS_EV_FD_ROUND,
-    QOS_EV_TIMERS_RUN, QOS_EV_TIMERS_DONE,
+    QOS_EV_TIMERS_RUN, QOS_EV_TIMERS_DONE, QOS_EV_FD_POLLED,
     QOS_EV_MAX
 } QosEvent;
 
@@ -131,8 +134,9 @@ int qos_signalfd_open(const sigset_t *mask);
 /* Read one pending signal: its number (> 0), 0 if none, -errno on error.
  * info receives the raw signalfd_siginfo (128 bytes) when non-NULL. */
 int qos_signalfd_read(int fd, void *info, unsigned long info_len);
-/* Run the process's sigaction handler for signo, as the kernel would. */
-void qos_signal_run_handler(int signo, void *info);
+/* Run the process's sigaction handler for signo, as the kernel would, with
+ * info (already converted from the signalfd's record by the core). */
+void qos_signal_run_handler(int signo, siginfo_t *info);
 
 /* ---- threads ----------------------------------------------------------- */
 

@@ -10,20 +10,53 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/signalfd.h>
 
 #include "internal.h"
 
 static int signal_fd = -1;
 
+/*
+ * A signalfd record is not a siginfo_t: the fields sit elsewhere (ssi_pid
+ * at offset 12, si_pid at 16; ssi_addr at 72, si_addr at 16), so a handler
+ * given the record as a siginfo_t reads the wrong sender or fault address.
+ * Convert the fields POSIX defines, chosen by si_code and signal as the
+ * kernel fills them: a sent signal (si_code <= 0: SI_USER, SI_QUEUE...)
+ * carries the sender and its value; a kernel fault signal the address; a
+ * child's SIGCHLD its pid, uid and status.
+ */
+static void siginfo_from_signalfd(const struct signalfd_siginfo *ssi,
+                                  siginfo_t *si)
+{
+    memset(si, 0, sizeof(*si));
+    si->si_signo = (int)ssi->ssi_signo;
+    si->si_errno = ssi->ssi_errno;
+    si->si_code = ssi->ssi_code;
+    if (ssi->ssi_code <= 0) {
+        si->si_pid = (pid_t)ssi->ssi_pid;
+        si->si_uid = (uid_t)ssi->ssi_uid;
+        si->si_value.sival_ptr = (void *)(uintptr_t)ssi->ssi_ptr;
+    } else if (ssi->ssi_signo == SIGILL || ssi->ssi_signo == SIGFPE ||
+               ssi->ssi_signo == SIGSEGV || ssi->ssi_signo == SIGBUS ||
+               ssi->ssi_signo == SIGTRAP) {
+        si->si_addr = (void *)(uintptr_t)ssi->ssi_addr;
+    } else if (ssi->ssi_signo == SIGCHLD) {
+        si->si_pid = (pid_t)ssi->ssi_pid;
+        si->si_uid = (uid_t)ssi->ssi_uid;
+        si->si_status = ssi->ssi_status;
+    }
+}
+
 static void sigfd_handler(void *opaque)
 {
     int fd = (int)(intptr_t)opaque;
-    /* struct signalfd_siginfo is 128 bytes; keep it opaque to the core. */
-    uint64_t info[16];
+    struct signalfd_siginfo info;
+    siginfo_t si;
 
     /* Bounded: a signal storm must not starve the rest of the loop. */
     for (int i = 0; i < 64; i++) {
-        int signo = qos_signalfd_read(fd, info, sizeof(info));
+        int signo = qos_signalfd_read(fd, &info, sizeof(info));
 
         if (signo == -EINTR) {
             continue;
@@ -35,7 +68,8 @@ static void sigfd_handler(void *opaque)
             error_report("reading signalfd: error %d", -signo);
             return;
         }
-        qos_signal_run_handler(signo, info);
+        siginfo_from_signalfd(&info, &si);
+        qos_signal_run_handler(signo, &si);
     }
 }
 

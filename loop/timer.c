@@ -24,7 +24,8 @@ struct QEMUTimerList {
     QEMUTimer **heap;
     uint32_t count;
     uint32_t capacity;
-    uint64_t arm_seq_next;
+    int64_t arm_seq_next;       /* next order of a request >= 0 (ascending) */
+    int64_t head_seq_next;      /* next order of a request < 0 (descending) */
     uint32_t timer_id_next;     /* atomic */
     int64_t trace_key;          /* list << 36 | clock << 32 */
     int64_t head_expire_ns;     /* atomic mirror of heap[0]->expire_time */
@@ -62,8 +63,9 @@ int qemu_timeout_ns_to_ms(int64_t ns)
     if (ns == 0) {
         return 0;
     }
-    /* Round up: waking late is correct, waking early busy-waits. */
-    ms = (ns + SCALE_MS - 1) / SCALE_MS;
+    /* Round up: waking late is correct, waking early busy-waits.  (Not
+     * ns + SCALE_MS - 1: that overflows for a deadline near INT64_MAX.) */
+    ms = ns / SCALE_MS + (ns % SCALE_MS != 0);
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -218,7 +220,11 @@ int64_t timerlist_deadline_ns(QEMUTimerList *tl)
     if (expire_ns < 0) {
         return -1;
     }
-    delta_ns = expire_ns - qemu_clock_get_ns(tl->type);
+    /* HOST may stand before the epoch: a far deadline saturates. */
+    if (__builtin_sub_overflow(expire_ns, qemu_clock_get_ns(tl->type),
+                               &delta_ns)) {
+        return INT64_MAX;
+    }
     return delta_ns <= 0 ? 0 : delta_ns;
 }
 
@@ -399,9 +405,17 @@ static void timer_del_locked(QEMUTimerList *tl, QEMUTimer *ts)
 static bool timer_mod_ns_locked(QEMUTimerList *tl, QEMUTimer *ts,
                                 int64_t expire_ns)
 {
+    /*
+     * QEMU searches its sorted list with the requested expiry and only then
+     * stores MAX(request, 0): stored expiries are never negative, so a
+     * negative request lands before all of them, at the head — and a later
+     * negative request before that one (LIFO).  An order below every
+     * non-negative request's gives the heap the same place.
+     */
     qatomic_set(&ts->expire_time, expire_ns < 0 ? (int64_t)0 : expire_ns);
-    ts->arm_seq = tl->arm_seq_next++;
-    qos_trace(QOS_EV_TIMER_ARM, NULL, timer_trace_id(ts), ts->expire_time);
+    ts->arm_seq = expire_ns < 0 ? --tl->head_seq_next : tl->arm_seq_next++;
+    /* The requested expiry: the model applies the clamp itself. */
+    qos_trace(QOS_EV_TIMER_ARM, NULL, timer_trace_id(ts), expire_ns);
     heap_push(tl, ts);
     heap_update_mirror(tl);
     return tl->heap[0] == ts;

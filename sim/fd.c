@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <string.h>
 
 #include "world.h"
@@ -505,15 +506,40 @@ int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
     signo = g_array_index(f->signals, int, 0);
     g_array_remove_index(f->signals, 0);
     if (info) {
-        /* signalfd_siginfo starts with uint32_t ssi_signo. */
+        struct signalfd_siginfo si;
+
+        sim_signal_info(signo, &si);
         memset(info, 0, info_len);
-        if (info_len >= sizeof(uint32_t)) {
-            uint32_t s = (uint32_t)signo;
-            memcpy(info, &s, sizeof(s));
-        }
+        memcpy(info, &si, MIN(info_len, sizeof(si)));
     }
     sim_fd_changed(fd);
     return signo;
+}
+
+/*
+ * What the kernel would put in a signalfd_siginfo for a simulated signal:
+ * SIGBUS as a kernel-generated machine-check report (a positive si_code,
+ * the faulting address), every other signal as sent by kill(2) from a
+ * process (SI_USER, the sender's pid and uid).  Fixed values, so handlers
+ * can check them.
+ */
+void sim_signal_info(int signo, struct signalfd_siginfo *si)
+{
+    memset(si, 0, sizeof(*si));
+    si->ssi_signo = (uint32_t)signo;
+    if (signo == SIGBUS) {
+        si->ssi_code = BUS_MCEERR_AO;
+        si->ssi_addr = SIM_SIGBUS_ADDR;
+    } else {
+        si->ssi_code = SI_USER;
+        si->ssi_pid = (uint32_t)SIM_SIGNAL_PID;
+        si->ssi_uid = (uint32_t)SIM_SIGNAL_UID;
+    }
+}
+
+bool sim_fd_readable(int fd)
+{
+    return (sim_fd_revents(fd, G_IO_IN) & G_IO_IN) != 0;
 }
 
 void sim_raise_signal(int signo)

@@ -146,7 +146,11 @@ static bool poll_begin(const char *what, int64_t *timeout_ns,
     if (*timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
         return false;
     }
-    *deadline_ns = *timeout_ns < 0 ? -1 : w->now_ns + *timeout_ns;
+    /* A timeout past the end of time (a timer at INT64_MAX) is forever. */
+    if (*timeout_ns < 0 ||
+        __builtin_add_overflow(w->now_ns, *timeout_ns, deadline_ns)) {
+        *deadline_ns = -1;
+    }
     return true;
 }
 

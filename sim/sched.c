@@ -377,6 +377,9 @@ static void sim_schedule_away(SimWorld *w)
             sim_hang(w);
         }
         if (next_ns > w->now_ns) {
+            /* Named, so oracles can tell "everyone waited until then"
+             * from a scenario's advance. */
+            sim_trace_record(SIM_EV_CLOCK, "idle", next_ns);
             sim_clock_set_now(next_ns);
         }
         sim_fire_deadlines(w);

@@ -27,7 +27,7 @@ int qos_signalfd_read(int fd, void *info, unsigned long info_len)
     return sim_fd_read_signal(fd, info, info_len);
 }
 
-void qos_signal_run_handler(int signo, void *info)
+void qos_signal_run_handler(int signo, siginfo_t *info)
 {
     struct sigaction action;
 
@@ -35,7 +35,7 @@ void qos_signal_run_handler(int signo, void *info)
         return;
     }
     if ((action.sa_flags & SA_SIGINFO) && action.sa_sigaction) {
-        action.sa_sigaction(signo, (siginfo_t *)info, NULL);
+        action.sa_sigaction(signo, info, NULL);
     } else if (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN &&
                action.sa_handler) {
         action.sa_handler(signo);

@@ -73,6 +73,9 @@ typedef struct SimConfig {
     uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
     bool trace;                 /* record the event trace (hash always kept) */
     bool swarm;                 /* RANDOM/PCT: draw the fault mask from the seed */
+    /* Virtual time each read of a monotonic clock costs (0: time moves
+     * only when every thread waits).  Busy-polling loops need it to end. */
+    int64_t clock_read_cost_ns;
     /* Called with every event as it is recorded (online oracles). */
     void (*observer)(const struct SimEvent *ev, void *opaque);
     void *observer_opaque;
@@ -162,6 +165,16 @@ int sim_close(int fd);
 bool sim_fd_is_fake(int fd);
 /* Deliver a signal to the fake signalfds watching it. */
 void sim_raise_signal(int signo);
+/* What a read of the signalfd reports for it (sim_signal_info()): SIGBUS
+ * as a kernel machine-check at SIM_SIGBUS_ADDR, others from kill(2) by
+ * SIM_SIGNAL_PID / SIM_SIGNAL_UID. */
+#define SIM_SIGNAL_PID 4242
+#define SIM_SIGNAL_UID 1042
+#define SIM_SIGBUS_ADDR UINT64_C(0x7f00dead0000)
+struct signalfd_siginfo;
+void sim_signal_info(int signo, struct signalfd_siginfo *si);
+/* True if a read of fd would find data (a peek: nothing is consumed). */
+bool sim_fd_readable(int fd);
 
 /* ---- threads -------------------------------------------------------------- */
 

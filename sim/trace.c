@@ -128,6 +128,7 @@ const char *sim_event_kind_name(uint32_t kind)
         [QOS_EV_BH_PUSH] = "bh-push", [QOS_EV_BH_SLICE] = "bh-slice",
         [QOS_EV_BH_TAKE] = "bh-take", [QOS_EV_FD_ROUND] = "fd-round",
         [QOS_EV_TIMERS_RUN] = "timers-run", [QOS_EV_TIMERS_DONE] = "timers-done",
+        [QOS_EV_FD_POLLED] = "fd-polled",
     };
 
     if (kind < QOS_EV_MAX) {

@@ -193,6 +193,13 @@ static const OpCase op_cases[] = {
     { "submit J", SCN_OP_SUBMIT, 0, 0, SCN_OBJ_KIND_MAX },
     { "advance 2s", SCN_OP_ADVANCE, 0, 2000000000, SCN_OBJ_KIND_MAX },
     { "advance 0", SCN_OP_ADVANCE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "mod_at T -1", SCN_OP_TIMER_MOD_AT, 0, -1, SCN_OBJ_KIND_MAX },
+    { "mod_at T 9223372036854775807", SCN_OP_TIMER_MOD_AT, 0, INT64_MAX,
+      SCN_OBJ_KIND_MAX },
+    { "mod_at T -9223372036854775808", SCN_OP_TIMER_MOD_AT, 0, INT64_MIN,
+      SCN_OBJ_KIND_MAX },
+    { "poll_params 32us", SCN_OP_POLL_PARAMS, 0, 32000, SCN_OBJ_KIND_MAX },
+    { "jump -2s", SCN_OP_HOST_JUMP, 0, -2000000000, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -219,9 +226,59 @@ static void test_ops(void)
                         c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT);
         covered[c->kind] = true;
     }
+    /* kill needs a signal, and a signal makes it a main-loop scenario. */
+    parse_ok("signal S sigio\nthread main { kill S }\n", &scn_a);
+    g_assert_cmpint(scn_a.ops[0].kind, ==, SCN_OP_KILL);
+    g_assert_cmpuint(scn_a.ops[0].obj_kind, ==, SCN_OBJ_SIGNAL);
+    g_assert_true(scn_a.uses_main_loop);
+    covered[SCN_OP_KILL] = true;
     for (unsigned k = 0; k < SCN_OP_KIND_MAX; k++) {
         g_assert_true(covered[k]);
     }
+}
+
+/* Guards, polling-mode fds and signals: parsed, printed back, refused. */
+static void test_decl_attributes(void)
+{
+    static const char text[] =
+        "bh A guard 2 { schedule B }\nbh B guard 2\nbh C\n"
+        "fd F poll { lower F } alt { poll_nb }\nfd G\n"
+        "signal S sigbus { notify }\nsignal U sigalrm\n"
+        "thread main { kill S; wait S }\n";
+    g_autofree char *printed = NULL;
+
+    parse_ok(text, &scn_a);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_BH][0].guard, ==, 2);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_BH][1].guard, ==, 2);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_BH][2].guard, ==, 0);
+    g_assert_true(scn_a.objects[SCN_OBJ_FD][0].poll);
+    g_assert_false(scn_a.objects[SCN_OBJ_FD][1].poll);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_SIGNAL][0].signal, ==, 2);
+    g_assert_cmpuint(scn_a.objects[SCN_OBJ_SIGNAL][1].signal, ==, 1);
+    g_assert_true(scn_a.uses_main_loop);
+    printed = print_to_string(&scn_a);
+    parse_ok(printed, &scn_b);
+    g_assert_true(scn_equal(&scn_a, &scn_b));
+    g_assert_nonnull(strstr(printed, "bh A guard 2 {"));
+    g_assert_nonnull(strstr(printed, "fd F poll {"));
+    g_assert_nonnull(strstr(printed, "signal S sigbus {"));
+
+    parse_err("bh A guard 0\nthread t {}\n",
+              "x.scn:1: 'guard' needs a number from 1 to 8, found '0'");
+    parse_err("bh A guard 9\nthread t {}\n",
+              "x.scn:1: 'guard' needs a number from 1 to 8, found '9'");
+    parse_err("bh A guard\nthread t {}\n",
+              "x.scn:1: 'guard' needs a number from 1 to 8, found end of line");
+    parse_err("signal S\nthread t {}\n",
+              "x.scn:1: signal 'S' needs sigio, sigalrm or sigbus, found end of line");
+    parse_err("signal sigbus sigbus\nthread t {}\n",
+              "x.scn:1: 'sigbus' is a keyword and cannot be a name");
+    parse_err("timer T virtual guard 1\nthread t {}\n",
+              "x.scn:1: expected end of line (one statement a line), found 'guard'");
+    parse_err("thread t { poll_params -1 }\n",
+              "x.scn:1: 'poll_params' needs a duration >= 0");
+    parse_err("fd F\nthread t { kill F }\n",
+              "x.scn:2: 'kill' needs a signal, but 'F' is an fd");
 }
 
 static void test_options(void)
@@ -383,7 +440,7 @@ static const ErrCase err_cases[] = {
     { "poll", "x.scn:1: 'poll' is an operation; operations go inside a thread's or a "
               "callback's body" },
     { "\n\nthreads t {}", "x.scn:3: unknown statement 'threads' (expected faults, main_loop, "
-                          "bh, oneshot, fd, timer, job or thread)" },
+                          "bh, oneshot, fd, timer, job, signal or thread)" },
     { "}", "x.scn:1: expected a declaration, a thread or an option, found '}'" },
     { "bh A @", "x.scn:1: expected end of line (one statement a line), found '@'" },
     { "thread t { poll }\n-", "x.scn:2: expected a declaration, a thread or an option, "
@@ -459,12 +516,14 @@ static void test_limits(void)
         g_string_assign(t, "thread t {}\n");
         for (int i = 0; i < SCN_OBJECTS_MAX; i++) {
             g_string_append_printf(t, "%s o%d%s\n", scn_obj_kind_name(k), i,
-                                   k == SCN_OBJ_TIMER ? " host" : "");
+                                   k == SCN_OBJ_TIMER ? " host" :
+                                   k == SCN_OBJ_SIGNAL ? " sigio" : "");
         }
         parse_ok(t->str, &scn_a);
         g_assert_cmpuint(scn_a.object_count[k], ==, SCN_OBJECTS_MAX);
         g_string_append_printf(t, "%s o99%s\n", scn_obj_kind_name(k),
-                               k == SCN_OBJ_TIMER ? " host" : "");
+                               k == SCN_OBJ_TIMER ? " host" :
+                               k == SCN_OBJ_SIGNAL ? " sigio" : "");
         want = g_strdup_printf("x.scn:34: too many %ss (limit 32)", scn_obj_kind_name(k));
         parse_err(t->str, want);
     }
@@ -844,6 +903,7 @@ int main(int argc, char **argv)
     g_test_add_func("/scn/names", test_names);
     g_test_add_func("/scn/parse/decls", test_decls);
     g_test_add_func("/scn/parse/ops", test_ops);
+    g_test_add_func("/scn/parse/attributes", test_decl_attributes);
     g_test_add_func("/scn/parse/options", test_options);
     g_test_add_func("/scn/parse/durations", test_durations);
     g_test_add_func("/scn/parse/layout", test_layout);

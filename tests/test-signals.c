@@ -26,6 +26,9 @@
 static volatile sig_atomic_t in_main_loop_wait;
 static volatile sig_atomic_t alrm_runs, alrm_inside;
 static volatile sig_atomic_t io_runs, io_inside, io_signo;
+/* What the SA_SIGINFO handler received (a siginfo_t, not the signalfd's
+ * record: their fields sit at different offsets). */
+static volatile sig_atomic_t io_code, io_pid, io_uid, io_value;
 
 static void alrm_handler(int signo)
 {
@@ -36,8 +39,11 @@ static void alrm_handler(int signo)
 
 static void io_handler(int signo, siginfo_t *info, void *uctx)
 {
-    (void)info;
     (void)uctx;
+    io_code = info->si_code;
+    io_pid = info->si_pid;
+    io_uid = (sig_atomic_t)info->si_uid;
+    io_value = info->si_value.sival_int;
     io_runs++;
     io_inside = in_main_loop_wait;
     io_signo = signo;
@@ -130,8 +136,21 @@ static void test_sigio_siginfo(void)
     g_assert_cmpint(io_runs, ==, 1);
     g_assert_cmpint(io_inside, ==, 1);
     g_assert_cmpint(io_signo, ==, SIGIO);
+    /* kill(2): SI_USER, from this process and user. */
+    g_assert_cmpint(io_code, ==, SI_USER);
+    g_assert_cmpint(io_pid, ==, getpid());
+    g_assert_cmpint(io_uid, ==, (sig_atomic_t)getuid());
     main_loop_wait(1);
     g_assert_cmpint(io_runs, ==, 1);
+
+    /* sigqueue(3): SI_QUEUE with its value. */
+    g_assert_cmpint(sigqueue(getpid(), SIGIO,
+                             (union sigval){ .sival_int = 4711 }), ==, 0);
+    wait_once();
+    g_assert_cmpint(io_runs, ==, 2);
+    g_assert_cmpint(io_code, ==, SI_QUEUE);
+    g_assert_cmpint(io_pid, ==, getpid());
+    g_assert_cmpint(io_value, ==, 4711);
 
     sa.sa_sigaction = NULL;
     sa.sa_handler = SIG_DFL;

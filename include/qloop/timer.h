@@ -53,7 +53,8 @@ typedef struct QEMUTimer {
     int attributes;
     /* Private to qloop: heap slot (-1 when not pending) and arm order. */
     int32_t heap_index;
-    uint64_t arm_seq;
+    int64_t arm_seq;            /* ties: lower first; < 0 for a negative
+                                   request (head of list, LIFO) */
     uint32_t id;                /* per timer list, for traces */
 } QEMUTimer;
 

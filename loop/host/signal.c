@@ -44,7 +44,7 @@ int qos_signalfd_read(int fd, void *info, unsigned long info_len)
     return (int)si.ssi_signo;
 }
 
-void qos_signal_run_handler(int signo, void *info)
+void qos_signal_run_handler(int signo, siginfo_t *info)
 {
     struct sigaction action;
 
@@ -52,9 +52,7 @@ void qos_signal_run_handler(int signo, void *info)
         return;
     }
     if ((action.sa_flags & SA_SIGINFO) && action.sa_sigaction) {
-        /* signalfd_siginfo's leading fields match siginfo_t's layout for
-         * what handlers read (si_signo, si_errno, si_code), as QEMU does. */
-        action.sa_sigaction(signo, (siginfo_t *)info, NULL);
+        action.sa_sigaction(signo, info, NULL);
     } else if (action.sa_handler != SIG_DFL && action.sa_handler != SIG_IGN &&
                action.sa_handler) {
         action.sa_handler(signo);
