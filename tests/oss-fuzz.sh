@@ -43,10 +43,10 @@
 #
 # Usage: tests/oss-fuzz.sh WORKDIR [CONFIG...]
 #   CONFIG: address undefined coverage afl (default: all four; afl is
-#   skipped, with a line saying so, without AFL++).  Each build takes 5-30 s
-#   on two cores, the whole test 30-90 s (docs/fuzzing.md).
+#   skipped, with a line saying so, without AFL++).  On two cores the whole
+#   test takes ~30 s on an idle machine, ~150 s under load (docs/fuzzing.md).
 # Exit status: 0 ok, 1 a check failed (the line says which, and how to
-# reproduce), 2 usage, 77 skipped: clang's libFuzzer runtime is missing.
+# reproduce), 2 usage, 77 skipped: no clang libFuzzer runtime, zip or unzip.
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:?usage: tests/oss-fuzz.sh WORKDIR [address|undefined|coverage|afl...]}
@@ -72,8 +72,9 @@ base_cflags="-O1 -fno-omit-frame-pointer -gline-tables-only \
 -Wno-error=vla-cxx-extension -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
 ubsan_checks=array-bounds,bool,builtin,enum,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unreachable,vla-bound,vptr
 sanitizer_flags_address="-fsanitize=address -fsanitize-address-use-after-scope"
-# -fsanitize adds unsigned-integer-overflow (a coverage signal, silenced at
-# run time by UBSAN_OPTIONS) to the checks that do not recover.
+# The checks that abort, plus unsigned-integer-overflow: OSS-Fuzz uses it as
+# a coverage signal only (it recovers, and the runner's UBSAN_OPTIONS
+# silence it).
 sanitizer_flags_undefined="-fsanitize=$ubsan_checks,unsigned-integer-overflow -fno-sanitize-recover=$ubsan_checks"
 coverage_flags_coverage="-fprofile-instr-generate -fcoverage-mapping -pthread \
 -Wl,--no-as-needed -Wl,-ldl -Wl,-lm -Wno-unused-command-line-argument"
@@ -209,7 +210,8 @@ build_config() {   # build_config CONFIG: 0 built
   before=$(tree_sum)
   start=$SECONDS
   # env -i: nothing from this shell (QLOOP_*, a developer's CFLAGS) leaks in.
-  local run="set -a; . $dir/env; set +a; exec bash -eux $work/src/build.sh"
+  local run
+  run=$(printf 'set -a; . %q; set +a; exec bash -eux %q' "$dir/env" "$work/src/build.sh")
   if ! (cd "$work/src/qloop" && env -i bash -c "$run") > "$dir/build.log" 2>&1; then
     tail -30 "$dir/build.log"
     fail "$c: build.sh failed (log: $dir/build.log)"
@@ -237,7 +239,7 @@ check_outputs() {   # check_outputs CONFIG
   done
   check_glibc "$c"
   case $c in
-    address)   check_calls "$c" __asan 1000 "" ;;
+    address|afl) check_calls "$c" __asan 1000 "" ;;
     undefined) check_calls "$c" __ubsan 1 __asan ;;
   esac
 }
@@ -330,11 +332,14 @@ run_afl() {   # run_afl CONFIG TARGET CORPUS: AFL++'s driver over every file
 }
 
 check_coverage() {   # the profiles cover the loop core
-  local c=$1 run=$work/$1/run t objs=() lines
-  llvm-profdata-14 merge -sparse "$run"/*.profraw -o "$run/all.profdata" ||
-    { fail "coverage: llvm-profdata-14 merge failed"; return; }
+  local c=$1 run=$work/$1/run t objs=() lines profdata cov
+  profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata) &&
+    cov=$(command -v llvm-cov-14 || command -v llvm-cov) ||
+    { fail "coverage: llvm-profdata or llvm-cov missing (sudo apt-get install -y llvm-14)"; return; }
+  "$profdata" merge -sparse "$run"/*.profraw -o "$run/all.profdata" ||
+    { fail "coverage: llvm-profdata merge failed"; return; }
   for t in $targets; do objs+=(-object "$work/$c/out/$t"); done
-  lines=$(llvm-cov-14 report -instr-profile="$run/all.profdata" "${objs[@]:1}" \
+  lines=$("$cov" report -instr-profile="$run/all.profdata" "${objs[@]:1}" \
           "$work/src/qloop/loop" 2>/dev/null | awk '/^TOTAL/ {print $10}')
   [ -n "$lines" ] && [ "$lines" != "0.00%" ] && ok "coverage: the seed corpora cover $lines of loop/*.c lines" ||
     fail "coverage: no coverage of loop/*.c from the seed corpora"
@@ -348,7 +353,7 @@ run_config() {   # run_config CONFIG
     mkdir -p "$corpus" && unzip -q -o -d "$corpus" "$work/$c/out/${t}_seed_corpus.zip"
     if [ "$c" = afl ]; then run_afl "$c" "$t" "$corpus"; else run_libfuzzer "$c" "$t" "$corpus"; fi
   done
-  [ "$c" = coverage ] && check_coverage "$c"
+  if [ "$c" = coverage ]; then check_coverage "$c"; fi
 }
 
 # --- Main -------------------------------------------------------------------
@@ -371,7 +376,7 @@ targets=$(sed -n 's/^TARGETS[[:space:]]*:=[[:space:]]*//p' "$src/fuzz/fuzz.mk")
 rm -rf "$work/src" && mkdir -p "$work/src/qloop"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
   (cd "$src" && git ls-files -z --cached --others --exclude-standard |
-     xargs -0 tar --no-recursion --ignore-failed-read -cf - 2>/dev/null) |
+     tar --null -T - --no-recursion --ignore-failed-read -cf - 2>/dev/null) |
     tar -C "$work/src/qloop" -xf -
 else
   tar -C "$src" --exclude=./build --exclude='./build-*' --exclude=./fuzz-out -cf - . |
@@ -381,7 +386,7 @@ cp "$src/fuzz/oss-fuzz/build.sh" "$work/src/build.sh"
 
 for c in "${configs[@]}"; do
   if [ "$c" = afl ]; then
-    driver=$(dpkg -L afl++ 2>/dev/null | grep '/libAFLDriver\.a$' | head -1)
+    driver=$(ls /usr/lib/afl/libAFLDriver.a /usr/local/lib/afl/libAFLDriver.a 2>/dev/null | head -1)
     if ! command -v afl-clang-fast >/dev/null || [ -z "$driver" ]; then
       echo "SKIPPED: afl: afl-clang-fast or libAFLDriver.a missing: sudo apt-get install -y afl++"
       continue
