@@ -36,7 +36,8 @@
 #   - every target runs its whole seed corpus (libFuzzer: -runs=0 with the
 #     .options values, as bad_build_check's seed-corpus check; AFL++: the
 #     driver on each file) and exits 0; libFuzzer builds also start and run
-#     4 inputs from nothing, and report >= 100 instrumented edges;
+#     4 inputs from nothing, and report >= 100 instrumented edges; AFL++
+#     builds report >= 100 edges and afl-fuzz runs each for 3 s;
 #   - address: ASan calls in the binary; undefined: UBSan calls and no ASan;
 #     coverage: the corpus run writes a profile that covers loop/*.c;
 #   - the glibc the binaries need is no newer than the runner image's.
@@ -329,6 +330,31 @@ run_afl() {   # run_afl CONFIG TARGET CORPUS: AFL++'s driver over every file
   n=$(grep -a -o '__afl_final_loc = [0-9]*' "$log" | grep -o '[0-9]*$' | head -1)
   [ "${n:-0}" -ge 100 ] || fail "$c: $t has ${n:-0} AFL++ edges (< 100)"
   ok "$c: $t ran $files seeds, ${n:-0} edges"
+  afl_session "$c" "$t" "$corpus"
+}
+
+# bad_build_check's AFL++ check: afl-fuzz starts on the target (fork server,
+# persistent mode, ASan with no memory limit, the dictionary) and nothing
+# crashes or stops the target.  3 s of fuzzing, from the seed corpus.
+afl_session() {   # afl_session CONFIG TARGET CORPUS
+  local c=$1 t=$2 corpus=$3 out=$work/$1/out dir=$work/$1/run/$2-afl
+  command -v afl-fuzz >/dev/null || { echo "note: afl-fuzz missing, $t not fuzzed"; return; }
+  rm -rf "$dir" && mkdir -p "$dir"
+  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+    AFL_FORKSRV_INIT_TMOUT=30000 ASAN_OPTIONS="$runner_asan:abort_on_error=1:symbolize=0" \
+    timeout --preserve-status -s INT 60 afl-fuzz -m none -V 3 -x "$out/$t.dict" \
+      -i "$corpus" -o "$dir/sync" -- "$out/$t" > "$dir/log" 2>&1
+  if ! grep -a -q "All set and ready to roll" "$dir/log" ||
+     grep -a -q -E "target binary (crashed|terminated)|PROGRAM ABORT" "$dir/log"; then
+    tail -20 "$dir/log"
+    fail "$c: afl-fuzz does not run $t (log: $dir/log)"
+    return
+  fi
+  if [ -n "$(ls -A "$dir/sync/default/crashes" 2>/dev/null | grep -v README)" ]; then
+    fail "$c: 3 s of afl-fuzz crashed $t: $dir/sync/default/crashes/"
+    return
+  fi
+  ok "$c: afl-fuzz ran $t for 3 s ($(sed -n 's/^execs_done *: *//p' "$dir/sync/default/fuzzer_stats") executions)"
 }
 
 check_coverage() {   # the profiles cover the loop core
