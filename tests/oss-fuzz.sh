@@ -45,7 +45,7 @@
 # Usage: tests/oss-fuzz.sh WORKDIR [CONFIG...]
 #   CONFIG: address undefined coverage afl (default: all four; afl is
 #   skipped, with a line saying so, without AFL++).  On two cores the whole
-#   test takes ~30 s on an idle machine, ~150 s under load (docs/fuzzing.md).
+#   test takes ~45 s on an idle machine, ~140 s under load (docs/fuzzing.md).
 # Exit status: 0 ok, 1 a check failed (the line says which, and how to
 # reproduce), 2 usage, 77 skipped: no clang libFuzzer runtime, zip or unzip.
 set -uo pipefail
