@@ -2,11 +2,9 @@
 #  - fuzz-replay-<target>: every file of corpus/<target>/ through the
 #    target's plain replay driver (fuzz/driver.c), with any compiler;
 #  - fuzz-libfuzzer-<target>: a 20 s libFuzzer run per target (clang,
-#    built by fuzz/build.sh into <build>/fuzz), 60 s in all;
-#  - fuzz-oss-fuzz-build: fuzz/oss-fuzz/build.sh with local values for
-#    OSS-Fuzz's variables, its outputs, and 200 iterations of a target.
-# Without clang's libFuzzer runtime the last two kinds are skipped (exit 77)
-# with a loud message.
+#    built by fuzz/build.sh into <build>/fuzz), 60 s in all.
+# Without clang's libFuzzer runtime the last kind is skipped (exit 77) with
+# a loud message.  OSS-Fuzz's build of the targets: tests/oss-fuzz.cmake.
 foreach(t loop scn-parse replay-parse)
   add_executable(fuzz-replay-${t} ${PROJECT_SOURCE_DIR}/fuzz/${t}-fuzz.c
                  ${PROJECT_SOURCE_DIR}/fuzz/driver.c)
@@ -30,9 +28,4 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
                          TIMEOUT 300 SKIP_RETURN_CODE 77
                          FIXTURES_REQUIRED fuzz-libfuzzer)
   endforeach()
-  add_test(NAME fuzz-oss-fuzz-build
-           COMMAND ${PROJECT_SOURCE_DIR}/fuzz/oss-fuzz/test-build.sh
-                   ${CMAKE_BINARY_DIR}/oss-fuzz-test)
-  set_tests_properties(fuzz-oss-fuzz-build PROPERTIES LABELS "fuzz"
-                       TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()
