@@ -37,3 +37,8 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
   set_tests_properties(sim-determinism-builds PROPERTIES
                        LABELS "sim;determinism" TIMEOUT 600)
 endif()
+
+# Item: the seam's error paths, each fault with its stated outcome.
+qloop_sim_test(test-faults SOURCES sim/test-faults.c)
+add_test(NAME sim-faults COMMAND test-faults)
+set_tests_properties(sim-faults PROPERTIES LABELS "sim" TIMEOUT 300)
