@@ -93,7 +93,8 @@ long qos_fd_read(int fd, void *buf, unsigned long len);
 /*
  * The monitor watches (fd, events) pairs.  The host backend uses ppoll and
  * switches to epoll once 64 fds are watched (as QEMU does); the simulator
- * polls its fake fd table.  Any thread may update while the home thread
+ * polls its fake fd table and models the same two mechanisms, epoll's
+ * refusals included.  Any thread may update while the home thread
  * waits; the update takes effect for the next wait, and the caller then
  * wakes the waiter through aio_notify().
  */
@@ -132,7 +133,8 @@ void qos_poller_fallback(QosPoller *poller);
  */
 int qos_poller_wait(QosPoller *poller, int64_t timeout_ns,
                     QosReady *ready, int ready_max);
-/* Name of the current mechanism ("ppoll", "epoll", "sim") for diagnostics. */
+/* Name of the current mechanism ("ppoll", "epoll"; "sim", "sim-epoll")
+ * for diagnostics. */
 const char *qos_poller_kind(const QosPoller *poller);
 
 /*

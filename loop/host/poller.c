@@ -134,9 +134,10 @@ void qos_poller_fallback(QosPoller *p)
     p->epoll_off = true;
     p->epoll_on = false;
     /*
-     * The pollfd array already holds every watch, the refused one too.
-     * Release pairs with the acquire load in qos_poller_wait(); the set
-     * itself stays open until qos_poller_free() (see epfd).
+     * The pollfd array already holds every watch, the refused one too,
+     * and the ppoll path reads it under the lock: the flag only picks the
+     * path, so release/acquire (with qos_poller_wait()) is all it needs.
+     * The epoll set stays open until qos_poller_free() (see epfd).
      */
     __atomic_store_n(&p->mode_epoll, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&p->lock);
