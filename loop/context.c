@@ -140,6 +140,11 @@ AioContext *aio_context_new(Error **errp)
     return ctx;
 
 fail:
+    /*
+     * The last reference: aio_ctx_finalize() frees what was made so far
+     * (it skips a notifier that never opened and a NULL poller), so a
+     * context that could not be made leaks nothing.
+     */
     g_source_unref(&ctx->source);
     return NULL;
 }

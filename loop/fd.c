@@ -15,6 +15,10 @@
  * poller's watch set.  list_walkers is written only by the home thread and
  * read by updaters under list_lock: the lock orders "walker registered"
  * before any snapshot, so a node in a snapshot is never freed under it.
+ *
+ * A watch the poller refuses (epoll: EPERM for a regular file, ENOMEM,
+ * ENOSPC) moves the context's poller to ppoll for good, as QEMU's
+ * fdmon-epoll does; the handler stays registered and is polled there.
  */
 #include "internal.h"
 
@@ -49,6 +53,27 @@ static void handler_list_unlink(AioContext *ctx, AioHandler *node)
     node->prev = node->next = NULL;
     QLOOP_ASSERT(ctx->handler_count > 0);
     ctx->handler_count--;
+}
+
+/*
+ * Called with list_lock held (it orders this against other updates of the
+ * watch set).  Watch fd for events, falling back to the mechanism that
+ * refuses nothing if the current one refuses: the handler is on the list
+ * already, so a refusal left standing would be a handler never polled.
+ */
+static void poller_watch_locked(AioContext *ctx, int fd, unsigned events)
+{
+    int ret = qos_poller_set(ctx->poller, fd, events);
+
+    if (ret == 0) {
+        return;
+    }
+    /* Any refusal is an operating error with one answer; none is fatal. */
+    QLOOP_ASSERT(ret < 0);
+    qos_poller_fallback(ctx->poller);
+    ret = qos_poller_set(ctx->poller, fd, events);
+    /* After a fallback the poller is on ppoll, whose set is an array. */
+    QLOOP_ASSERT(ret == 0);
 }
 
 /* Called with list_lock held.  Returns true if the caller must free node. */
@@ -120,7 +145,7 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
         qos_trace(QOS_EV_FD_ADD, NULL,
                   aio_trace_key(ctx) | (int64_t)new_node->reg_seq, fd);
     }
-    qos_poller_set(ctx->poller, fd, new_node ? new_node->pfd.events : 0);
+    poller_watch_locked(ctx, fd, new_node ? new_node->pfd.events : 0);
     qemu_mutex_unlock(&ctx->list_lock);
 
     aio_notify(ctx);

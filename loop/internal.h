@@ -39,10 +39,11 @@ struct QEMUBH {
     QEMUBH *reg_prev, *reg_next;
 };
 
-/* The context's key in traces: its notifier's fd (stable within a run). */
+/* The context's key in traces: its notifier's fd (stable within a run).
+ * Shifted unsigned: a context whose notifier failed to open has fd -1. */
 static inline int64_t aio_trace_key(const AioContext *ctx)
 {
-    return (int64_t)ctx->notifier.rfd << 32;
+    return (int64_t)((uint64_t)(uint32_t)ctx->notifier.rfd << 32);
 }
 
 bool aio_bh_any_scheduled(AioContext *ctx);

@@ -27,10 +27,26 @@ static void notify_event_cb(void *opaque)
     (void)opaque;   /* only here to make main_loop_wait() return */
 }
 
+/*
+ * Created on first use, as QEMU does (with &error_abort): the callers
+ * (qemu_set_fd_handler, and through it qemu_init_main_loop's signalfd)
+ * have no way to fail.  Out of fds here is fatal, and the abort names the
+ * object — in simulation with the replay command.
+ */
 static void iohandler_init(void)
 {
     if (!iohandler_ctx) {
-        iohandler_ctx = aio_context_new(&error_abort);
+        Error *err = NULL;
+
+        iohandler_ctx = aio_context_new(&err);
+        if (!iohandler_ctx) {
+            char why[256];
+
+            g_strlcpy(why, error_get_pretty(err), sizeof(why));
+            error_free(err);
+            qos_panic(__FILE__, __LINE__, "cannot create iohandler_ctx: %s",
+                      why);
+        }
         iohandler_ctx->name = "iohandler_ctx";
     }
 }
@@ -57,9 +73,21 @@ bool qemu_main_loop_initialized(void)
     return qemu_aio_context != NULL;
 }
 
+/*
+ * Failure outcomes (the Error says why; nothing is left registered, so a
+ * later call may try again):
+ * - no signalfd: the seam's -errno (QEMU's value); SIGIO/SIGALRM/SIGBUS
+ *   stay blocked, as in QEMU, which exits on this error;
+ * - no iohandler_ctx (created while registering the signalfd): abort
+ *   naming it, as QEMU's &error_abort does;
+ * - no qemu_aio_context: -EMFILE (QEMU's value, whatever the errno); the
+ *   signalfd is unregistered and closed, and iohandler_ctx freed if this
+ *   call created it.
+ */
 int qemu_init_main_loop(Error **errp)
 {
     GSource *src;
+    bool had_iohandler = iohandler_ctx != NULL;
     int ret;
 
     if (qemu_aio_context) {
@@ -75,6 +103,11 @@ int qemu_init_main_loop(Error **errp)
 
     qemu_aio_context = aio_context_new(errp);
     if (!qemu_aio_context) {
+        qemu_signal_cleanup();
+        if (!had_iohandler && iohandler_ctx) {
+            aio_context_unref(iohandler_ctx);
+            iohandler_ctx = NULL;
+        }
         return -EMFILE;
     }
     qemu_aio_context->name = "qemu_aio_context";

@@ -79,11 +79,13 @@ int64_t qos_clock_ns(QEMUClockType type);
 
 /* ---- fds --------------------------------------------------------------- */
 
-/* An eventfd (non-blocking, close-on-exec) with counter semantics. */
+/* An eventfd (non-blocking, close-on-exec) with counter semantics: the fd,
+ * or -errno (-EMFILE, -ENFILE when the fd table is full). */
 int qos_eventfd_open(unsigned initval);
 /* Add value to the counter: 0, or -EAGAIN when it would overflow. */
 int qos_eventfd_write(int fd, uint64_t value);
-/* Read and clear the counter: 0, or -EAGAIN when it is zero. */
+/* Read and clear the counter: 0, -EAGAIN when it is zero, or another
+ * -errno when the read failed — then the counter is untouched. */
 int qos_eventfd_read(int fd, uint64_t *value);
 int qos_fd_close(int fd);
 /* Plain read for handlers that drain a descriptor: bytes or -errno. */
@@ -94,7 +96,8 @@ long qos_fd_read(int fd, void *buf, unsigned long len);
 /*
  * The monitor watches (fd, events) pairs.  The host backend uses ppoll and
  * switches to epoll once 64 fds are watched (as QEMU does); the simulator
- * polls its fake fd table.  Any thread may update while the home thread
+ * polls its fake fd table and models the same two mechanisms, epoll's
+ * refusals included.  Any thread may update while the home thread
  * waits; the update takes effect for the next wait, and the caller then
  * wakes the waiter through aio_notify().
  */
@@ -107,8 +110,24 @@ typedef struct QosReady {
 
 QosPoller *qos_poller_new(Error **errp);
 void qos_poller_free(QosPoller *poller);
-/* events == 0 stops watching fd.  Returns 0 or -errno. */
+/*
+ * events == 0 stops watching fd (that never fails).  Returns 0 or -errno
+ * when the current mechanism refuses the watch — epoll: -EPERM for a
+ * regular file, -ENOMEM, -ENOSPC (max_user_watches), -ENOENT/-EBADF for
+ * an fd that went away under it.  A refused (fd, events) is still
+ * recorded, but the mechanism does not watch it: the caller must call
+ * qos_poller_fallback() before the next wait or lose the fd's events.
+ */
 int qos_poller_set(QosPoller *poller, int fd, unsigned events);
+/*
+ * Move to the mechanism that never refuses a watch (ppoll on the host:
+ * its watch set is an array) and watch every recorded fd there, for the
+ * poller's remaining life — QEMU's fdmon_epoll_disable().  Afterwards
+ * qos_poller_set() returns 0 for every fd.  A wait in progress on another
+ * thread may finish on the old mechanism; the caller's aio_notify() ends
+ * it.
+ */
+void qos_poller_fallback(QosPoller *poller);
 /*
  * Wait up to timeout_ns (-1: forever, 0: just look) for any watched fd.
  * Fills ready[0..n) with the ready ones and returns n, 0 on timeout or
@@ -117,10 +136,15 @@ int qos_poller_set(QosPoller *poller, int fd, unsigned events);
  */
 int qos_poller_wait(QosPoller *poller, int64_t timeout_ns,
                     QosReady *ready, int ready_max);
-/* Name of the current mechanism ("ppoll", "epoll", "sim") for diagnostics. */
+/* Name of the current mechanism ("ppoll", "epoll"; "sim", "sim-epoll")
+ * for diagnostics. */
 const char *qos_poller_kind(const QosPoller *poller);
 
-/* glib's poll between query and check (main_loop_wait, GMainContext). */
+/*
+ * glib's poll between query and check (main_loop_wait, GMainContext):
+ * the number of fds with revents, 0 on timeout, -errno on failure.  EINTR
+ * is a wake-up with nothing ready: 0, every revents cleared.
+ */
 int qos_gpoll_ns(GPollFD *fds, unsigned nfds, int64_t timeout_ns);
 /* Same, with glib's GPollFunc signature (timeout in ms). */
 gint qos_gpoll_ms(GPollFD *fds, guint nfds, gint timeout_ms);
@@ -129,10 +153,11 @@ gint qos_gpoll_ms(GPollFD *fds, guint nfds, gint timeout_ms);
 
 /* Block the signals in mask for the calling thread: 0 or -errno. */
 int qos_signals_block(const sigset_t *mask);
-/* A non-blocking signalfd for mask: fd or -errno. */
+/* A non-blocking signalfd for mask: fd or -errno (-EMFILE, -ENFILE...). */
 int qos_signalfd_open(const sigset_t *mask);
-/* Read one pending signal: its number (> 0), 0 if none, -errno on error.
- * info receives the raw signalfd_siginfo (128 bytes) when non-NULL. */
+/* Read one pending signal: its number (> 0), 0 if none, -errno on error
+ * (-EIO: a short record).  info receives the raw signalfd_siginfo (128
+ * bytes) when non-NULL. */
 int qos_signalfd_read(int fd, void *info, unsigned long info_len);
 /* Run the process's sigaction handler for signo, as the kernel would, with
  * info (already converted from the signalfd's record by the core). */

@@ -6,6 +6,13 @@
  * change readiness, every thread blocked in a poll that watches the fd is
  * woken to look again.  Buffers are bounded; reads and writes never block
  * (EAGAIN), like the O_NONBLOCK fds the loop core uses.
+ *
+ * Fault points here (docs/simulation.md, "Fault points"): creating an
+ * eventfd or signalfd fails (FD_CREATE); a read fails without consuming
+ * anything (READ_FAIL); a pipe or socket read returns fewer bytes than it
+ * could (SHORT_READ).  Each draws from the tape only where the fault can
+ * change something (a read with data to take), so runs without the bit
+ * keep their tapes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +28,7 @@ typedef enum {
     SIM_FD_SOCKET,
     SIM_FD_EXTERNAL,
     SIM_FD_SIGNALFD,
+    SIM_FD_REGULAR,
 } SimFdKind;
 
 /* One direction of a pipe or socket pair. */
@@ -169,6 +177,10 @@ unsigned sim_fd_revents(int fd, unsigned events)
             revents |= G_IO_IN;
         }
         break;
+    case SIM_FD_REGULAR:
+        /* poll(2) on a regular file: always ready both ways. */
+        revents |= G_IO_IN | G_IO_OUT;
+        break;
     }
     /* ERR and HUP are reported whether asked for or not, as poll(2) does. */
     return revents & (events | G_IO_ERR | G_IO_HUP);
@@ -195,6 +207,32 @@ void sim_fd_changed(int fd)
     }
 }
 
+/* ---- creation faults ---------------------------------------------------------- */
+
+/*
+ * The FD_CREATE fault point: 0, or the errno a full fd table gives —
+ * EMFILE (this process's limit) or ENFILE (the system's), drawn.
+ */
+int sim_fd_create_fault(const char *what)
+{
+    if (!sim_fault(SIM_FAULT_FD_CREATE, what)) {
+        return 0;
+    }
+    return sim_choose(SIM_CHOICE_VALUE, 2) == 0 ? -EMFILE : -ENFILE;
+}
+
+bool sim_fd_is_regular(int fd)
+{
+    SimFd *f = sim_fd_lookup(fd);
+
+    return f && f->kind == SIM_FD_REGULAR;
+}
+
+int sim_regular_fd(const char *name)
+{
+    return sim_fd_new(SIM_FD_REGULAR, name ? name : "regular")->fd;
+}
+
 /* ---- eventfd (seam) --------------------------------------------------------- */
 
 int sim_fd_new_eventfd(unsigned initval)
@@ -207,8 +245,11 @@ int sim_fd_new_eventfd(unsigned initval)
 
 int qos_eventfd_open(unsigned initval)
 {
+    int err;
+
     qos_sched_point("eventfd");
-    return sim_fd_new_eventfd(initval);
+    err = sim_fd_create_fault("eventfd create fails");
+    return err < 0 ? err : sim_fd_new_eventfd(initval);
 }
 
 int qos_eventfd_write(int fd, uint64_t value)
@@ -249,6 +290,10 @@ int qos_eventfd_read(int fd, uint64_t *value)
     }
     if (f->counter == 0) {
         return -EAGAIN;
+    }
+    if (sim_fault(SIM_FAULT_READ_FAIL, "eventfd read EIO")) {
+        /* Nothing consumed: the counter stays, the fd stays readable. */
+        return -EIO;
     }
     *value = f->counter;
     f->counter = 0;
@@ -362,6 +407,9 @@ long sim_write(int fd, const void *buf, unsigned long len)
     if (!f) {
         return -EBADF;
     }
+    if (f->kind == SIM_FD_REGULAR) {
+        return (long)len;       /* a file takes everything */
+    }
     if (f->kind == SIM_FD_EVENTFD) {
         uint64_t value;
 
@@ -420,10 +468,16 @@ long sim_read(int fd, void *buf, unsigned long len)
         memcpy(buf, &value, sizeof(value));
         return sizeof(value);
     }
+    if (f->kind == SIM_FD_REGULAR) {
+        return 0;       /* at the end of the file */
+    }
     if (f->kind == SIM_FD_EXTERNAL) {
         /* Reading an external fd consumes its readiness. */
         if (!f->ext_readable) {
             return -EAGAIN;
+        }
+        if (sim_fault(SIM_FAULT_READ_FAIL, "read EINTR")) {
+            return -EINTR;      /* readiness kept: the next poll sees it */
         }
         f->ext_readable = false;
         sim_fd_changed(fd);
@@ -435,8 +489,15 @@ long sim_read(int fd, void *buf, unsigned long len)
     if (f->in->data->len == 0) {
         return f->in->writer_open ? -EAGAIN : 0;
     }
+    if (len > 0 && sim_fault(SIM_FAULT_READ_FAIL, "read EINTR")) {
+        return -EINTR;          /* nothing taken */
+    }
     if (len > f->in->data->len) {
         len = f->in->data->len;
+    }
+    if (len > 1 && sim_fault(SIM_FAULT_SHORT_READ, "short read")) {
+        /* A stream may hand over less than is there: 1 .. len-1 bytes. */
+        len = 1 + sim_choose(SIM_CHOICE_VALUE, (uint32_t)MIN(len - 1, 65536));
     }
     memcpy(buf, f->in->data->data, len);
     g_byte_array_remove_range(f->in->data, 0, (guint)len);
@@ -502,6 +563,13 @@ int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
     }
     if (f->signals->len == 0) {
         return 0;
+    }
+    if (sim_fault(SIM_FAULT_READ_FAIL, "signalfd read EIO")) {
+        /*
+         * What the host backend reports for a short record.  Nothing is
+         * dequeued: the signal stays pending and the fd readable.
+         */
+        return -EIO;
     }
     signo = g_array_index(f->signals, int, 0);
     g_array_remove_index(f->signals, 0);

@@ -7,61 +7,141 @@
  * the tape.  Otherwise the thread blocks until a watched fake fd changes or
  * its deadline passes — virtual time jumps there at once when nothing else
  * can run.  Fault points: EINTR, spurious wake-up, early return.
+ *
+ * The poller has the host's two mechanisms.  In its poll-like mode it
+ * watches every recorded fd and never refuses one.  Once 64 fds are
+ * watched (the host's threshold) — or from the start when WATCH_REFUSED
+ * is on — it turns epoll-like: a regular file is refused with EPERM, and
+ * an add or modify may be refused with ENOMEM or ENOSPC (the tape).  A
+ * refused fd stays recorded but unwatched: waits do not see it, exactly
+ * the host's epoll set missing it, so a core that ignores the refusal
+ * loses the fd's events.  qos_poller_fallback() returns to the poll-like
+ * mode for good and watches everything recorded again.
  */
 #include <errno.h>
 #include <poll.h>
 
 #include "world.h"
 
+#define SIM_EPOLL_THRESHOLD 64      /* loop/host/poller.c's EPOLL_THRESHOLD */
+
+typedef struct SimWatch {
+    int fd;
+    unsigned events;
+    bool watched;       /* the current mechanism reports it */
+} SimWatch;
+
 struct QosPoller {
-    GArray *fds;        /* int */
-    GArray *events;     /* unsigned */
+    GArray *watches;    /* SimWatch, in the order fds were added */
+    bool epoll;         /* epoll-like mode: watches may be refused */
+    bool epoll_off;     /* fell back (or failed to upgrade): never again */
 };
 
 QosPoller *qos_poller_new(Error **errp)
 {
     QosPoller *p = g_new0(QosPoller, 1);
 
-    (void)errp;
-    p->fds = g_array_new(FALSE, FALSE, sizeof(int));
-    p->events = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    (void)errp;         /* nothing here can fail */
+    p->watches = g_array_new(FALSE, FALSE, sizeof(SimWatch));
+    /* Reading the mask draws nothing: runs without the bit keep tapes. */
+    p->epoll = (sim_fault_mask() & SIM_FAULT_WATCH_REFUSED) != 0;
     return p;
 }
 
 void qos_poller_free(QosPoller *p)
 {
-    g_array_free(p->fds, TRUE);
-    g_array_free(p->events, TRUE);
+    g_array_free(p->watches, TRUE);
     g_free(p);
 }
 
 const char *qos_poller_kind(const QosPoller *p)
 {
-    (void)p;
-    return "sim";
+    return p->epoll ? "sim-epoll" : "sim";
+}
+
+/* Would the epoll-like mechanism refuse fd?  0 or -errno. */
+static int epoll_refusal(int fd)
+{
+    if (sim_fd_is_regular(fd)) {
+        return -EPERM;  /* what epoll_ctl says for a regular file */
+    }
+    if (sim_fault(SIM_FAULT_WATCH_REFUSED, "watch refused")) {
+        return sim_choose(SIM_CHOICE_VALUE, 2) == 0 ? -ENOMEM : -ENOSPC;
+    }
+    return 0;
+}
+
+/*
+ * The host upgrades when the 64th fd is added, with one epoll_ctl(ADD)
+ * per fd; one refusal and it stays on ppoll for good (QEMU: the upgrade
+ * failing disables epoll).  Only the deterministic refusal (a regular
+ * file) is modelled here: the tape decides refusals at add/modify time.
+ */
+static void poller_try_upgrade(QosPoller *p)
+{
+    if (p->epoll || p->epoll_off || p->watches->len < SIM_EPOLL_THRESHOLD) {
+        return;
+    }
+    for (guint i = 0; i < p->watches->len; i++) {
+        if (sim_fd_is_regular(g_array_index(p->watches, SimWatch, i).fd)) {
+            p->epoll_off = true;
+            return;
+        }
+    }
+    p->epoll = true;
+    sim_trace_record(SIM_EV_POLLER, "epoll", p->watches->len);
 }
 
 int qos_poller_set(QosPoller *p, int fd, unsigned events)
 {
+    SimWatch *w = NULL;
     guint i;
 
-    for (i = 0; i < p->fds->len; i++) {
-        if (g_array_index(p->fds, int, i) == fd) {
+    for (i = 0; i < p->watches->len; i++) {
+        if (g_array_index(p->watches, SimWatch, i).fd == fd) {
+            w = &g_array_index(p->watches, SimWatch, i);
             break;
         }
     }
     if (events == 0) {
-        if (i < p->fds->len) {
-            g_array_remove_index(p->fds, i);
-            g_array_remove_index(p->events, i);
+        if (w) {
+            g_array_remove_index(p->watches, i);
         }
-    } else if (i < p->fds->len) {
-        g_array_index(p->events, unsigned, i) = events;
-    } else {
-        g_array_append_val(p->fds, fd);
-        g_array_append_val(p->events, events);
+        return 0;       /* the host ignores EPOLL_CTL_DEL's complaints */
+    }
+    if (!w) {
+        SimWatch add = { .fd = fd, .events = events, .watched = true };
+
+        g_array_append_val(p->watches, add);
+        w = &g_array_index(p->watches, SimWatch, p->watches->len - 1);
+        if (p->epoll) {
+            int ret = epoll_refusal(fd);
+
+            w->watched = ret == 0;
+            return ret;
+        }
+        poller_try_upgrade(p);
+        return 0;
+    }
+    w->events = events;
+    if (p->epoll) {
+        /* EPOLL_CTL_MOD of an fd the set never took: ENOENT. */
+        int ret = w->watched ? epoll_refusal(fd) : -ENOENT;
+
+        w->watched = ret == 0;
+        return ret;
     }
     return 0;
+}
+
+void qos_poller_fallback(QosPoller *p)
+{
+    p->epoll = false;
+    p->epoll_off = true;
+    for (guint i = 0; i < p->watches->len; i++) {
+        g_array_index(p->watches, SimWatch, i).watched = true;
+    }
+    sim_trace_record(SIM_EV_POLLER, "fallback", p->watches->len);
 }
 
 /* Readiness of one fd: fake from the table, host with a zero-time poll. */
@@ -143,6 +223,7 @@ static bool poll_begin(const char *what, int64_t *timeout_ns,
     if (w->current == &w->host) {
         *timeout_ns = 0;
     }
+    /* Not for timeout 0: the kernel only interrupts a sleeping poll. */
     if (*timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
         return false;
     }
@@ -164,13 +245,16 @@ int qos_poller_wait(QosPoller *p, int64_t timeout_ns, QosReady *ready,
     }
     for (;;) {
         int n = 0;
+        unsigned nwatched = 0;
+        int *snapshot;
+        bool woken;
 
-        for (guint i = 0; i < p->fds->len; i++) {
-            int fd = g_array_index(p->fds, int, i);
-            unsigned revents = fd_revents(fd, g_array_index(p->events,
-                                                            unsigned, i));
+        for (guint i = 0; i < p->watches->len; i++) {
+            const SimWatch *w = &g_array_index(p->watches, SimWatch, i);
+            unsigned revents = w->watched ? fd_revents(w->fd, w->events) : 0;
+
             if (revents) {
-                ready[n].fd = fd;
+                ready[n].fd = w->fd;
                 ready[n].revents = revents;
                 if (++n == ready_max) {
                     break;
@@ -191,9 +275,16 @@ int qos_poller_wait(QosPoller *p, int64_t timeout_ns, QosReady *ready,
         if (timeout_ns == 0) {
             return 0;
         }
-        int *snapshot = g_memdup2(p->fds->data, p->fds->len * sizeof(int));
-        bool woken = poll_block("aio poll", snapshot, p->fds->len,
-                                &deadline_ns);
+        /* Only what the mechanism watches can wake the wait. */
+        snapshot = g_new(int, p->watches->len ? p->watches->len : 1);
+        for (guint i = 0; i < p->watches->len; i++) {
+            const SimWatch *w = &g_array_index(p->watches, SimWatch, i);
+
+            if (w->watched) {
+                snapshot[nwatched++] = w->fd;
+            }
+        }
+        woken = poll_block("aio poll", snapshot, nwatched, &deadline_ns);
         g_free(snapshot);
         if (!woken) {
             return 0;
@@ -206,6 +297,10 @@ int qos_gpoll_ns(GPollFD *fds, unsigned nfds, int64_t timeout_ns)
     int64_t deadline_ns;
 
     if (!poll_begin("gpoll", &timeout_ns, &deadline_ns)) {
+        /* EINTR: nothing is ready, whatever the array held before. */
+        for (unsigned i = 0; i < nfds; i++) {
+            fds[i].revents = 0;
+        }
         return 0;
     }
     for (;;) {

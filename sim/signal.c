@@ -18,8 +18,11 @@ int qos_signals_block(const sigset_t *mask)
 
 int qos_signalfd_open(const sigset_t *mask)
 {
+    int err;
+
     qos_sched_point("signalfd");
-    return sim_fd_new_signalfd(mask);
+    err = sim_fd_create_fault("signalfd create fails");
+    return err < 0 ? err : sim_fd_new_signalfd(mask);
 }
 
 int qos_signalfd_read(int fd, void *info, unsigned long info_len)

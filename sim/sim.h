@@ -48,14 +48,33 @@ typedef enum {
     SIM_CHOICE_KIND_MAX
 } SimChoiceKind;
 
-/* Fault points; each can be switched on per run. */
+/*
+ * Fault points; each can be switched on per run.  Where each fires and the
+ * outcome the core promises: docs/simulation.md, "Fault points".
+ */
 typedef enum {
     SIM_FAULT_SPURIOUS_WAKEUP = 1 << 0, /* poll returns 0 with nothing ready */
     SIM_FAULT_EINTR           = 1 << 1, /* poll interrupted (returns 0) */
     SIM_FAULT_EARLY_RETURN    = 1 << 2, /* blocking poll returns before timeout */
     SIM_FAULT_EVENTFD_EAGAIN  = 1 << 3, /* eventfd write fails with EAGAIN */
     SIM_FAULT_HOST_CLOCK_JUMP = 1 << 4, /* QEMU_CLOCK_HOST jumps */
+    /* The seam's error paths.  WATCH_REFUSED also starts every poller in
+     * its epoll-like mode, where regular files are refused with EPERM. */
+    SIM_FAULT_WATCH_REFUSED   = 1 << 5, /* poller add/modify: ENOMEM/ENOSPC */
+    SIM_FAULT_FD_CREATE       = 1 << 6, /* eventfd/signalfd open: EMFILE/ENFILE */
+    SIM_FAULT_READ_FAIL       = 1 << 7, /* eventfd/signalfd read EIO, read EINTR */
+    SIM_FAULT_SHORT_READ      = 1 << 8, /* pipe/socket read returns fewer bytes */
+    /*
+     * The faults every consumer models today: "faults all" in a scenario,
+     * and what swarm mode picks from unless told otherwise.  The seam
+     * faults are kept out until the runner and the reference model know
+     * their outcomes (a context that cannot be created, a read that
+     * leaves its fd ready); changing this mask would also change which
+     * faults every recorded swarm seed runs with.
+     */
     SIM_FAULT_ALL             = (1 << 5) - 1,
+    SIM_FAULT_SEAM            = ((1 << 9) - 1) & ~((1 << 5) - 1),
+    SIM_FAULT_EVERY           = (1 << 9) - 1,
 } SimFault;
 
 typedef struct SimConfig {
@@ -76,6 +95,7 @@ typedef struct SimConfig {
     /* Virtual time each read of a monotonic clock costs (0: time moves
      * only when every thread waits).  Busy-polling loops need it to end. */
     int64_t clock_read_cost_ns;
+    unsigned swarm_faults;      /* swarm: the bits it draws from (0: SIM_FAULT_ALL) */
     /* Called with every event as it is recorded (online oracles). */
     void (*observer)(const struct SimEvent *ev, void *opaque);
     void *observer_opaque;
@@ -158,6 +178,12 @@ int sim_external_fd(const char *name);
 void sim_external_set(int fd, bool readable, bool writable);
 /* Queue an external event at a virtual time: the fd becomes readable. */
 void sim_external_at(int fd, int64_t at_ns);
+/*
+ * A regular file, as poll(2) and epoll(7) see one: always readable and
+ * writable (reads give EOF, writes take everything), and refused by an
+ * epoll-like poller with EPERM — the watch QEMU's fdmon-epoll cannot add.
+ */
+int sim_regular_fd(const char *name);
 /* Bytes I/O on fake fds: count or -errno (EAGAIN when it would block). */
 long sim_write(int fd, const void *buf, unsigned long len);
 long sim_read(int fd, void *buf, unsigned long len);
@@ -205,6 +231,7 @@ enum {
     SIM_EV_THREAD_EXIT,
     SIM_EV_BLOCK,               /* name = what the thread waits for */
     SIM_EV_USER,                /* name = free text from the scenario */
+    SIM_EV_POLLER,              /* name = "epoll" (upgrade) or "fallback" */
 };
 
 /* Record a scenario-level event. */

@@ -142,6 +142,7 @@ const char *sim_event_kind_name(uint32_t kind)
     case SIM_EV_THREAD_EXIT: return "thread-exit";
     case SIM_EV_BLOCK: return "block";
     case SIM_EV_USER: return "user";
+    case SIM_EV_POLLER: return "poller";
     }
     return "?";
 }

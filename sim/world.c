@@ -52,7 +52,9 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
         uint64_t x = config->seed ^ UINT64_C(0x5157a8d1f00dba11);
 
         x = (x ^ (x >> 31)) * UINT64_C(0x7fb5d329728ea185);
-        w->config.faults = (unsigned)(x >> 40) & SIM_FAULT_ALL;
+        w->config.faults = (unsigned)(x >> 40) &
+                           (config->swarm_faults ? config->swarm_faults
+                                                 : SIM_FAULT_ALL);
     }
     w->story = g_string_new("");
     w->verdict = SIM_OK;

@@ -153,6 +153,8 @@ unsigned sim_fd_revents(int fd, unsigned events);
 void sim_fd_changed(int fd);
 int sim_fd_new_eventfd(unsigned initval);
 int sim_fd_new_signalfd(const sigset_t *mask);
+int sim_fd_create_fault(const char *what);
+bool sim_fd_is_regular(int fd);
 int sim_fd_read_signal(int fd, void *info, unsigned long info_len);
 int sim_eventfd_write(int fd, uint64_t value);
 int sim_eventfd_read(int fd, uint64_t *value);

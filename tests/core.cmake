@@ -21,3 +21,7 @@ foreach(t bh fd timer gsource main-loop)
   set_tests_properties(test-${t}-sim PROPERTIES LABELS "unit;sim" TIMEOUT 120)
 endforeach()
 qloop_test(test-host SOURCES test-host.c LABELS "unit")
+# The host poller's epoll refusals and fallback: reaches the seam itself.
+qloop_test(test-host-poller SOURCES test-host-poller.c LABELS "unit")
+target_include_directories(test-host-poller PRIVATE
+                           ${PROJECT_SOURCE_DIR}/loop ${PROJECT_SOURCE_DIR}/loop/host)

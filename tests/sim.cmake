@@ -37,3 +37,15 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
   set_tests_properties(sim-determinism-builds PROPERTIES
                        LABELS "sim;determinism" TIMEOUT 600)
 endif()
+
+# Item: the seam's error paths, each fault with its stated outcome.
+qloop_sim_test(test-faults SOURCES sim/test-faults.c)
+add_test(NAME sim-faults COMMAND test-faults)
+set_tests_properties(sim-faults PROPERTIES LABELS "sim" TIMEOUT 300)
+# The same workload with every fault point in swarm mode (the seam's
+# error paths too): no verdict, and each seed's hash twice the same.
+add_test(NAME sim-faults-workload COMMAND sim-workload --seeds 2000 --twice --seam)
+add_test(NAME sim-faults-workload-pct
+         COMMAND sim-workload --seeds 1000 --twice --seam --pct)
+set_tests_properties(sim-faults-workload sim-faults-workload-pct PROPERTIES
+                     LABELS "sim" TIMEOUT 300)

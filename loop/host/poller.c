@@ -9,6 +9,15 @@
  * O(ready) instead of O(watched).  Waits have ns resolution (ppoll,
  * epoll_pwait2); without epoll_pwait2 the timeout is rounded *up* to ms.
  *
+ * epoll refuses some watches (EPERM for a regular file, ENOMEM, ENOSPC
+ * past max_user_watches).  The pollfd array is kept whatever the mode, so
+ * a refused fd is always recorded; qos_poller_set() reports the refusal
+ * and the core calls qos_poller_fallback(), which returns to ppoll for
+ * good (QEMU's fdmon_epoll_disable).  An upgrade that fails midway stays
+ * on ppoll for good too: retrying it at every later add would cost an
+ * epoll_create1 and up to N epoll_ctl calls each time, for the same
+ * answer.
+ *
  * G_IO_IN/OUT/ERR/HUP equal POLLIN/OUT/ERR/HUP and EPOLLIN/OUT/ERR/HUP on
  * Linux (asserted below), so events pass through untranslated.
  */
@@ -41,7 +50,15 @@ struct QosPoller {
     unsigned count;
     unsigned capacity;
     GHashTable *slot_by_fd;     /* fd -> slot + 1 */
-    int epfd;                   /* >= 0 once in epoll mode (under lock) */
+    /*
+     * >= 0 from the upgrade on, and never changed again until free: the
+     * home thread reads it without the lock (after seeing mode_epoll), so
+     * a fallback retires the set instead of closing it — the waiter may
+     * be inside epoll_wait on it, and a closed number could be reused.
+     */
+    int epfd;
+    bool epoll_on;              /* under lock: updates go to epfd too */
+    bool epoll_off;             /* under lock: never (again) use epoll */
     bool mode_epoll;            /* atomic: epfd is complete and in use */
     struct pollfd *scratch;     /* home thread's copy for ppoll */
     unsigned scratch_capacity;
@@ -83,28 +100,47 @@ static int epoll_apply(QosPoller *p, int op, int fd, unsigned events)
     return epoll_ctl(p->epfd, op, fd, &ev) < 0 ? -errno : 0;
 }
 
-/* Called with the lock held. */
-static int poller_upgrade_to_epoll(QosPoller *p)
+/*
+ * Called with the lock held.  Any failure leaves the poller on ppoll —
+ * slower, still correct — for good.  Nothing waits on epfd yet (the mode
+ * is published last), so a failed attempt may close it.
+ */
+static void poller_upgrade_to_epoll(QosPoller *p)
 {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
 
+    p->epoll_off = true;    /* one attempt, whatever its outcome */
     if (epfd < 0) {
-        return -errno;  /* stay on ppoll: slower, still correct */
+        return;
     }
     p->epfd = epfd;
     for (unsigned i = 0; i < p->count; i++) {
-        int ret = epoll_apply(p, EPOLL_CTL_ADD, p->pfds[i].fd,
-                              p->pfds[i].events);
-        if (ret < 0) {
+        if (epoll_apply(p, EPOLL_CTL_ADD, p->pfds[i].fd,
+                        p->pfds[i].events) < 0) {
             close(epfd);
             p->epfd = -1;
-            return ret;
+            return;
         }
     }
+    p->epoll_on = true;
     /* Publish: the home thread reads the mode without the lock.  Pairs
      * with the acquire load in qos_poller_wait(). */
     __atomic_store_n(&p->mode_epoll, true, __ATOMIC_RELEASE);
-    return 0;
+}
+
+void qos_poller_fallback(QosPoller *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->epoll_off = true;
+    p->epoll_on = false;
+    /*
+     * The pollfd array already holds every watch, the refused one too,
+     * and the ppoll path reads it under the lock: the flag only picks the
+     * path, so release/acquire (with qos_poller_wait()) is all it needs.
+     * The epoll set stays open until qos_poller_free() (see epfd).
+     */
+    __atomic_store_n(&p->mode_epoll, false, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&p->lock);
 }
 
 int qos_poller_set(QosPoller *p, int fd, unsigned events)
@@ -126,14 +162,14 @@ int qos_poller_set(QosPoller *p, int fd, unsigned events)
                                     GUINT_TO_POINTER(slot + 1));
             }
             g_hash_table_remove(p->slot_by_fd, GINT_TO_POINTER(fd));
-            if (p->epfd >= 0) {
+            if (p->epoll_on) {
                 /* The fd may be closed already: ENOENT/EBADF are fine. */
                 epoll_apply(p, EPOLL_CTL_DEL, fd, 0);
             }
         }
     } else if (slot_ptr) {
         p->pfds[GPOINTER_TO_UINT(slot_ptr) - 1].events = (short)events;
-        if (p->epfd >= 0) {
+        if (p->epoll_on) {
             ret = epoll_apply(p, EPOLL_CTL_MOD, fd, events);
         }
     } else {
@@ -145,9 +181,9 @@ int qos_poller_set(QosPoller *p, int fd, unsigned events)
         p->count++;
         g_hash_table_insert(p->slot_by_fd, GINT_TO_POINTER(fd),
                             GUINT_TO_POINTER(p->count));
-        if (p->epfd >= 0) {
+        if (p->epoll_on) {
             ret = epoll_apply(p, EPOLL_CTL_ADD, fd, events);
-        } else if (p->count >= EPOLL_THRESHOLD) {
+        } else if (p->count >= EPOLL_THRESHOLD && !p->epoll_off) {
             poller_upgrade_to_epoll(p);
         }
     }
@@ -251,6 +287,13 @@ int qos_gpoll_ns(GPollFD *fds, unsigned nfds, int64_t timeout_ns)
     int ret = ppoll((struct pollfd *)(void *)fds, nfds,
                     ns_to_timespec(timeout_ns, &ts), NULL);
 
+    if (ret < 0 && errno == EINTR) {
+        /* The seam's EINTR: nothing ready, no stale revents for glib. */
+        for (unsigned i = 0; i < nfds; i++) {
+            fds[i].revents = 0;
+        }
+        return 0;
+    }
     return ret < 0 ? -errno : ret;
 }
 

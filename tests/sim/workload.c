@@ -7,9 +7,11 @@
  * Each seed's trace hash is printed; the same seeds must give the same
  * hashes run after run, and from -O0/-O2 and gcc/clang builds alike.
  *
- * Usage: sim-workload [--seeds N] [--first S] [--twice] [--pct]
+ * Usage: sim-workload [--seeds N] [--first S] [--twice] [--pct] [--seam]
  *   prints "seed hash verdict steps" per seed; --twice runs every seed a
- *   second time and exits 1 if any hash differs.
+ *   second time and exits 1 if any hash differs.  --seam: swarm mode over
+ *   every fault, the seam's error paths too (a context that cannot be
+ *   made ends the run cleanly: its stated outcome is NULL + an Error).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,8 +101,19 @@ static void workload_body(void *opaque)
     Workload *w = opaque;
     QemuThread t1, t2;
 
+    Error *err = NULL;
+
     memset(w, 0, sizeof(*w));
-    w->ctx = aio_context_new(&error_abort);
+    w->ctx = aio_context_new(&err);
+    if (!w->ctx) {
+        /* FD_CREATE: NULL with the reason, nothing else to undo. */
+        if (!err || !strstr(error_get_pretty(err), "event notifier")) {
+            sim_fail("aio_context_new failed without its Error");
+        }
+        sim_trace_user("no context", 0);
+        error_free(err);
+        return;
+    }
     qemu_set_current_aio_context(w->ctx);
     sim_pipe(w->pipe_fds, 16);
     aio_set_fd_handler(w->ctx, w->pipe_fds[0], pipe_read_cb, NULL, NULL,
@@ -146,7 +159,7 @@ static void workload_body(void *opaque)
 int main(int argc, char **argv)
 {
     uint64_t seeds = 1000, first = 1;
-    bool twice = false, pct = false;
+    bool twice = false, pct = false, seam = false;
     int status = 0;
     Workload w;
 
@@ -159,9 +172,11 @@ int main(int argc, char **argv)
             twice = true;
         } else if (!strcmp(argv[i], "--pct")) {
             pct = true;
+        } else if (!strcmp(argv[i], "--seam")) {
+            seam = true;
         } else {
             fprintf(stderr, "usage: %s [--seeds N] [--first S] [--twice] "
-                    "[--pct]\n", argv[0]);
+                    "[--pct] [--seam]\n", argv[0]);
             return 2;
         }
     }
@@ -175,6 +190,10 @@ int main(int argc, char **argv)
         config.tape = pct ? SIM_TAPE_PCT : SIM_TAPE_RANDOM;
         config.faults = SIM_FAULT_ALL;
         config.fault_permille = 30;
+        if (seam) {
+            config.swarm = true;
+            config.swarm_faults = SIM_FAULT_EVERY;
+        }
         verdict = sim_run(&config, workload_body, &w);
         hash = sim_trace_hash();
         printf("%" G_GUINT64_FORMAT " %016" G_GINT64_MODIFIER "x %s %"
