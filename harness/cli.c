@@ -134,7 +134,10 @@ bool cli_parse_faults(const char *text, unsigned *mask)
         { "none", 0 }, { "spurious", SIM_FAULT_SPURIOUS_WAKEUP },
         { "eintr", SIM_FAULT_EINTR }, { "early", SIM_FAULT_EARLY_RETURN },
         { "eagain", SIM_FAULT_EVENTFD_EAGAIN },
-        { "hostjump", SIM_FAULT_HOST_CLOCK_JUMP }, { "all", SIM_FAULT_ALL },
+        { "hostjump", SIM_FAULT_HOST_CLOCK_JUMP },
+        { "refuse", SIM_FAULT_WATCH_REFUSED }, { "fdcreate", SIM_FAULT_FD_CREATE },
+        { "readfail", SIM_FAULT_READ_FAIL }, { "shortread", SIM_FAULT_SHORT_READ },
+        { "all", SIM_FAULT_EVERY },
     };
     gchar **parts = g_strsplit(text, ",", -1);
     bool ok = true;

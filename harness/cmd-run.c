@@ -26,7 +26,8 @@ static GOptionEntry run_entries[] = {
     { "runs", 'n', 0, G_OPTION_ARG_INT64, &opt_runs,
       "run seeds N, N+1, ... this many times (default 1)", "COUNT" },
     { "faults", 'f', 0, G_OPTION_ARG_STRING, &opt_faults,
-      "fault points: spurious,eintr,early,eagain,hostjump | all | none "
+      "fault points: spurious,eintr,early,eagain,hostjump,refuse,fdcreate,"
+      "readfail,shortread | all | none "
       "(default: the scenario's)", "LIST" },
     { "swarm", 0, 0, G_OPTION_ARG_NONE, &opt_swarm,
       "each seed draws its own subset of the fault points", NULL },
@@ -87,6 +88,7 @@ int cmd_run(int argc, char **argv)
     config.tape = opt_pct ? SIM_TAPE_PCT : SIM_TAPE_RANDOM;
     config.pct_depth = (unsigned)opt_pct;
     config.swarm = opt_swarm;
+    config.swarm_faults = SIM_FAULT_EVERY;    /* the seam's faults too */
     config.trace = opt_trace != NULL;
 
     for (int64_t i = 0; i < opt_runs; i++) {

@@ -486,6 +486,15 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     /* One input in four drives the main loop: main_loop_wait, glib, the
      * iohandler context, signals' handler registration. */
     out->uses_main_loop = take(&b, 4) == 0;
+    /* One input in four also switches on some of the seam's fault points
+     * (refused watches, failing creation, failing or short reads). */
+    {
+        unsigned seam = take(&b, 64);
+
+        if (seam < 16) {
+            out->faults |= seam << 5;
+        }
+    }
 
     d.n_signal = out->uses_main_loop ? take(&b, 3) : 0;
     d.nest_budget = NEST_BUDGET;

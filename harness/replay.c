@@ -169,7 +169,7 @@ static bool read_header(Reader *r, Replay *out)
     if (!expect_key(r, buf, sizeof(buf), "faults", &v)) {
         return false;
     }
-    if (!parse_u64(v, 10, &n) || n > SIM_FAULT_ALL) {
+    if (!parse_u64(v, 10, &n) || n > SIM_FAULT_EVERY) {
         return reader_error(r, "bad fault mask '%.20s'", v);
     }
     out->faults = (unsigned)n;

@@ -46,6 +46,7 @@ struct RunState {
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
     bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
+    char setup_error[160];      /* the Error that ended setup, or "" */
     unsigned depth;             /* nested aio_poll/main_loop_wait calls */
 };
 
@@ -504,17 +505,54 @@ static void observe(const SimEvent *ev, void *opaque)
     }
 }
 
-static void setup(RunState *rs)
+/*
+ * The context, or the main loop.  Creating them may fail as stated when the
+ * fdcreate fault refuses an eventfd or a signalfd: aio_context_new()
+ * returns NULL with an Error, qemu_init_main_loop() a negative errno with
+ * one.  That ends the run — it passes, with the Error as its story.
+ */
+static bool setup_context(RunState *rs)
+{
+    Error *err = NULL;
+
+    if (rs->s->uses_main_loop) {
+        int ret = qemu_init_main_loop(&err);
+
+        if (ret < 0 || err) {
+            if (!err || ret >= 0) {
+                sim_fail("qemu_init_main_loop() returned %d %s an Error", ret,
+                         err ? "with" : "without");
+            }
+            g_strlcpy(rs->setup_error, error_get_pretty(err),
+                      sizeof(rs->setup_error));
+            error_free(err);
+            return false;
+        }
+        rs->ctx = qemu_get_aio_context();
+    } else {
+        rs->ctx = aio_context_new(&err);
+        if (!rs->ctx || err) {
+            if (!err || rs->ctx) {
+                sim_fail("aio_context_new() returned %s %s an Error",
+                         rs->ctx ? "a context" : "NULL", err ? "with" : "without");
+            }
+            g_strlcpy(rs->setup_error, error_get_pretty(err),
+                      sizeof(rs->setup_error));
+            error_free(err);
+            return false;
+        }
+        rs->ctx->name = "scenario";
+        qemu_set_current_aio_context(rs->ctx);
+    }
+    return true;
+}
+
+static bool setup(RunState *rs)
 {
     const Scenario *s = rs->s;
 
-    if (s->uses_main_loop) {
-        qemu_init_main_loop(&error_abort);
-        rs->ctx = qemu_get_aio_context();
-    } else {
-        rs->ctx = aio_context_new(&error_abort);
-        rs->ctx->name = "scenario";
-        qemu_set_current_aio_context(rs->ctx);
+    if (!setup_context(rs)) {
+        return false;
     }
     for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
         for (unsigned i = 0; i < s->object_count[k]; i++) {
@@ -548,6 +586,7 @@ static void setup(RunState *rs)
             model_name_timer(rs->model, key, s->objects[SCN_OBJ_TIMER][i].name);
         }
     }
+    return true;
 }
 
 static void drain(RunState *rs)
@@ -605,7 +644,9 @@ static void run_body(void *opaque)
     QemuThread threads[SCN_THREADS_MAX];
     ThreadArg args[SCN_THREADS_MAX];
 
-    setup(rs);
+    if (!setup(rs)) {
+        return;
+    }
     for (unsigned t = 1; t < s->thread_count; t++) {
         args[t] = (ThreadArg){ rs, t };
         qemu_thread_create(&threads[t], s->threads[t].name, scenario_thread,
@@ -674,6 +715,10 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         main_loop_abandoned = true;
     }
     g_strlcpy(out->story, sim_verdict_story(), sizeof(out->story));
+    if (out->verdict == SIM_OK && rs->setup_error[0]) {
+        g_snprintf(out->story, sizeof(out->story), "setup failed as stated: %s",
+                   rs->setup_error);
+    }
     out->hash = sim_trace_hash();
     out->steps = sim_steps();
     tape = sim_tape_recorded(&out->choice_count);

@@ -37,7 +37,9 @@ const char *const scn_clocks[SCN_CLOCK_NAMES] = {
 const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
     { "none", 0 }, { "spurious", 1u << 0 }, { "eintr", 1u << 1 },
     { "early", 1u << 2 }, { "eagain", 1u << 3 }, { "hostjump", 1u << 4 },
-    { "all", 31 },
+    { "refuse", 1u << 5 }, { "fdcreate", 1u << 6 }, { "readfail", 1u << 7 },
+    { "shortread", 1u << 8 },
+    { "all", SCN_FAULTS_ALL },
 };
 
 /* Words that are neither operations nor object kinds but still reserved. */
@@ -612,7 +614,8 @@ static bool scn_parse_faults(ScnParser *P)
         }
         if (i == G_N_ELEMENTS(scn_faults)) {
             return scn_fail(P, P->tok.line, "expected a fault (none, spurious, eintr, "
-                            "early, eagain, hostjump or all), found %s",
+                            "early, eagain, hostjump, refuse, fdcreate, readfail, shortread or "
+                            "all), found %s",
                             scn_tok_desc(&P->tok, buf, sizeof buf));
         }
         P->s->faults |= scn_faults[i].mask;

@@ -6,9 +6,9 @@
 #define QLOOP_HARNESS_SCN_WORDS_H
 
 #define SCN_CLOCK_NAMES 4           /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
-#define SCN_FAULT_WORDS 7
-#define SCN_FAULTS_ALL 31u
-#define SCN_FAULT_BITS 5            /* spurious .. hostjump: scn_faults[1..5] */
+#define SCN_FAULT_WORDS 11
+#define SCN_FAULTS_ALL 511u         /* SIM_FAULT_EVERY */
+#define SCN_FAULT_BITS 9            /* spurious .. shortread: scn_faults[1..9] */
 
 typedef struct ScnFaultWord {
     const char *name;

@@ -67,7 +67,7 @@ static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
 };
 
 #define SCN_CLOCK_COUNT 4       /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
-#define SCN_FAULTS_ALL 31u      /* SIM_FAULT_ALL; sim.h is not ours to include */
+#define SCN_FAULTS_ALL 511u     /* SIM_FAULT_EVERY; sim.h is not ours to include */
 
 const char *scn_op_name(ScnOpKind kind)
 {

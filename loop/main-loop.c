@@ -96,19 +96,34 @@ int qemu_init_main_loop(Error **errp)
     }
     init_clocks(NULL);
 
-    ret = qemu_signal_init(errp);
-    if (ret) {
-        return ret;
+    /*
+     * iohandler_ctx first, with errp: QEMU creates it lazily with
+     * &error_abort, so running out of fds here would abort; here it is the
+     * caller's Error like every other failure of this function.
+     */
+    if (!had_iohandler) {
+        iohandler_ctx = aio_context_new(errp);
+        if (!iohandler_ctx) {
+            return -EMFILE;
+        }
+        iohandler_ctx->name = "iohandler_ctx";
     }
 
-    qemu_aio_context = aio_context_new(errp);
-    if (!qemu_aio_context) {
-        qemu_signal_cleanup();
-        if (!had_iohandler && iohandler_ctx) {
+    ret = qemu_signal_init(errp);
+    if (ret == 0) {
+        qemu_aio_context = aio_context_new(errp);
+        if (!qemu_aio_context) {
+            qemu_signal_cleanup();
+            ret = -EMFILE;
+        }
+    }
+    if (ret) {
+        /* Leave nothing behind, so that a retry starts afresh. */
+        if (!had_iohandler) {
             aio_context_unref(iohandler_ctx);
             iohandler_ctx = NULL;
         }
-        return -EMFILE;
+        return ret;
     }
     qemu_aio_context->name = "qemu_aio_context";
     qemu_set_current_aio_context(qemu_aio_context);

@@ -286,8 +286,10 @@ static void test_options(void)
     static const struct { const char *text; unsigned faults; } cases[] = {
         { "faults none", 0 }, { "faults spurious", 1 }, { "faults eintr", 2 },
         { "faults early", 4 }, { "faults eagain", 8 }, { "faults hostjump", 16 },
-        { "faults all", 31 }, { "faults spurious, hostjump", 17 },
-        { "faults none,eintr , early", 6 }, { "faults all, none", 31 },
+        { "faults all", 511 }, { "faults spurious, hostjump", 17 },
+        { "faults none,eintr , early", 6 }, { "faults all, none", 511 },
+        { "faults refuse", 32 }, { "faults fdcreate", 64 },
+        { "faults readfail", 128 }, { "faults shortread, eagain", 264 },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -416,11 +418,11 @@ static const ErrCase err_cases[] = {
       "x.scn:2: count '9223372036854775808' is out of range" },
     /* statements */
     { "faults spurious, bogus", "x.scn:1: expected a fault (none, spurious, eintr, early, "
-                                "eagain, hostjump or all), found 'bogus'" },
+                                "eagain, hostjump, refuse, fdcreate, readfail, shortread or all), found 'bogus'" },
     { "faults", "x.scn:1: expected a fault (none, spurious, eintr, early, "
-                "eagain, hostjump or all), found end of file" },
+                "eagain, hostjump, refuse, fdcreate, readfail, shortread or all), found end of file" },
     { "faults eintr,", "x.scn:1: expected a fault (none, spurious, eintr, early, "
-                       "eagain, hostjump or all), found end of file" },
+                       "eagain, hostjump, refuse, fdcreate, readfail, shortread or all), found end of file" },
     { "faults eintr\n# x\nfaults early",
       "x.scn:3: option 'faults' given twice (first on line 1)" },
     { "main_loop\nmain_loop", "x.scn:2: option 'main_loop' given twice (first on line 1)" },
@@ -554,7 +556,7 @@ static void test_validate(void)
     BREAK(s->thread_count = 0, "no thread");
     BREAK(s->thread_count = SCN_THREADS_MAX + 1, "too many threads");
     BREAK(s->op_count = SCN_OPS_MAX + 1, "too many operations");
-    BREAK(s->faults = 32, "unknown fault bits");
+    BREAK(s->faults = 512, "unknown fault bits");
     BREAK(s->object_count[SCN_OBJ_JOB] = SCN_OBJECTS_MAX + 1, "too many objects of one kind");
     BREAK(s->objects[SCN_OBJ_BH][0].name[0] = '1', "an object's name is not an identifier");
     BREAK(memset(s->objects[SCN_OBJ_BH][0].name, 'a', SCN_NAME_MAX),
