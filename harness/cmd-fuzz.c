@@ -542,8 +542,9 @@ static bool restart_libfuzzer(Campaign *c, double elapsed_s,
         return false;
     }
     (*restarts)++;
-    fprintf(stderr, "\nqloop fuzz: libFuzzer stopped at a crash; restarting "
-            "it for the %d s left (restart %u)\n", left_s, *restarts);
+    fprintf(stderr, "%sqloop fuzz: libFuzzer stopped at a crash; restarting "
+            "it for the %d s left (restart %u)\n",
+            isatty(STDERR_FILENO) ? "\n" : "", left_s, *restarts);
     return start_libfuzzer(c, left_s);
 }
 
