@@ -152,8 +152,8 @@ static gchar *check_args(Minimize *m, int argc, char **argv)
     if (opt_out && stat(opt_out, &st) == 0) {
         DirSize s;
 
-        if (!S_ISDIR(st.st_mode) || !dir_size(opt_out, &s) || s.files ||
-            rmdir(opt_out) != 0) {
+        /* An empty directory is fine: rename(2) replaces it. */
+        if (!S_ISDIR(st.st_mode) || !dir_size(opt_out, &s) || s.files) {
             return g_strdup_printf("%s: exists and is not an empty directory",
                                    opt_out);
         }
