@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "cmd-fuzz.h"
 
 #ifndef QLOOP_SOURCE_DIR

@@ -8,3 +8,15 @@ add_test(NAME fuzz-campaign
                  ${CMAKE_BINARY_DIR})
 set_tests_properties(fuzz-campaign PROPERTIES LABELS "fuzz-regress"
                      TIMEOUT 900 SKIP_RETURN_CODE 77)
+
+# The progress figures and the AFL++ plan, from fabricated engine files
+# (label "harness"): tests/test-fuzz-progress.c.
+add_executable(test-fuzz-progress test-fuzz-progress.c
+               ${PROJECT_SOURCE_DIR}/harness/cmd-fuzz-progress.c
+               ${PROJECT_SOURCE_DIR}/harness/cmd-fuzz-engine.c)
+target_link_libraries(test-fuzz-progress PRIVATE qloop-harness)
+target_include_directories(test-fuzz-progress PRIVATE
+                           ${PROJECT_SOURCE_DIR}/fuzz)
+add_test(NAME test-fuzz-progress COMMAND test-fuzz-progress)
+set_tests_properties(test-fuzz-progress PROPERTIES LABELS "harness"
+                     TIMEOUT 60)
