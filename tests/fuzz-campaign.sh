@@ -1,7 +1,9 @@
 #!/bin/sh
 # tests/fuzz-campaign.sh — campaign hygiene of `qloop fuzz` and `qloop
 # corpus minimize`: the engine command lines (through --dry-run: no build,
-# no tools needed), and a real minimization that shrinks a corpus with
+# no tools needed); the campaign loop with a stand-in libFuzzer (a script):
+# restarts after crashes at one job, the live execution counter, the triage
+# of what it left; and a real minimization that shrinks a corpus with
 # duplicated inputs and leaves the corpus untouched when the engine fails or
 # is stopped.
 # Usage: fuzz-campaign.sh BIN_DIR SOURCE_DIR BUILD_DIR
@@ -68,6 +70,49 @@ check "afl: -G max_len on every instance" \
     > "$tmp/sync.out" 2>"$tmp/err"
 check "--sync-dir: secondaries only" sh -c "! grep -q \"'-M'\" '$tmp/sync.out'"
 check "--sync-dir: -o is the sync directory" grep -q "'-o' '$tmp/sync'" "$tmp/sync.out"
+
+# ---- the campaign loop, with a stand-in libFuzzer ------------------------------
+# A source tree whose fuzz/build.sh builds nothing and whose "libFuzzer" is
+# a script: it bumps the execution counter to 10000, crashes on its first
+# two runs (a crash file, exit 1) and then runs until -max_total_time.  At
+# one job qloop fuzz must restart it after each crash, with no -fork.
+fake=$tmp/fake-src
+mkdir -p "$fake/fuzz" "$fake/corpus/loop" "$fake/build/fuzz/libfuzzer" "$tmp/fakebin"
+printf '#!/bin/sh\nexit 0\n' > "$fake/fuzz/build.sh"
+printf '#!/bin/sh\nexit 0\n' > "$tmp/fakebin/clang"
+cp "$src/fuzz/loop.options" "$fake/fuzz/"
+printf '\001\002' > "$fake/corpus/loop/seed"
+cat > "$fake/build/fuzz/libfuzzer/loop-fuzz" <<'FAKE'
+#!/bin/sh
+dir=$(dirname "$0")
+n=$(($(cat "$dir/runs" 2>/dev/null || echo 0) + 1))
+echo $n > "$dir/runs"
+echo "$*" >> "$dir/argv"
+for a in "$@"; do
+    case $a in
+        -artifact_prefix=*) prefix=${a#-artifact_prefix=} ;;
+        -max_total_time=*) t=${a#-max_total_time=} ;;
+    esac
+done
+printf '\020\047\0\0\0\0\0\0' | dd of="$QLOOP_FUZZ_EXECS" conv=notrunc status=none
+if [ "$n" -le 2 ]; then printf '\377\376%s' "$n" > "${prefix}crash-$n"; exit 1; fi
+exec sleep "$t"
+FAKE
+chmod +x "$fake/fuzz/build.sh" "$tmp/fakebin/clang" "$fake/build/fuzz/libfuzzer/loop-fuzz"
+PATH=$tmp/fakebin:$PATH QLOOP_SOURCE_DIR=$fake \
+    "$bin" fuzz --jobs 1 --time 8 -o "$tmp/camp" > "$tmp/camp.out" 2> "$tmp/camp.err"
+st=$?
+check "stand-in campaign: crash files make exit 1" test $st = 1
+check "stand-in campaign: restarted after each crash" \
+    test "$(grep -c 'restarting it' "$tmp/camp.err")" = 2
+check "stand-in campaign: three runs of the engine" \
+    test "$(cat "$fake/build/fuzz/libfuzzer/runs")" = 3
+check "stand-in campaign: never -fork" \
+    sh -c "! grep -q -- -fork '$fake/build/fuzz/libfuzzer/argv'"
+check "stand-in campaign: the progress line reads the targets' counter" \
+    grep -q "execs 10000 " "$tmp/camp.err"
+check "stand-in campaign: both crash files triaged" \
+    grep -q "2 crash files" "$tmp/camp.out"
 
 # ---- usage errors: one line, exit 2 ------------------------------------------
 usage() {   # usage NAME COMMAND...
