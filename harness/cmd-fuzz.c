@@ -212,7 +212,7 @@ static bool campaign_init(Campaign *c)
     const char *flavour = c->afl ? "afl" : "libfuzzer";
     gchar *bin_name = g_strdup_printf("%s-fuzz", c->target);
     gchar *dict_name = g_strdup_printf("%s.dict", c->target);
-    gchar *fuzz_dir;
+    gchar *fuzz_dir, *execs;
 
     c->src = g_strdup(fuzz_source_dir());
     c->out = g_strdup(opt_out ? opt_out : "fuzz-out");
@@ -221,7 +221,10 @@ static bool campaign_init(Campaign *c)
     c->findings = g_build_filename(c->out, "findings", NULL);
     c->afl_dir = opt_sync_dir ? g_canonicalize_filename(opt_sync_dir, NULL) :
                  g_build_filename(c->engine_dir, "afl", NULL);
-    c->execs_path = g_build_filename(c->engine_dir, "execs", NULL);
+    /* Absolute: the targets run wherever the engine puts them. */
+    execs = g_build_filename(c->engine_dir, "execs", NULL);
+    c->execs_path = g_canonicalize_filename(execs, NULL);
+    g_free(execs);
     c->seeds = g_build_filename(c->src, "corpus", c->target, NULL);
     fuzz_dir = g_build_filename(c->src, "build", "fuzz", NULL);
     c->binary = g_build_filename(fuzz_dir, flavour, bin_name, NULL);
