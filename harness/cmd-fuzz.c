@@ -332,8 +332,9 @@ static void add(GPtrArray *argv, gchar *arg)
 
 /*
  * One job runs in process: -fork=1 would cost a process per job and a
- * corpus reload each time (~2.7x fewer exec/s), and buys only surviving a
- * crash, which run_campaign() gives back by restarting.  From two jobs,
+ * corpus reload each time (1.4x to 2.7x fewer exec/s, docs/fuzzing.md),
+ * and buys only surviving a crash, which run_campaign() gives back by
+ * restarting.  From two jobs,
  * -fork=N is libFuzzer's way to use N cores and go on past crashes.
  */
 static bool start_libfuzzer(Campaign *c, int time_s)
