@@ -6,6 +6,7 @@
 #   fast       libFuzzer without sanitizers, -O2 (throughput; bench/fuzz)
 #   afl        afl-clang-fast, AFL++ persistent mode, shared-memory inputs
 #   cmplog     afl-clang-fast with AFL_LLVM_CMPLOG=1 (for afl-fuzz -c)
+#   aflsan     afl-clang-fast with AFL_USE_ASAN/UBSAN (a secondary's build)
 #   replay     plain replay driver (clang, -O2, no sanitizer, no engine)
 #   coverage   replay driver with -fprofile-instr-generate -fcoverage-mapping
 #   all        every flavour above
@@ -24,9 +25,9 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
-    all) flavours+=(libfuzzer fast afl cmplog replay coverage); shift ;;
-    libfuzzer|fast|afl|cmplog|replay|coverage) flavours+=("$1"); shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    all) flavours+=(libfuzzer fast afl cmplog aflsan replay coverage); shift ;;
+    libfuzzer|fast|afl|cmplog|aflsan|replay|coverage) flavours+=("$1"); shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,6 +93,14 @@ for flavour in "${flavours[@]}"; do
       AFL_QUIET=1 AFL_LLVM_DENYLIST=$ignore build "$flavour" CC=afl-clang-fast CFLAGS="-g -O2" ENGINE= \
         DRIVER=1
       unset AFL_LLVM_CMPLOG ;;
+    aflsan)
+      # AFL++'s guide: one secondary on a sanitizer build.  -O1 as for the
+      # libFuzzer build: ASan's reports stay readable.
+      need afl-clang-fast "afl++"
+      AFL_QUIET=1 AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_LLVM_DENYLIST=$ignore \
+        build aflsan CC=afl-clang-fast \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+        ENGINE= DRIVER=1 ;;
     replay)
       need clang "clang"
       build replay CC=clang CFLAGS="-g -O2" ENGINE= DRIVER=1 ;;

@@ -21,7 +21,13 @@ case ${1:-} in
     # are where new ground is broken: qloop fuzz).
     # A fixed number of runs as well: the same inputs on every CI run, so
     # CI is repeatable; the time limit only guards slow machines.
+    # The same input length limit as campaigns: fuzz/<target>.options.
+    max_len=
+    if [ -f "$src/fuzz/$target.options" ]; then
+      max_len=$(sed -n 's/^max_len *= *//p' "$src/fuzz/$target.options")
+    fi
     "$bin" -seed=1 -runs=$((seconds * 4000)) -max_total_time=$((seconds * 3)) -dict="$dir/libfuzzer/$target.dict" \
+      ${max_len:+-max_len=$max_len} \
       -artifact_prefix="$dir/$target-" -print_final_stats=1 \
       "$work/corpus" "$src/corpus/$target" > "$work/log" 2>&1 || status=$?
     grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec))' \

@@ -55,8 +55,10 @@ FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
+OPTIONS := loop scn-parse replay-parse
 all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
-     $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict
+     $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
+     $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS))
 .PHONY: all
 
 $(OUT)/obj/%.o: $(SRC)/%.c $(OUT)/.flags
@@ -93,6 +95,11 @@ $(OUT)/replay-parse.dict: $(OUT)/gen $(SRC)/fuzz/scn.dict
 	$(OUT)/gen dict replay-parse $(SRC)/fuzz/scn.dict > $@.tmp && mv $@.tmp $@
 
 $(OUT)/scn-parse.dict: $(SRC)/fuzz/scn.dict
+	cp $< $@
+
+# <binary>.options next to each binary, as ClusterFuzz lays them out, so a
+# build directory runs by hand with the settings `qloop fuzz` uses.
+$(OUT)/%-fuzz.options: $(SRC)/fuzz/%.options
 	cp $< $@
 
 -include $(LIB_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d

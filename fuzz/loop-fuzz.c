@@ -27,6 +27,7 @@
 
 #include "decode.h"
 #include "runner.h"
+#include "exec-count.h"
 
 /* ~100 KB: static, not on the fuzzer's stack. */
 static Scenario scenario;
@@ -89,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SimConfig config;
     RunResult r;
 
+    fuzz_exec_count();
     scn_decode(data, size, &scenario, &tape, &tape_len);
     stats_count(&scenario);
     sim_config_default(&config);

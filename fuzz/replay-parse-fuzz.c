@@ -21,6 +21,7 @@
 
 #include "replay.h"
 #include "scn-parse.h"
+#include "exec-count.h"
 
 /* ~100 KB each (the scenario): static, not on the fuzzer's stack. */
 static Replay first, second;
@@ -81,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t once_len, twice_len;
     const char *why;
 
+    fuzz_exec_count();
     if (!replay_parse((const char *)data, size, "fuzz.replay", &first, err,
                       sizeof(err))) {
         if (strncmp(err, "fuzz.replay:", 12) != 0 || strchr(err, '\n')) {

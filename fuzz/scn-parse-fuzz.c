@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "scn-parse.h"
+#include "exec-count.h"
 
 /* ~110 KB each: static, not on the fuzzer's stack. */
 static Scenario first, second;
@@ -51,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *once, *twice;
     size_t once_len, twice_len;
 
+    fuzz_exec_count();
     if (!scn_parse((const char *)data, size, "fuzz.scn", &first, err, sizeof err)) {
         if (strncmp(err, "fuzz.scn:", 9) != 0 || strchr(err, '\n')) {
             fail(err, data, size, NULL);

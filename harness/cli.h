@@ -66,5 +66,6 @@ int cmd_explore(int argc, char **argv);
 int cmd_smoke(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
+int cmd_corpus(int argc, char **argv);
 
 #endif

@@ -4,16 +4,20 @@
  *
  * Method: build the target with fuzz/build.sh (incremental; the source
  * tree is QLOOP_SOURCE_DIR, compiled in, or $QLOOP_SOURCE_DIR), start the
- * engine in a process group of its own — libFuzzer with -fork=N, or N
- * AFL++ instances (one -M, the rest -S) — and print one progress line a
- * second from the engine's log or fuzzer_stats.  At the deadline, or on
- * SIGINT/SIGTERM, the group gets SIGTERM (SIGKILL 5 s later) and is
- * waited for.  Then every crash file is triaged in a child process (a
- * finding may be a memory error that would take this process down):
- * replayed through the runner, signed by verdict kind + the first line of
- * its story with numbers stripped, and — once per signature — shrunk and
- * written to OUT/findings/<signature>.replay, next to the raw input.
- * The corpus stays in OUT/corpus, the engine's files in OUT/engine.
+ * engine in a process group of its own — libFuzzer in process at one job
+ * (restarted after a crash) or with -fork=N, or N AFL++ instances (one
+ * -M main-<host>, varied -S secondaries: cmd-fuzz-engine.c) — with the
+ * limits of fuzz/<target>.options, and print one progress line a second:
+ * executions counted by the target itself (fuzz/exec-count.h), the rest
+ * from the engines' files (cmd-fuzz-progress.c).  --dry-run prints the
+ * engine command lines instead.  At the deadline, or on SIGINT/SIGTERM,
+ * the group gets SIGTERM (SIGKILL 5 s later) and is waited for.  Then
+ * every crash file is triaged in a child process (a finding may be a
+ * memory error that would take this process down): replayed through the
+ * runner, signed by verdict kind + the first line of its story with
+ * numbers stripped, and — once per signature — shrunk and written to
+ * OUT/findings/<signature>.replay, next to the raw input.  The corpus
+ * stays in OUT/corpus, the engine's files in OUT/engine.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,12 +31,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cmd-fuzz.h"
 #include "decode.h"
 #include "shrink.h"
-
-#ifndef QLOOP_SOURCE_DIR
-#define QLOOP_SOURCE_DIR "."
-#endif
 
 static gchar *opt_engine;
 static gint opt_time = 60;
@@ -42,6 +43,8 @@ static gchar *opt_target;
 static gboolean opt_value_profile;
 static gboolean opt_cmplog;
 static gint opt_seeds = 50;
+static gboolean opt_dry_run;
+static gchar *opt_sync_dir;
 
 static GOptionEntry fuzz_entries[] = {
     { "engine", 'e', 0, G_OPTION_ARG_STRING, &opt_engine,
@@ -59,7 +62,13 @@ static GOptionEntry fuzz_entries[] = {
       "libFuzzer: -use_value_profile=1 (comparison operands as feedback)",
       NULL },
     { "cmplog", 0, 0, G_OPTION_ARG_NONE, &opt_cmplog,
-      "AFL++: give the -M instance a CMPLOG build (-c)", NULL },
+      "AFL++: give the -M instance a CMPLOG build too (-c, -l AT); from "
+      "two jobs one secondary always has one", NULL },
+    { "sync-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_sync_dir,
+      "AFL++: join a campaign on several machines: secondaries only, "
+      "syncing through DIR (docs/fuzzing.md)", "DIR" },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &opt_dry_run,
+      "print the engine command lines and exit: no build, no run", NULL },
     { "shrink-seeds", 0, 0, G_OPTION_ARG_INT, &opt_seeds,
       "fresh seeds per shrink step when an edit breaks the schedule (50)",
       "N" },
@@ -74,11 +83,14 @@ typedef struct {
     int jobs;
     pid_t pgid;
     GPtrArray *pids;            /* pid_t as pointers */
+    gchar *sanitizer_binary;    /* the aflsan build: one AFL++ secondary */
+    gchar *afl_dir;             /* AFL++'s -o: OUT/engine/afl, or the
+                                   --sync-dir (OUT/engine/afl links to it) */
+    FuzzOptions options;        /* fuzz/<target>.options */
+    AflInstance *plan;          /* AFL++: jobs instances */
+    gchar *execs_path;          /* the targets' execution counter */
+    uint64_t *execs;            /* ... mapped; NULL in a dry run */
 } Campaign;
-
-typedef struct {
-    uint64_t execs, exec_per_s, corpus, coverage, crashes;
-} Progress;
 
 static volatile sig_atomic_t stop_requested;
 
@@ -89,23 +101,15 @@ static void on_signal(int signo)
 
 /* ---- setup ----------------------------------------------------------------- */
 
-static bool have_tool(const char *tool)
-{
-    gchar *path = g_find_program_in_path(tool);
-    bool ok = path != NULL;
-
-    g_free(path);
-    return ok;
-}
-
 static bool check_tools(const Campaign *c)
 {
-    if (!have_tool("clang")) {
+    if (!fuzz_have_tool("clang")) {
         fprintf(stderr, "qloop fuzz: clang not found; install it with:\n"
                 "    sudo apt-get install -y clang libclang-rt-14-dev llvm\n");
         return false;
     }
-    if (c->afl && (!have_tool("afl-fuzz") || !have_tool("afl-clang-fast"))) {
+    if (c->afl && (!fuzz_have_tool("afl-fuzz") ||
+                   !fuzz_have_tool("afl-clang-fast"))) {
         fprintf(stderr, "qloop fuzz: AFL++ not found; install it with:\n"
                 "    sudo apt-get install -y afl++\n");
         return false;
@@ -113,28 +117,19 @@ static bool check_tools(const Campaign *c)
     return true;
 }
 
-/* fuzz/build.sh FLAVOUR: incremental, so cheap when nothing changed. */
-static bool build(const Campaign *c, const char *flavour)
+/* The engine's build, and for AFL++ the CMPLOG and sanitizer builds when
+ * an instance of the plan runs them. */
+static bool build_all(const Campaign *c)
 {
-    gchar *script = g_build_filename(c->src, "fuzz", "build.sh", NULL);
-    gchar *argv[] = { script, (gchar *)flavour, NULL };
-    gint status = 0;
-    GError *err = NULL;
-    bool ok;
+    bool cmplog = false, sanitizer = false;
 
-    fprintf(stderr, "qloop fuzz: building %s targets (%s)\n", flavour, script);
-    ok = g_spawn_sync(NULL, argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL,
-                      NULL, NULL, NULL, &status, &err);
-    if (!ok) {
-        fprintf(stderr, "qloop fuzz: cannot run %s: %s\n", script,
-                err->message);
-        g_error_free(err);
-    } else if (!g_spawn_check_wait_status(status, NULL)) {
-        fprintf(stderr, "qloop fuzz: %s %s failed\n", script, flavour);
-        ok = false;
+    for (int i = 0; c->afl && i < c->jobs; i++) {
+        cmplog |= c->plan[i].cmplog;
+        sanitizer |= c->plan[i].sanitizer;
     }
-    g_free(script);
-    return ok;
+    return fuzz_build("qloop fuzz", c->src, c->afl ? "afl" : "libfuzzer") &&
+           (!cmplog || fuzz_build("qloop fuzz", c->src, "cmplog")) &&
+           (!sanitizer || fuzz_build("qloop fuzz", c->src, "aflsan"));
 }
 
 static bool mkdirs(const char *path)
@@ -178,26 +173,66 @@ static unsigned copy_dir(const char *from, const char *to, const char *prefix)
     return n;
 }
 
+/*
+ * --sync-dir: AFL++'s -o is DIR, shared with other machines, while the
+ * triage still looks for crashes under OUT/engine/afl — so that becomes a
+ * link to DIR.  An existing directory there is a previous campaign's:
+ * refuse rather than hide it.
+ */
+static bool link_sync_dir(const Campaign *c)
+{
+    gchar *link = g_build_filename(c->engine_dir, "afl", NULL);
+    gchar *old = g_file_read_link(link, NULL);
+    bool ok = true;
+
+    if (!mkdirs(c->afl_dir)) {
+        ok = false;
+    } else if (old) {
+        if (strcmp(old, c->afl_dir) != 0) {
+            fprintf(stderr, "qloop fuzz: %s already links to %s, not %s: "
+                    "use another -o\n", link, old, c->afl_dir);
+            ok = false;
+        }
+    } else if (g_file_test(link, G_FILE_TEST_EXISTS)) {
+        fprintf(stderr, "qloop fuzz: %s holds a campaign without "
+                "--sync-dir: use another -o\n", link);
+        ok = false;
+    } else if (symlink(c->afl_dir, link) != 0) {
+        fprintf(stderr, "qloop fuzz: cannot link %s to %s: %s\n", link,
+                c->afl_dir, strerror(errno));
+        ok = false;
+    }
+    g_free(old);
+    g_free(link);
+    return ok;
+}
+
 static bool campaign_init(Campaign *c)
 {
-    const char *env_src = g_getenv("QLOOP_SOURCE_DIR");
     const char *flavour = c->afl ? "afl" : "libfuzzer";
     gchar *bin_name = g_strdup_printf("%s-fuzz", c->target);
     gchar *dict_name = g_strdup_printf("%s.dict", c->target);
+    gchar *fuzz_dir, *execs;
 
-    c->src = g_strdup(env_src ? env_src : QLOOP_SOURCE_DIR);
+    c->src = g_strdup(fuzz_source_dir());
     c->out = g_strdup(opt_out ? opt_out : "fuzz-out");
     c->corpus = g_build_filename(c->out, "corpus", NULL);
     c->engine_dir = g_build_filename(c->out, "engine", NULL);
     c->findings = g_build_filename(c->out, "findings", NULL);
+    c->afl_dir = opt_sync_dir ? g_canonicalize_filename(opt_sync_dir, NULL) :
+                 g_build_filename(c->engine_dir, "afl", NULL);
+    /* Absolute: the targets run wherever the engine puts them. */
+    execs = g_build_filename(c->engine_dir, "execs", NULL);
+    c->execs_path = g_canonicalize_filename(execs, NULL);
+    g_free(execs);
     c->seeds = g_build_filename(c->src, "corpus", c->target, NULL);
-    c->binary = g_build_filename(c->src, "build", "fuzz", flavour, bin_name,
-                                 NULL);
-    c->cmplog_binary = g_build_filename(c->src, "build", "fuzz", "cmplog",
-                                        bin_name, NULL);
-    c->dict = g_build_filename(c->src, "build", "fuzz", flavour, dict_name,
-                               NULL);
+    fuzz_dir = g_build_filename(c->src, "build", "fuzz", NULL);
+    c->binary = g_build_filename(fuzz_dir, flavour, bin_name, NULL);
+    c->cmplog_binary = g_build_filename(fuzz_dir, "cmplog", bin_name, NULL);
+    c->sanitizer_binary = g_build_filename(fuzz_dir, "aflsan", bin_name, NULL);
+    c->dict = g_build_filename(fuzz_dir, flavour, dict_name, NULL);
     c->pids = g_ptr_array_new();
+    g_free(fuzz_dir);
     g_free(bin_name);
     g_free(dict_name);
     if (!g_file_test(c->src, G_FILE_TEST_IS_DIR)) {
@@ -205,18 +240,46 @@ static bool campaign_init(Campaign *c)
                 "QLOOP_SOURCE_DIR\n", c->src);
         return false;
     }
-    if (!check_tools(c) || !build(c, flavour) ||
-        (c->afl && opt_cmplog && !build(c, "cmplog"))) {
+    if (!fuzz_options_load(c->src, c->target, &c->options)) {
         return false;
     }
-    if (!mkdirs(c->corpus) || !mkdirs(c->engine_dir) || !mkdirs(c->findings)) {
+    if (c->afl) {
+        c->plan = fuzz_afl_plan(c->jobs, !opt_sync_dir, opt_cmplog);
+    }
+    if (opt_dry_run) {
+        return true;
+    }
+    if (!check_tools(c) || !build_all(c)) {
+        return false;
+    }
+    if (!mkdirs(c->corpus) || !mkdirs(c->engine_dir) || !mkdirs(c->findings) ||
+        (opt_sync_dir && !link_sync_dir(c))) {
         return false;
     }
     copy_dir(c->seeds, c->corpus, "");
-    return true;
+    c->execs = fuzz_exec_counter_create(c->execs_path);
+    return c->execs != NULL;
 }
 
 /* ---- engines ----------------------------------------------------------------- */
+
+/* A dry run: the command as a shell would take it, environment first. */
+static void print_command(GPtrArray *argv, const char *const *env)
+{
+    for (const char *const *e = env; e && *e; e += 2) {
+        gchar *q = g_shell_quote(e[1]);
+
+        printf("%s=%s ", e[0], q);
+        g_free(q);
+    }
+    for (guint i = 0; i < argv->len && argv->pdata[i]; i++) {
+        gchar *q = g_shell_quote(argv->pdata[i]);
+
+        printf("%s%s", i ? " " : "", q);
+        g_free(q);
+    }
+    printf("\n");
+}
 
 /* Start argv in the campaign's process group, output to log. */
 static bool spawn(Campaign *c, GPtrArray *argv, const char *log,
@@ -225,6 +288,13 @@ static bool spawn(Campaign *c, GPtrArray *argv, const char *log,
     pid_t pid;
 
     g_ptr_array_add(argv, NULL);
+    if (opt_dry_run) {
+        print_command(argv, env);
+        return true;
+    }
+    if (c->pids->len == 0) {
+        c->pgid = 0;    /* a restart: the old group died with its members */
+    }
     pid = fork();
     if (pid < 0) {
         fprintf(stderr, "qloop fuzz: fork: %s\n", strerror(errno));
@@ -260,22 +330,33 @@ static void add(GPtrArray *argv, gchar *arg)
     g_ptr_array_add(argv, arg);
 }
 
-static bool start_libfuzzer(Campaign *c)
+/*
+ * One job runs in process: -fork=1 would cost a process per job and a
+ * corpus reload each time (1.4x to 2.7x fewer exec/s, docs/fuzzing.md),
+ * and buys only surviving a crash, which run_campaign() gives back by
+ * restarting.  From two jobs,
+ * -fork=N is libFuzzer's way to use N cores and go on past crashes.
+ */
+static bool start_libfuzzer(Campaign *c, int time_s)
 {
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
     gchar *log = g_build_filename(c->engine_dir, "libfuzzer.log", NULL);
+    const char *env[] = { FUZZ_EXECS_ENV, c->execs_path, NULL };
     bool ok;
 
     add(argv, g_strdup(c->binary));
-    add(argv, g_strdup_printf("-fork=%d", c->jobs));
-    add(argv, g_strdup("-ignore_crashes=1"));
-    add(argv, g_strdup("-ignore_timeouts=1"));
-    add(argv, g_strdup("-ignore_ooms=1"));
-    add(argv, g_strdup("-timeout=30"));
-    add(argv, g_strdup_printf("-max_total_time=%d", opt_time));
+    if (c->jobs > 1) {
+        add(argv, g_strdup_printf("-fork=%d", c->jobs));
+        add(argv, g_strdup("-ignore_crashes=1"));
+        add(argv, g_strdup("-ignore_timeouts=1"));
+        add(argv, g_strdup("-ignore_ooms=1"));
+    }
+    add(argv, g_strdup_printf("-timeout=%d", c->options.timeout_s));
+    add(argv, g_strdup_printf("-max_len=%d", c->options.max_len));
+    add(argv, g_strdup_printf("-max_total_time=%d", time_s));
     add(argv, g_strdup_printf("-artifact_prefix=%s/", c->engine_dir));
     add(argv, g_strdup("-print_final_stats=1"));
-    if (g_file_test(c->dict, G_FILE_TEST_EXISTS)) {
+    if (opt_dry_run || g_file_test(c->dict, G_FILE_TEST_EXISTS)) {
         add(argv, g_strdup_printf("-dict=%s", c->dict));
     }
     if (opt_value_profile) {
@@ -283,163 +364,127 @@ static bool start_libfuzzer(Campaign *c)
     }
     add(argv, g_strdup(c->corpus));
     /* A copy of argv survives spawn()'s NULL; it owns the strings. */
-    ok = spawn(c, argv, log, NULL);
+    ok = spawn(c, argv, log, env);
     g_ptr_array_free(argv, TRUE);
     g_free(log);
     return ok;
 }
 
+/* One afl-fuzz command line for one instance of the plan. */
+static GPtrArray *afl_argv(const Campaign *c, const AflInstance *inst)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    add(argv, g_strdup("afl-fuzz"));
+    add(argv, g_strdup("-i"));
+    add(argv, g_strdup(c->corpus));
+    add(argv, g_strdup("-o"));
+    add(argv, g_strdup(c->afl_dir));
+    add(argv, g_strdup(inst->main ? "-M" : "-S"));
+    add(argv, g_strdup(inst->name));
+    add(argv, g_strdup("-V"));
+    add(argv, g_strdup_printf("%d", opt_time));
+    /* "+": seeds that time out are skipped, not fatal. */
+    add(argv, g_strdup("-t"));
+    add(argv, g_strdup_printf("%d+", c->options.timeout_s * 1000));
+    add(argv, g_strdup("-G"));      /* AFL++'s -max_len */
+    add(argv, g_strdup_printf("%d", c->options.max_len));
+    if (opt_dry_run || g_file_test(c->dict, G_FILE_TEST_EXISTS)) {
+        add(argv, g_strdup("-x"));
+        add(argv, g_strdup(c->dict));
+    }
+    if (inst->schedule) {
+        add(argv, g_strdup("-p"));
+        add(argv, g_strdup(inst->schedule));
+    }
+    if (inst->mopt) {
+        add(argv, g_strdup("-L"));
+        add(argv, g_strdup("0"));
+    }
+    if (inst->old_queue) {
+        add(argv, g_strdup("-Z"));
+    }
+    if (inst->cmplog) {
+        add(argv, g_strdup("-c"));
+        add(argv, g_strdup(c->cmplog_binary));
+        add(argv, g_strdup("-l"));  /* follow transformations, arithmetic */
+        add(argv, g_strdup("AT"));
+    }
+    add(argv, g_strdup("--"));
+    add(argv, g_strdup(inst->sanitizer ? c->sanitizer_binary : c->binary));
+    return argv;
+}
+
 static bool start_afl(Campaign *c)
 {
-    static const char *const env[] = {
+    const char *const env[] = {
         "AFL_NO_UI", "1", "AFL_SKIP_CPUFREQ", "1", "AFL_AUTORESUME", "1",
         "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", "AFL_NO_AFFINITY", "1",
-        "AFL_IMPORT_FIRST", "1", NULL,
+        "AFL_IMPORT_FIRST", "1", FUZZ_EXECS_ENV, c->execs_path, NULL,
     };
-    gchar *sync = g_build_filename(c->engine_dir, "afl", NULL);
     bool ok = true;
 
     for (int i = 0; i < c->jobs && ok; i++) {
-        GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-        gchar *name = i ? g_strdup_printf("s%d", i) : g_strdup("main");
-        gchar *log = g_strdup_printf("%s/afl-%s.log", c->engine_dir, name);
+        GPtrArray *argv = afl_argv(c, &c->plan[i]);
+        gchar *log = g_strdup_printf("%s/afl-%s.log", c->engine_dir,
+                                     c->plan[i].name);
 
-        add(argv, g_strdup("afl-fuzz"));
-        add(argv, g_strdup("-i"));
-        add(argv, g_strdup(c->corpus));
-        add(argv, g_strdup("-o"));
-        add(argv, g_strdup(sync));
-        add(argv, g_strdup(i ? "-S" : "-M"));
-        add(argv, g_strdup(name));
-        add(argv, g_strdup("-V"));
-        add(argv, g_strdup_printf("%d", opt_time));
-        add(argv, g_strdup("-t"));
-        add(argv, g_strdup("30000+"));
-        if (g_file_test(c->dict, G_FILE_TEST_EXISTS)) {
-            add(argv, g_strdup("-x"));
-            add(argv, g_strdup(c->dict));
-        }
-        if (i == 0 && opt_cmplog) {
-            add(argv, g_strdup("-c"));
-            add(argv, g_strdup(c->cmplog_binary));
-        }
-        add(argv, g_strdup("--"));
-        add(argv, g_strdup(c->binary));
         ok = spawn(c, argv, log, env);
         g_ptr_array_free(argv, TRUE);
-        g_free(name);
         g_free(log);
     }
-    g_free(sync);
     return ok;
 }
 
 /* ---- progress ---------------------------------------------------------------- */
 
-static uint64_t after(const char *line, const char *key)
-{
-    const char *p = strstr(line, key);
-
-    return p ? g_ascii_strtoull(p + strlen(key), NULL, 10) : 0;
-}
-
 static unsigned count_findings(const Campaign *c);
 
-/* libFuzzer: the last status line of its log ("#N ... cov: ... corp: ..."). */
-static void progress_libfuzzer(const Campaign *c, Progress *p)
-{
-    gchar *log = g_build_filename(c->engine_dir, "libfuzzer.log", NULL);
-    gchar *text = NULL;
-    gsize len = 0;
-
-    if (g_file_get_contents(log, &text, &len, NULL)) {
-        char *line = NULL;
-
-        for (char *s = text; (s = strstr(s, "\n#")) != NULL; s++) {
-            line = s + 1;
-        }
-        if (line) {
-            char *end = strchr(line, '\n');
-
-            if (end) {
-                *end = '\0';
-            }
-            p->execs = g_ascii_strtoull(line + 1, NULL, 10);
-            p->coverage = after(line, "cov: ");
-            p->corpus = after(line, "corp: ");
-            p->exec_per_s = strstr(line, "exec/s: ") ? after(line, "exec/s: ")
-                                                      : after(line, "exec/s ");
-        }
-    }
-    p->crashes = count_findings(c);
-    g_free(text);
-    g_free(log);
-}
-
-static uint64_t stat_field(const char *text, const char *key)
-{
-    gchar *pattern = g_strdup_printf("\n%s", key);
-    const char *p = strstr(text, pattern);
-    uint64_t v = 0;
-
-    if (p) {
-        p = strchr(p, ':');
-        v = p ? (uint64_t)g_ascii_strtod(p + 1, NULL) : 0;
-    }
-    g_free(pattern);
-    return v;
-}
-
-/* AFL++: fuzzer_stats of every instance (exec/s summed; coverage: main). */
-static void progress_afl(const Campaign *c, Progress *p)
-{
-    gchar *sync = g_build_filename(c->engine_dir, "afl", NULL);
-    GDir *dir = g_dir_open(sync, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        gchar *path = g_build_filename(sync, name, "fuzzer_stats", NULL);
-        gchar *text = NULL;
-
-        if (g_file_get_contents(path, &text, NULL, NULL)) {
-            gchar *t = g_strconcat("\n", text, NULL);
-
-            p->execs += stat_field(t, "execs_done");
-            p->exec_per_s += stat_field(t, "execs_per_sec");
-            p->corpus = MAX(p->corpus, stat_field(t, "corpus_count"));
-            p->coverage = MAX(p->coverage, stat_field(t, "edges_found"));
-            g_free(t);
-        }
-        g_free(text);
-        g_free(path);
-    }
-    if (dir) {
-        g_dir_close(dir);
-    }
-    p->crashes = count_findings(c);
-    g_free(sync);
-}
-
+/*
+ * Executions: the targets' own counter (live); the engine's count only when
+ * the counter stayed at zero (a target built before it existed).  exec/s:
+ * the counter's change over the last seconds; on the final line, the
+ * campaign's mean (start-up included: it is what the campaign got).
+ */
 static void show_progress(const Campaign *c, double elapsed, bool final)
 {
-    Progress p = { 0 };
+    static RateWindow window;
     static double last_line;
+    EngineFigures f = { 0 };
     bool tty = isatty(STDERR_FILENO);
+    uint64_t execs;
+    double rate;
+    gchar *stability;
 
     if (c->afl) {
-        progress_afl(c, &p);
+        fuzz_figures_afl(c->afl_dir, &f);
     } else {
-        progress_libfuzzer(c, &p);
+        gchar *log = g_build_filename(c->engine_dir, "libfuzzer.log", NULL);
+
+        fuzz_figures_libfuzzer(log, &f);
+        g_free(log);
+    }
+    execs = fuzz_exec_counter_read(c->execs);
+    if (execs == 0) {
+        execs = f.execs;
+    }
+    rate = rate_window_push(&window, elapsed, execs);
+    if (final) {
+        rate = elapsed > 0 ? (double)execs / elapsed : 0;
     }
     if (!final && !tty && elapsed - last_line < 10) {
         return;     /* a log, not a terminal: one line every 10 s */
     }
     last_line = elapsed;
-    fprintf(stderr, "%s[%5.0fs] %s x%d  execs %" PRIu64 "  exec/s %" PRIu64
-            "  corpus %" PRIu64 "  coverage %" PRIu64 "  findings %" PRIu64
-            "%s", tty ? "\r\033[K" : "", elapsed, c->afl ? "afl" : "libfuzzer",
-            c->jobs, p.execs, p.exec_per_s, p.corpus, p.coverage, p.crashes,
+    stability = f.stability_pct >= 0 ?
+        g_strdup_printf("  stability %.1f%%", f.stability_pct) : g_strdup("");
+    fprintf(stderr, "%s[%5.0fs] %s x%d  execs %" PRIu64 "  exec/s %.0f%s"
+            "  corpus %" PRIu64 "  coverage %" PRIu64 "  findings %u%s%s",
+            tty ? "\r\033[K" : "", elapsed, c->afl ? "afl" : "libfuzzer",
+            c->jobs, execs, rate, final ? " (mean)" : "", f.corpus,
+            f.coverage, count_findings(c), stability,
             tty && !final ? "" : "\n");
+    g_free(stability);
 }
 
 /* ---- running and stopping ----------------------------------------------------- */
@@ -469,7 +514,7 @@ static void stop_engines(Campaign *c)
 {
     double deadline = now_s() + 5;
 
-    if (c->pgid) {
+    if (c->pgid && c->pids->len) {
         kill(-c->pgid, SIGTERM);
     }
     while (any_alive(c) && now_s() < deadline) {
@@ -483,15 +528,47 @@ static void stop_engines(Campaign *c)
     }
 }
 
+/* In-process libFuzzer ends at its first crash; a campaign should not.
+ * Each restart reloads the corpus (~1 s), so a crash found again at once
+ * cannot spin for long, and the count is bounded besides. */
+#define LIBFUZZER_RESTARTS_MAX 50
+
+static bool restart_libfuzzer(Campaign *c, double elapsed_s,
+                              unsigned *findings_seen, unsigned *restarts)
+{
+    unsigned findings = count_findings(c);
+    int left_s = opt_time - (int)elapsed_s;
+    bool crashed = findings > *findings_seen;
+
+    *findings_seen = findings;
+    if (c->afl || c->jobs != 1 || !crashed || left_s < 2 ||
+        *restarts >= LIBFUZZER_RESTARTS_MAX) {
+        return false;
+    }
+    (*restarts)++;
+    fprintf(stderr, "%sqloop fuzz: libFuzzer stopped at a crash; restarting "
+            "it for the %d s left (restart %u)\n",
+            isatty(STDERR_FILENO) ? "\n" : "", left_s, *restarts);
+    return start_libfuzzer(c, left_s);
+}
+
 static void run_campaign(Campaign *c)
 {
     struct sigaction sa = { .sa_handler = on_signal };
     double start = now_s();
+    unsigned findings_seen = count_findings(c), restarts = 0;
 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    while (!stop_requested && any_alive(c) && now_s() - start < opt_time + 15) {
+    for (;;) {
+        double elapsed = now_s() - start;
+
+        if (stop_requested || elapsed >= opt_time + 15 ||
+            (!any_alive(c) &&
+             !restart_libfuzzer(c, elapsed, &findings_seen, &restarts))) {
+            break;
+        }
         g_usleep(1000 * 1000);
         show_progress(c, now_s() - start, false);
     }
@@ -764,20 +841,54 @@ static Triage triage_all(const Campaign *c)
 
 /* ---- the command ------------------------------------------------------------ */
 
+/* One line naming what is wrong, for exit status 2. */
+static const char *check_options(const Campaign *c, int argc)
+{
+    if (opt_engine && !c->afl && strcmp(opt_engine, "libfuzzer")) {
+        return "--engine must be libfuzzer or afl";
+    }
+    if (strcmp(c->target, "loop") && strcmp(c->target, "scn-parse") &&
+        strcmp(c->target, "replay-parse")) {
+        return "--target must be loop, scn-parse or replay-parse";
+    }
+    if (opt_time <= 0) {
+        return "--time must be a positive number of seconds";
+    }
+    if (opt_jobs < 0 || c->jobs > 1024) {
+        return "--jobs must be from 1 to 1024";
+    }
+    if (opt_sync_dir && !c->afl) {
+        return "--sync-dir is for --engine afl (libFuzzer corpora merge with "
+               "qloop corpus minimize)";
+    }
+    if (argc != 1) {
+        return "unexpected argument (see --help)";
+    }
+    return NULL;
+}
+
 static bool parse_options(int *argc, char ***argv, Campaign *c)
 {
     GOptionContext *oc = g_option_context_new("- fuzz the loop core (or a "
                                               "parser) on every CPU");
     GError *gerr = NULL;
+    const char *bad;
 
     g_option_context_add_main_entries(oc, fuzz_entries, NULL);
     g_option_context_set_description(oc,
         "Builds the fuzz target with fuzz/build.sh (clang; AFL++ for --engine\n"
         "afl), fuzzes for --time seconds, then replays, shrinks and de-\n"
         "duplicates every finding into OUT/findings/*.replay.  Ctrl-C stops\n"
-        "early and keeps everything.  Exit status: 0 no finding, 1 findings\n"
-        "(or crash files that did not reproduce), 2 usage or a missing tool.\n"
-        "See docs/fuzzing.md.\n");
+        "early and keeps everything.\n\n"
+        "libFuzzer: one job runs in process (restarted after a crash), more\n"
+        "with -fork=N; -max_len and -timeout come from fuzz/<target>.options.\n"
+        "AFL++: -M main-<host>, then -S <host>-s<N>-<variant> secondaries that\n"
+        "differ (CMPLOG -l AT, a sanitizer build, MOpt, power schedules, -Z).\n"
+        "--sync-dir DIR: secondaries only, -o DIR, to join a main elsewhere.\n"
+        "The progress line counts executions in the target itself, live.\n"
+        "OUT/corpus only grows: `qloop corpus minimize OUT/corpus` shrinks it.\n\n"
+        "Exit status: 0 no finding, 1 findings (or crash files that did not\n"
+        "reproduce), 2 usage or a missing tool.  See docs/fuzzing.md.\n");
     if (!g_option_context_parse(oc, argc, argv, &gerr)) {
         fprintf(stderr, "qloop fuzz: %s\n", gerr->message);
         g_error_free(gerr);
@@ -788,13 +899,31 @@ static bool parse_options(int *argc, char ***argv, Campaign *c)
     c->afl = opt_engine && !strcmp(opt_engine, "afl");
     c->target = opt_target ? opt_target : "loop";
     c->jobs = opt_jobs > 0 ? opt_jobs : (int)g_get_num_processors();
-    if ((opt_engine && !c->afl && strcmp(opt_engine, "libfuzzer")) ||
-        (strcmp(c->target, "loop") && strcmp(c->target, "scn-parse") &&
-         strcmp(c->target, "replay-parse")) || opt_time <= 0 || *argc != 1) {
-        fprintf(stderr, "qloop fuzz: bad arguments (see --help)\n");
+    bad = check_options(c, *argc);
+    if (bad) {
+        fprintf(stderr, "qloop fuzz: %s\n", bad);
         return false;
     }
     return true;
+}
+
+/* AFL++'s queue into OUT/corpus: the main's, which imports everything its
+ * secondaries found; without a local main (--sync-dir), every local
+ * instance's. */
+static void collect_afl_queues(const Campaign *c)
+{
+    for (int i = 0; i < c->jobs; i++) {
+        gchar *queue = g_build_filename(c->afl_dir, c->plan[i].name, "queue",
+                                        NULL);
+        gchar *prefix = g_strdup_printf("afl-%s-", c->plan[i].name);
+
+        copy_dir(queue, c->corpus, prefix);
+        g_free(prefix);
+        g_free(queue);
+        if (c->plan[i].main) {
+            break;
+        }
+    }
 }
 
 int cmd_fuzz(int argc, char **argv)
@@ -809,30 +938,36 @@ int cmd_fuzz(int argc, char **argv)
     if (!campaign_init(&c)) {
         return EXIT_USAGE;
     }
-    fprintf(stderr, "qloop fuzz: %s on target %s, %d job%s, %d s; output in "
-            "%s\n", c.afl ? "AFL++" : "libFuzzer", c.target, c.jobs,
-            c.jobs == 1 ? "" : "s", opt_time, c.out);
-    started = c.afl ? start_afl(&c) : start_libfuzzer(&c);
+    if (!opt_dry_run) {
+        fprintf(stderr, "qloop fuzz: %s on target %s, %d job%s, %d s; output "
+                "in %s\n", c.afl ? "AFL++" : "libFuzzer", c.target, c.jobs,
+                c.jobs == 1 ? "" : "s", opt_time, c.out);
+    }
+    started = c.afl ? start_afl(&c) : start_libfuzzer(&c, opt_time);
+    if (opt_dry_run) {
+        fuzz_afl_plan_free(c.plan, c.jobs);
+        return started ? EXIT_PASS : EXIT_USAGE;
+    }
     if (!started) {
         stop_engines(&c);
         return EXIT_USAGE;
     }
     run_campaign(&c);
     if (c.afl) {
-        gchar *queue = g_build_filename(c.engine_dir, "afl", "main", "queue",
-                                        NULL);
-
-        copy_dir(queue, c.corpus, "afl-");
-        g_free(queue);
+        collect_afl_queues(&c);
     }
+    fuzz_exec_counter_close(c.execs);
     t = triage_all(&c);
     printf("qloop fuzz: done.  corpus: %s  engine files: %s\n", c.corpus,
            c.engine_dir);
+    printf("shrink the corpus before the next campaign: qloop corpus "
+           "minimize %s%s\n", c.corpus, c.afl ? " --engine afl" : "");
     printf("findings: %u crash files, %u unique, %u not reproduced by the "
            "runner -> %s\n", t.raw, t.unique, t.not_reproduced, c.findings);
     if (t.unique) {
         printf("replay one with: qloop replay %s/<name>.replay; move it to "
                "corpus/regressions/ once understood\n", c.findings);
     }
+    fuzz_afl_plan_free(c.plan, c.jobs);
     return t.raw ? EXIT_VERDICT : EXIT_PASS;
 }

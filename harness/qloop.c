@@ -19,6 +19,7 @@ static const Command commands[] = {
     { "shrink", cmd_shrink, "minimize a failing run (operations and choices)" },
     { "explore", cmd_explore, "search every schedule within a preemption bound" },
     { "fuzz", cmd_fuzz, "fuzz on every CPU; findings shrunk to replay files" },
+    { "corpus", cmd_corpus, "minimize a fuzzing corpus (libFuzzer -merge=1, afl-cmin)" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };

@@ -38,7 +38,7 @@ expect() {
 # ---- usage and help ---------------------------------------------------------
 file= expect 2 "no command" "$bin"
 file= expect 0 "--help" "$bin" --help
-for c in run replay shrink explore; do
+for c in run replay shrink explore fuzz corpus; do
     file= expect 0 "$c --help" "$bin" "$c" --help
 done
 file= expect 2 "unknown command" "$bin" frobnicate
