@@ -535,7 +535,12 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     for (unsigned i = 0; i < d.n_signal; i++) {
         static const char *const names[] = { "sigio", "sigalrm", "sigbus" };
 
-        out->objects[SCN_OBJ_SIGNAL][i].signal = (uint8_t)take(&b, 3);
+        /* Distinct signals: a kill runs every handler of its signal, so
+         * two objects on one signal would break the callback ranks. */
+        out->objects[SCN_OBJ_SIGNAL][i].signal =
+            (uint8_t)(i == 0 ? take(&b, 3)
+                             : (out->objects[SCN_OBJ_SIGNAL][0].signal + 1 +
+                                take(&b, 2)) % 3);
         g_snprintf(out->objects[SCN_OBJ_SIGNAL][i].name, SCN_NAME_MAX, "%s%u",
                    names[out->objects[SCN_OBJ_SIGNAL][i].signal], i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_SIGNAL][i].body,

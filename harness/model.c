@@ -281,6 +281,18 @@ void model_poll_begin(Model *m, uint32_t thread, int64_t ctx_key)
     m->poll_depth++;
 }
 
+void model_wait_begin(Model *m, uint32_t thread)
+{
+    model_poll_begin(m, thread, -1);    /* -1: no context key matches */
+}
+
+void model_wait_end(Model *m)
+{
+    if (m->poll_depth > 0) {
+        m->poll_depth--;
+    }
+}
+
 const char *model_poll_end(Model *m, bool progress)
 {
     ModelPoll *p;

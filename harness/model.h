@@ -43,6 +43,10 @@ bool model_pending_work(Model *m, char *buf, size_t len);
  */
 void model_poll_begin(Model *m, uint32_t thread, int64_t ctx_key);
 const char *model_poll_end(Model *m, bool progress);
+/* A main_loop_wait() (no result to check): what runs inside it is not the
+ * progress of an aio_poll() it is nested in. */
+void model_wait_begin(Model *m, uint32_t thread);
+void model_wait_end(Model *m);
 
 /* Hash of what ran, in order (BH runs, timer firings, handler calls):
  * two schedules with the same outcome hash ran the same callbacks. */

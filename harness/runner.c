@@ -47,6 +47,7 @@ struct RunState {
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
     bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
     char setup_error[160];      /* the Error that ended setup, or "" */
+    bool quiesced;              /* teardown freed the objects */
     unsigned depth;             /* nested aio_poll/main_loop_wait calls */
 };
 
@@ -253,7 +254,13 @@ static bool poll_once(RunState *rs, bool blocking)
 static void main_loop_once(RunState *rs, bool nonblocking)
 {
     depth_enter(rs, "main_loop_wait()");
+    if (rs->model) {
+        model_wait_begin(rs->model, sim_thread_self());
+    }
     main_loop_wait(nonblocking);
+    if (rs->model) {
+        model_wait_end(rs->model);
+    }
     rs->depth--;
 }
 
@@ -297,8 +304,8 @@ static void signal_handler(int signo, siginfo_t *info, void *uctx)
     const Scenario *s;
 
     (void)uctx;
-    if (!rs) {
-        return;     /* between runs: nothing to check */
+    if (!rs || rs->quiesced) {
+        return;     /* between runs, or after teardown: nothing to run */
     }
     s = rs->s;
     sim_signal_info(signo, &sent);
@@ -594,6 +601,10 @@ static void drain(RunState *rs)
     for (int i = 0; i < 10000 && aio_poll(rs->ctx, false); i++) {
         /* callback chains are finite (or the run is a livelock verdict) */
     }
+    /* Signals wait on iohandler_ctx, which only main_loop_wait runs. */
+    for (int i = 0; i < 4 && rs->s->uses_main_loop; i++) {
+        main_loop_wait(true);
+    }
 }
 
 /*
@@ -626,6 +637,9 @@ static void teardown(RunState *rs)
         timer_del(rs->timer[i]);
     }
     drain(rs);
+    /* From here on a late signal finds the scenario's objects gone: its
+     * handler must not run the body. */
+    rs->quiesced = true;
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
         timer_free(rs->timer[i]);
     }

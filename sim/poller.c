@@ -198,8 +198,13 @@ static bool poll_block(const char *what, const int *fds, unsigned n,
         return false;
     }
     if (sim_fault(SIM_FAULT_EARLY_RETURN, "early poll return")) {
-        int64_t early_ns = w->now_ns + 1000 *
-                           (1 + (int64_t)sim_choose(SIM_CHOICE_VALUE, 1000));
+        int64_t early_ns;
+
+        if (__builtin_add_overflow(w->now_ns, 1000 *
+                                   (1 + (int64_t)sim_choose(SIM_CHOICE_VALUE, 1000)),
+                                   &early_ns)) {
+            early_ns = INT64_MAX;
+        }
 
         if (*deadline_ns < 0 || early_ns < *deadline_ns) {
             *deadline_ns = early_ns;
@@ -227,10 +232,12 @@ static bool poll_begin(const char *what, int64_t *timeout_ns,
     if (*timeout_ns != 0 && sim_fault(SIM_FAULT_EINTR, "poll EINTR")) {
         return false;
     }
-    /* A timeout past the end of time (a timer at INT64_MAX) is forever. */
-    if (*timeout_ns < 0 ||
-        __builtin_add_overflow(w->now_ns, *timeout_ns, deadline_ns)) {
+    /* A deadline past the end of time (a timer near INT64_MAX, clock far
+     * advanced) is the end of time: virtual time may reach it. */
+    if (*timeout_ns < 0) {
         *deadline_ns = -1;
+    } else if (__builtin_add_overflow(w->now_ns, *timeout_ns, deadline_ns)) {
+        *deadline_ns = INT64_MAX;
     }
     return true;
 }
