@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crash.h"
 
 static gint64 opt_seed = 1;
 static gint opt_pct = 0;
@@ -51,6 +52,7 @@ int cmd_run(int argc, char **argv)
     SimConfig config;
     uint64_t failures = 0;
     int status = EXIT_PASS;
+    gchar *fail_path;
 
     g_option_context_add_main_entries(oc, run_entries, NULL);
     g_option_context_set_description(oc,
@@ -88,12 +90,22 @@ int cmd_run(int argc, char **argv)
     config.pct_depth = (unsigned)opt_pct;
     config.swarm = opt_swarm;
     config.trace = opt_trace != NULL;
+    fail_path = opt_out ? g_strdup(opt_out)
+                        : g_strdup_printf("%s.fail.replay", argv[1]);
 
     for (int64_t i = 0; i < opt_runs; i++) {
         RunResult r;
         char found[128];
+        /* A sanitizer report or crash ends the command from inside the
+         * run: it needs the replay's name and label before the run. */
+        CrashRun cr = { .scenario = &in.replay.scenario, .found = found,
+                        .replay_path = fail_path, .program = cli_program,
+                        .print_story = opt_trace != NULL };
 
         config.seed = (uint64_t)(opt_seed + i);
+        g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s", config.seed,
+                   opt_pct ? "pct" : "random");
+        crash_run_begin(&cr);
         runner_run(&in.replay.scenario, &config, !opt_no_model, &r);
         if (r.verdict == SIM_OK && opt_determinism) {
             RunResult again;
@@ -109,25 +121,22 @@ int cmd_run(int argc, char **argv)
             }
             run_result_clear(&again);
         }
+        crash_run_end();
         if (opt_runs > 1 && (i + 1) % 1000 == 0) {
             fprintf(stderr, "qloop run: %" PRId64 "/%" PRId64 " runs, %"
                     PRIu64 " failing\n", i + 1, opt_runs, failures);
         }
         if (r.verdict != SIM_OK) {
-            char *path = opt_out ? g_strdup(opt_out)
-                                 : g_strdup_printf("%s.fail.replay", argv[1]);
+            const char *path = fail_path;
             Replay rep;
 
             failures++;
-            g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s",
-                       config.seed, opt_pct ? "pct" : "random");
             cli_print_verdict(found, &r);
             cli_replay_from_run(&in.replay.scenario, &r, found, &rep);
             if (cli_write_replay(path, &rep)) {
                 printf("replay: %s replay %s\n", cli_program, path);
             }
             replay_clear(&rep);
-            g_free(path);
             if (opt_trace) {
                 cli_write_trace(opt_trace);
             }
@@ -150,6 +159,7 @@ int cmd_run(int argc, char **argv)
         }
         run_result_clear(&r);
     }
+    g_free(fail_path);
     cli_input_clear(&in);
     return status;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crash.h"
 #include "qloop/qloop.h"
 
 typedef struct {
@@ -43,6 +44,7 @@ const char *cli_program = "qloop";
 int main(int argc, char **argv)
 {
     cli_program = g_path_get_basename(argv[0]);
+    crash_install();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
