@@ -13,9 +13,8 @@
  * choices recorded so far (sim_tape_recorded) replay the run up to the
  * same report, so they become the replay file with the scenario.
  *
- * Leaks: the leak checker runs on demand (crash_check_leaks is not
- * exposed yet); at exit it is off because a verdict abandons its world on
- * purpose.
+ * Leaks are reported by LeakSanitizer at exit, as the sanitizer's own
+ * report: they are not yet tied to a run (see docs/qloop.md).
  */
 #include <execinfo.h>
 #include <inttypes.h>
@@ -45,12 +44,14 @@ const char *__asan_default_options(void);
 
 /*
  * handle_abort: abort() and failed assertions become reports with a
- * stack; detect_leaks without the at-exit check: a verdict abandons its
- * simulated world (stacks, model) on purpose, which is not a leak.
+ * stack (and so verdicts, and crash files with a stack in a fuzz target
+ * that links this file through the runner).  The leak checker keeps its
+ * defaults: a verdict's abandoned world stays reachable (sim_world, and
+ * the abandoned stacks are registered as roots by sim/sched.c).
  */
 const char *__asan_default_options(void)
 {
-    return "handle_abort=1:detect_leaks=0:print_summary=1";
+    return "handle_abort=1";
 }
 #endif
 
@@ -188,25 +189,40 @@ void crash_signature_from_report(const char *report, char *verdict,
     }
 }
 
+void crash_frames(void *const *pcs, int n, char *buf, size_t len)
+{
+    unsigned frames = 0;
+
+    buf[0] = '\0';
+#ifdef CRASH_ASAN
+    for (int i = 0; i < n; i++) {
+        char fn[128] = "";
+
+        /* A return address: the call is the byte before it. */
+        __sanitizer_symbolize_pc((char *)pcs[i] - 1, "%f", fn, sizeof(fn));
+        if (!strcmp(fn, "??")) {
+            continue;
+        }
+        if (!sig_add_frame(buf, len, fn, strcspn(fn, "\n"), &frames)) {
+            break;
+        }
+    }
+#else
+    (void)pcs;
+    (void)n;
+    (void)frames;
+#endif
+}
+
 /* No report text (UBSan): sign by our own stack, symbolized. */
 static void signature_from_unwind(char *sig, size_t len)
 {
     void *pcs[CRASH_UNWIND_MAX];
     int n = backtrace(pcs, CRASH_UNWIND_MAX);
-    unsigned frames = 0;
+    char frames[CRASH_SIGNATURE_MAX];
 
-    g_snprintf(sig, len, "undefined-behaviour: ");
-    for (int i = 0; i < n; i++) {
-        char fn[128] = "";
-
-#ifdef CRASH_ASAN
-        /* A return address: the call is the byte before it. */
-        __sanitizer_symbolize_pc((char *)pcs[i] - 1, "%f", fn, sizeof(fn));
-#endif
-        if (!sig_add_frame(sig, len, fn, strcspn(fn, "\n"), &frames)) {
-            break;
-        }
-    }
+    crash_frames(pcs, n, frames, sizeof(frames));
+    g_snprintf(sig, len, "undefined-behaviour: %s", frames);
 }
 
 static void first_report_line(char *buf, size_t len)

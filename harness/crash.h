@@ -83,6 +83,11 @@ void crash_signature_from_report(const char *report, char *verdict,
                                  size_t verdict_len, char *sig,
                                  size_t sig_len);
 
+/* Name the functions of return addresses pcs[0..n) as "f1 < f2 < f3",
+ * innermost first, skipping the panic and sanitizer machinery; "" when
+ * the binary has no symbolizer (no sanitizer runtime). */
+void crash_frames(void *const *pcs, int n, char *buf, size_t len);
+
 /* True for the verdict names only this module produces. */
 bool crash_verdict_name(const char *name);
 

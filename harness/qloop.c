@@ -20,6 +20,7 @@ static const Command commands[] = {
     { "shrink", cmd_shrink, "minimize a failing run (operations and choices)" },
     { "explore", cmd_explore, "search every schedule within a preemption bound" },
     { "fuzz", cmd_fuzz, "fuzz on every CPU; findings shrunk to replay files" },
+    { "triage", cmd_triage, "crash files to de-duplicated, shrunk replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
@@ -40,10 +41,12 @@ static void usage(FILE *out)
 }
 
 const char *cli_program = "qloop";
+const char *cli_program_path = "qloop";
 
 int main(int argc, char **argv)
 {
     cli_program = g_path_get_basename(argv[0]);
+    cli_program_path = argv[0];
     crash_install();
     if (argc < 2) {
         usage(stderr);

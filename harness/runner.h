@@ -19,6 +19,8 @@ typedef struct RunResult {
     uint64_t bh_runs, timer_fires, fd_calls;   /* as the model counted */
     uint64_t outcome;       /* model_outcome_hash() */
     bool lost_wakeup;       /* a hang with work the model knows is due */
+    char frames[160];       /* a panic: "f1 < f2 < f3" where it was raised,
+                             * "" when the binary cannot name them */
 } RunResult;
 
 /*

@@ -36,6 +36,8 @@ void shrink_signature(const RunResult *r, char *buf, size_t len)
         g_snprintf(buf, len, "hang%s", r->lost_wakeup ? "/lost-wakeup" : "");
     } else if (r->verdict == SIM_ORACLE) {
         g_snprintf(buf, len, "oracle/%.*s", (int)MIN(n, 40), r->story);
+    } else if (r->verdict == SIM_PANIC && r->frames[0]) {
+        g_snprintf(buf, len, "panic/%s", r->frames);   /* where, by name */
     } else {
         g_strlcpy(buf, sim_verdict_name(r->verdict), len);
     }
