@@ -38,3 +38,8 @@ if((QLOOP_SIM_MEMCHECK AND NOT QLOOP_SANITIZE) OR QLOOP_SANITIZE MATCHES "addres
                          TIMEOUT 900 SKIP_RETURN_CODE 77)
   endif()
 endif()
+
+add_executable(test-crash test-crash.c)
+target_link_libraries(test-crash PRIVATE qloop-harness)
+add_test(NAME test-crash COMMAND test-crash)
+set_tests_properties(test-crash PROPERTIES LABELS "unit;harness" TIMEOUT 60)
