@@ -89,6 +89,9 @@ int cmd_replay(int argc, char **argv)
 
         crash_run_begin(&cr);
         runner_run(&in.replay.scenario, &config, true, &r);
+        if (r.verdict == SIM_OK) {
+            crash_check_leaks(true);
+        }
         crash_run_end();
     }
     if (!opt_quiet) {

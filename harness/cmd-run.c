@@ -2,9 +2,11 @@
  * harness/cmd-run.c — `qloop run FILE.scn`: run a scenario on the
  * simulated core under one or many schedules, with the oracles on.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "crash.h"
@@ -44,6 +46,52 @@ static GOptionEntry run_entries[] = {
     G_OPTION_ENTRY_NULL,
 };
 
+/*
+ * A leak check scans the whole heap (docs/qloop.md: its cost), so it runs
+ * after each of the first 64 runs, then after runs 127, 255, 511... and
+ * the last.  A leak found after a gap belongs to one of the runs since
+ * the last clean check; leaks already in the heap would be reported again
+ * by every later check, so the search goes on in a fresh process:
+ * leak_narrow() re-executes this command on just those seeds, where the
+ * first 64 are checked one by one (and a longer gap narrows again).
+ */
+#define LEAK_CHECK_EVERY_RUN 64
+
+static bool leak_check_due(int64_t i)
+{
+    return i < LEAK_CHECK_EVERY_RUN || (i & (i + 1)) == 0 ||
+           i + 1 == opt_runs;
+}
+
+/* GOption takes parsed options out of argv; leak_narrow needs them.  A
+ * global: reachable, so never a leak itself. */
+static char **saved_argv;
+
+static G_NORETURN void leak_narrow(int64_t first,
+                                   int64_t count)
+{
+    GPtrArray *argv = g_ptr_array_new();
+
+    printf("a leak in seeds %" PRId64 "..%" PRId64 ": narrowing it down\n",
+           first, first + count - 1);
+    fflush(stdout);
+    g_ptr_array_add(argv, (gpointer)cli_program_path);
+    g_ptr_array_add(argv, "run");
+    for (char **a = saved_argv + 1; *a; a++) {
+        g_ptr_array_add(argv, *a);
+    }
+    /* The last --seed and --runs win (GOption). */
+    g_ptr_array_add(argv, "--seed");
+    g_ptr_array_add(argv, g_strdup_printf("%" PRId64, first));
+    g_ptr_array_add(argv, "--runs");
+    g_ptr_array_add(argv, g_strdup_printf("%" PRId64, count));
+    g_ptr_array_add(argv, NULL);
+    execv("/proc/self/exe", (char **)argv->pdata);
+    fprintf(stderr, "qloop run: cannot re-run itself to find the leaking "
+            "seed: %s\n", g_strerror(errno));
+    _exit(EXIT_VERDICT);
+}
+
 int cmd_run(int argc, char **argv)
 {
     GOptionContext *oc = g_option_context_new("FILE.scn - run a scenario");
@@ -53,7 +101,9 @@ int cmd_run(int argc, char **argv)
     uint64_t failures = 0;
     int status = EXIT_PASS;
     gchar *fail_path;
+    int64_t last_leak_check = -1;
 
+    saved_argv = g_strdupv(argv);
     g_option_context_add_main_entries(oc, run_entries, NULL);
     g_option_context_set_description(oc,
         "Runs the scenario on the simulated loop core, once per seed, with\n"
@@ -120,6 +170,15 @@ int cmd_run(int argc, char **argv)
                           "different traces", sizeof(r.story));
             }
             run_result_clear(&again);
+        }
+        if (r.verdict == SIM_OK && leak_check_due(i)) {
+            /* Leaks add up: only a check right after the last clean one
+             * names the run that leaked. */
+            if (crash_check_leaks(i == last_leak_check + 1)) {
+                leak_narrow(opt_seed + last_leak_check + 1,
+                            i - last_leak_check);
+            }
+            last_leak_check = i;
         }
         crash_run_end();
         if (opt_runs > 1 && (i + 1) % 1000 == 0) {

@@ -70,8 +70,9 @@ int cmd_shrink(int argc, char **argv)
            "%" PRIu64 " runs\n", st.ops_after, st.threads_after,
            st.choices_after, st.nonzero_after, st.runs);
     if (crash_verdict_name(out.verdict)) {
-        /* A crash never finishes its run: its record is the verdict. */
-        printf("verdict: %s (%zu choices; the run does not finish, so no "
+        /* A crash never finishes its run (a leak is found after it): its
+         * record is the verdict, not a trace hash. */
+        printf("verdict: %s (%zu choices; a sanitizer's verdict has no "
                "trace hash)\nsignature: %s: %s\n", out.verdict,
                out.choice_count, out.verdict, out.signature);
     } else {

@@ -13,8 +13,10 @@
  * choices recorded so far (sim_tape_recorded) replay the run up to the
  * same report, so they become the replay file with the scenario.
  *
- * Leaks are reported by LeakSanitizer at exit, as the sanitizer's own
- * report: they are not yet tied to a run (see docs/qloop.md).
+ * Leaks: after a run that passed, crash_check_leaks() asks LeakSanitizer
+ * for a recoverable check, with its report captured through a temporary
+ * file on stderr's descriptor; a leak is then a "memory" verdict signed
+ * "leak: " + the allocating frames, handled like any other report.
  */
 #include <execinfo.h>
 #include <inttypes.h>
@@ -40,6 +42,7 @@ void __sanitizer_set_death_callback(void (*callback)(void));
 void __asan_set_error_report_callback(void (*callback)(const char *));
 int __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf,
                              size_t out_buf_size);
+int __lsan_do_recoverable_leak_check(void);
 const char *__asan_default_options(void);
 
 /*
@@ -156,6 +159,16 @@ void crash_signature_from_report(const char *report, char *verdict,
     unsigned frames = 0;
     char kind[64] = "unknown";
 
+    if (strstr(report, "LeakSanitizer")) {
+        /* Sign by the first leak's allocation stack: who leaked it. */
+        const char *leak = strstr(report, "Direct leak");
+
+        g_strlcpy(kind, "leak", sizeof(kind));
+        line = leak ? leak : (strstr(report, "leak of") ? strstr(report,
+                                                                "leak of")
+                                                         : report);
+        err = NULL;
+    }
     if (err) {
         const char *w = err + strlen("Sanitizer: ");
         size_t n;
@@ -321,7 +334,7 @@ static G_NORETURN void crash_report_verdict(const char *verdict,
     if (run->print_story) {
         print_story_so_far();
     }
-    printf("%s: %s (%zu choices; the run did not finish, so no trace "
+    printf("%s: %s (%zu choices; a sanitizer's verdict has no trace "
            "hash)\n", run->found ? run->found : "verdict", verdict, n);
     printf("%s\nsignature: %s: %s\n", first, verdict, sig);
     if (run->expect_verdict) {
@@ -362,6 +375,56 @@ static void crash_on_death(void)
         crash_to_child_pipe(verdict, sig);
     }
     crash_report_verdict(verdict, sig);
+}
+
+/*
+ * LeakSanitizer's report goes to stderr (fd 2): point fd 2 at a temporary
+ * file for the check, then copy the text back to the real stderr.
+ */
+#ifdef CRASH_ASAN
+static bool leak_check_captured(void)
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    bool leaked;
+    size_t n;
+
+    if (!tmp || saved < 0) {
+        if (tmp) {
+            fclose(tmp);
+        }
+        return __lsan_do_recoverable_leak_check() != 0;   /* uncaptured */
+    }
+    fflush(stderr);
+    dup2(fileno(tmp), STDERR_FILENO);
+    leaked = __lsan_do_recoverable_leak_check() != 0;
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    if (leaked) {
+        rewind(tmp);
+        n = fread(report_text, 1, sizeof(report_text) - 1, tmp);
+        report_text[n] = '\0';
+        report_seen = true;
+        fputs(report_text, stderr);
+    }
+    fclose(tmp);
+    return leaked;
+}
+#endif
+
+bool crash_check_leaks(bool report)
+{
+#ifdef CRASH_ASAN
+    if ((current || child_fd >= 0) && leak_check_captured()) {
+        if (report) {
+            crash_on_death();   /* a verdict like any report: no return */
+        }
+        return true;
+    }
+#else
+    (void)report;
+#endif
+    return false;
 }
 
 #ifdef CRASH_ASAN

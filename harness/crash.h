@@ -55,6 +55,17 @@ void crash_run_begin(const CrashRun *run);
 void crash_run_end(void);
 
 /*
+ * After a run that passed, while it is still announced: a leak of the
+ * core's objects (what LeakSanitizer finds unreachable now) is, with
+ * report, a "memory" verdict signed "leak: <allocating frames>" and does
+ * not return; without, returns true (the caller narrows down which run
+ * leaked).  A run that ended with another verdict abandons its world on
+ * purpose and must not be checked.  One check scans the heap (its cost:
+ * docs/qloop.md).
+ */
+bool crash_check_leaks(bool report);
+
+/*
  * In a forked child (shrink, triage): a crash writes
  * "VERDICT\tSIGNATURE\tFAULTS\tCHOICE-COUNT\n" and the choices, one per
  * line, to fd, then _exits CRASH_CHILD_EXIT.

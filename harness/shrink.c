@@ -79,6 +79,9 @@ static void child_run(const Scenario *s, const SimConfig *config, int fd)
     }
     crash_child(fd);
     runner_run(s, config, true, &r);
+    if (r.verdict == SIM_OK) {
+        crash_check_leaks(true);
+    }
     shrink_signature(&r, sig, sizeof(sig));
     crash_send(fd, sim_verdict_name(r.verdict), sig, r.faults, r.choices,
                r.choice_count);

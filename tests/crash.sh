@@ -7,7 +7,9 @@
 #     on a BH that deletes itself and polls: run exits 1 with a "memory"
 #     verdict, its signature and a replay file; replay reproduces it (exit 1;
 #     0 with --expect-recorded); shrink keeps it; explore finds it; bad
-#     replay files still get one line and exit 2.
+#     replay files still get one line and exit 2.  qloop-bh-leak (a
+#     oneshot BH never freed) ends run with a "memory" verdict signed
+#     "leak: ...", whose replay reproduces it.
 #   crash.sh fuzz BIN_DIR SOURCE_DIR
 #     qloop-bh-crash fuzz (variants/bh-crash.c: a planted abort()) for 20 s
 #     on one core: exactly one finding, shrunk; qloop-bh-crash replays it
@@ -83,6 +85,14 @@ memory() {
     [ "$lines" = 1 ] && grep -q "^$tmp/nosig.replay:4: expected 'signature'" "$tmp/err" \
         && ok "one-line error" || { bad "one-line error:"; cat "$tmp/err"; }
     expect 2 "triage without files" "$uaf" triage
+
+    leak=$bin_dir/qloop-bh-leak
+    printf 'oneshot x\nthread main { oneshot x; poll }\n' > "$tmp/leak.scn"
+    expect 1 "run: a leak is a verdict" "$leak" run "$tmp/leak.scn" --runs 100 -o "$tmp/leak.replay"
+    has "run: leak signature" "^signature: memory: leak: "
+    expect 1 "leak replay reproduces" "$leak" replay -q "$tmp/leak.replay"
+    has "leak replay: same signature" "^signature: memory: leak: "
+    expect 0 "the production core does not leak" "$bin_dir/qloop" run "$tmp/leak.scn" --runs 100
 }
 
 fuzz() {
