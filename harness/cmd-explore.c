@@ -82,12 +82,15 @@ int cmd_explore(int argc, char **argv)
         if (!sim_dfs_next_run(&run)) {
             break;
         }
+        /* The story of a run a sanitizer report ends (see cmd-run.c). */
+        run.trace = crash_supported();
         runs++;
         {
             /* A sanitizer report ends the search with this schedule. */
             char found[128];
             CrashRun cr = { .scenario = &in.replay.scenario, .found = found,
-                            .replay_path = crash_path, .program = cli_program };
+                            .replay_path = crash_path, .program = cli_program,
+                            .print_story = run.trace };
 
             g_snprintf(found, sizeof(found), "qloop explore --preemptions "
                        "%d, schedule %" PRIu64, opt_preemptions, runs);
