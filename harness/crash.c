@@ -44,6 +44,7 @@ int __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf,
                              size_t out_buf_size);
 int __lsan_do_recoverable_leak_check(void);
 const char *__asan_default_options(void);
+const char *__ubsan_default_options(void);
 
 /*
  * handle_abort: abort() and failed assertions become reports with a
@@ -55,6 +56,16 @@ const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
     return "handle_abort=1";
+}
+
+/*
+ * gcc links UBSan as a runtime of its own, with its own death callback
+ * that no one sets: make it abort() instead, which ASan (handle_abort)
+ * reports with a stack — the __ubsan_handle_* frame names the kind.
+ */
+const char *__ubsan_default_options(void)
+{
+    return "halt_on_error=1:abort_on_error=1";
 }
 #endif
 
@@ -180,8 +191,23 @@ void crash_signature_from_report(const char *report, char *verdict,
         memcpy(kind, w, n);
         kind[n] = '\0';
     }
+    if (strstr(report, "__ubsan_handle_")) {
+        /* UBSan's abort(), reported by ASan: the handler names the kind
+         * ("__ubsan_handle_add_overflow" -> "undefined-add-overflow"). */
+        const char *h = strstr(report, "__ubsan_handle_") +
+                        strlen("__ubsan_handle_");
+        size_t n = MIN(strcspn(h, " \n"), sizeof(kind) - 16);
+
+        if (n > 6 && !strncmp(h + n - 6, "_abort", 6)) {
+            n -= 6;     /* the -fno-sanitize-recover flavour of a handler */
+        }
+        g_snprintf(kind, sizeof(kind), "undefined-%.*s", (int)n, h);
+        g_strdelimit(kind, "_", '-');
+        g_strlcpy(verdict, "crash", verdict_len);
+    }
     /* A signal's name is in capitals (SEGV, ABRT, BUS, FPE): a crash. */
-    g_strlcpy(verdict, g_ascii_isupper(kind[0]) ? "crash" : "memory",
+    g_strlcpy(verdict, g_ascii_isupper(kind[0]) ||
+              g_str_has_prefix(kind, "undefined-") ? "crash" : "memory",
               verdict_len);
     g_snprintf(sig, sig_len, "%s: ", kind);
     /* The first stack of the report: where the error happened. */
@@ -228,7 +254,7 @@ void crash_frames(void *const *pcs, int n, char *buf, size_t len)
 }
 
 /* No report text (UBSan): sign by our own stack, symbolized. */
-static void signature_from_unwind(char *sig, size_t len)
+static void crash_sign_by_unwind(char *sig, size_t len)
 {
     void *pcs[CRASH_UNWIND_MAX];
     int n = backtrace(pcs, CRASH_UNWIND_MAX);
@@ -369,7 +395,7 @@ static void crash_on_death(void)
                                     sig, sizeof(sig));
     } else {
         g_strlcpy(verdict, "crash", sizeof(verdict));
-        signature_from_unwind(sig, sizeof(sig));
+        crash_sign_by_unwind(sig, sizeof(sig));
     }
     if (child_fd >= 0) {
         crash_to_child_pipe(verdict, sig);

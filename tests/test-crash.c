@@ -6,11 +6,17 @@
  * interceptor and libc frames, a compiler clone) must sign as kind + three
  * function names; a panic raised inside a simulated run must sign by the
  * core functions that called qos_panic() (in builds with a symbolizer);
- * two signatures that share their first 60 characters must get two slugs.
+ * two signatures that share their first 60 characters must get two slugs;
+ * undefined behaviour in a child reports back as a "crash" signed by the
+ * function where it happened (gcc's UBSan runtime aborts, clang's calls
+ * the death callback: two paths, one result).
  * The end-to-end paths (a real use after free, a planted abort under a
  * fuzzing campaign) are tests/crash.sh.
  */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crash.h"
 #include "triage.h"
@@ -109,11 +115,54 @@ static void test_slugs_never_collide(void)
     }
 }
 
+G_GNUC_NO_INLINE static int overflow_here(volatile int x)
+{
+    return x + 1;
+}
+
+static void test_ubsan_is_a_crash(void)
+{
+    int fds[2], status;
+    char buf[4096];
+    ssize_t n, got = 0;
+    CrashResult r;
+    pid_t pid;
+
+    if (!crash_supported()) {
+        g_test_skip("no sanitizer runtime in this build");
+        return;
+    }
+    g_assert_cmpint(pipe(fds), ==, 0);
+    pid = fork();
+    if (pid == 0) {
+        int null_fd = open("/dev/null", O_WRONLY);
+
+        dup2(null_fd, STDERR_FILENO);   /* the expected report */
+        close(fds[0]);
+        crash_child(fds[1]);
+        _exit(overflow_here(G_MAXINT) == 0);
+    }
+    close(fds[1]);
+    while ((n = read(fds[0], buf + got, sizeof(buf) - 1 - (size_t)got)) > 0) {
+        got += n;
+    }
+    close(fds[0]);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, CRASH_CHILD_EXIT);
+    g_assert_true(crash_result_parse(buf, (size_t)got, &r));
+    g_assert_cmpstr(r.verdict, ==, "crash");
+    g_assert_true(g_str_has_prefix(r.signature, "undefined-"));
+    g_assert_nonnull(strstr(r.signature, ": overflow_here < "));
+    g_free(r.choices);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/crash/report-signature", test_report_signature);
     g_test_add_func("/crash/panic-frames", test_panic_frames);
     g_test_add_func("/crash/slugs-never-collide", test_slugs_never_collide);
+    g_test_add_func("/crash/ubsan-is-a-crash", test_ubsan_is_a_crash);
     return g_test_run();
 }
