@@ -44,7 +44,6 @@ int __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out_buf,
                              size_t out_buf_size);
 int __lsan_do_recoverable_leak_check(void);
 const char *__asan_default_options(void);
-const char *__ubsan_default_options(void);
 
 /*
  * handle_abort: abort() and failed assertions become reports with a
@@ -58,15 +57,21 @@ const char *__asan_default_options(void)
     return "handle_abort=1";
 }
 
+#ifndef __clang__
 /*
  * gcc links UBSan as a runtime of its own, with its own death callback
  * that no one sets: make it abort() instead, which ASan (handle_abort)
  * reports with a stack — the __ubsan_handle_* frame names the kind.
+ * (clang's UBSan shares ASan's runtime and calls our death callback;
+ * there abort_on_error would turn every report outside a run into a bare
+ * SIGABRT.)
  */
+const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)
 {
     return "halt_on_error=1:abort_on_error=1";
 }
+#endif
 #endif
 
 /* The head of the last report: its first line and first stack suffice. */
