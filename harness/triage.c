@@ -41,6 +41,14 @@ static void strip_digits(const char *in, size_t n, char *out, size_t len)
     out[j] = '\0';
 }
 
+/* An oracle, or a panic no symbolizer could name frames for (a build
+ * without sanitizers), is signed by its story's first line. */
+static bool needs_story(const CrashResult *o)
+{
+    return !strcmp(o->verdict, "oracle") ||
+           (!strcmp(o->verdict, "panic") && !strchr(o->signature, '/'));
+}
+
 /*
  * The finding's signature from a child's outcome (shrink_run_forked): the
  * child's comparable signature already names frames for crashes and
@@ -53,9 +61,19 @@ static void triage_signature(const CrashResult *o, const char *story,
 
     if (crash_verdict_name(o->verdict)) {
         g_snprintf(buf, len, "%s: %s", o->verdict, o->signature);
-    } else if (!strcmp(o->verdict, "oracle") && story) {
-        strip_digits(story, strcspn(story, "\n"), line, sizeof(line));
-        g_snprintf(buf, len, "oracle: %s", line);
+    } else if (needs_story(o) && story) {
+        /* A panic's story starts "/abs/path/loop/bh.c:283: ...": keep
+         * the file's name, never its directory or line. */
+        const char *start = story;
+        const char *colon = strchr(story, ':');
+        const char *slash = colon ? g_strrstr_len(story, colon - story, "/")
+                                  : NULL;
+
+        if (slash) {
+            start = slash + 1;
+        }
+        strip_digits(start, strcspn(start, "\n"), line, sizeof(line));
+        g_snprintf(buf, len, "%s: %s", o->verdict, line);
     } else {
         const char *slash = strchr(o->signature, '/');
 
@@ -94,8 +112,9 @@ void triage_slug(const char *sig, char *buf, size_t len)
     g_snprintf(buf + j, len - j, "%s%08" PRIx32, j ? "-" : "", h);
 }
 
-/* An oracle's story is not in the child's message: rerun it here only
- * when the child said the run ended by an oracle (no crash possible). */
+/* A story is not in the child's message: rerun the input here, only when
+ * the child said the run ended by an oracle or a panic (a verdict the run
+ * returns from, so no crash takes this process down). */
 static void oracle_story(const Input *in, char *story, size_t len)
 {
     SimConfig config;
@@ -130,7 +149,7 @@ static bool triage_sign(const char *path, Input *in, char *sig, size_t len,
         g_free(o.choices);
         return false;
     }
-    if (!strcmp(o.verdict, "oracle")) {
+    if (needs_story(&o)) {
         oracle_story(in, story, sizeof(story));
     }
     triage_signature(&o, story, sig, len);
@@ -166,7 +185,7 @@ static bool triage_recheck(const char *replay, const char *want)
     }
     cli_input_config(&in, &config);
     if (shrink_run_forked(&in.replay.scenario, &config, &o)) {
-        if (!strcmp(o.verdict, "oracle")) {
+        if (needs_story(&o)) {
             oracle_story(&in, story, sizeof(story));
         }
         triage_signature(&o, story, sig, sizeof(sig));
