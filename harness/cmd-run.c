@@ -67,8 +67,7 @@ static bool leak_check_due(int64_t i)
  * global: reachable, so never a leak itself. */
 static char **saved_argv;
 
-static G_NORETURN void leak_narrow(int64_t first,
-                                   int64_t count)
+static G_NORETURN void leak_narrow(int64_t first, int64_t count)
 {
     GPtrArray *argv = g_ptr_array_new();
 
@@ -90,6 +89,47 @@ static G_NORETURN void leak_narrow(int64_t first,
     fprintf(stderr, "qloop run: cannot re-run itself to find the leaking "
             "seed: %s\n", g_strerror(errno));
     _exit(EXIT_VERDICT);
+}
+
+/*
+ * Run schedule i (config.seed) with every check that applies: the model,
+ * --check-determinism, sanitizer reports (crash.c ends the command from
+ * inside the run: it needs the replay's name and label before the run)
+ * and, when due, a leak check.
+ */
+static void run_checked(const Scenario *s, const SimConfig *config,
+                        const char *found, const char *fail_path, int64_t i,
+                        int64_t *last_leak_check, RunResult *r)
+{
+    CrashRun cr = { .scenario = s, .found = found, .replay_path = fail_path,
+                    .program = cli_program, .print_story = true };
+
+    crash_run_begin(&cr);
+    runner_run(s, config, !opt_no_model, r);
+    if (r->verdict == SIM_OK && opt_determinism) {
+        RunResult again;
+
+        runner_run(s, config, !opt_no_model, &again);
+        if (again.hash != r->hash) {
+            printf("seed %" PRIu64 ": nondeterministic: hash %016" PRIx64
+                   " then %016" PRIx64 "\n", config->seed, r->hash,
+                   again.hash);
+            r->verdict = SIM_ORACLE;
+            g_strlcpy(r->story, "determinism: the same seed gave two "
+                      "different traces", sizeof(r->story));
+        }
+        run_result_clear(&again);
+    }
+    if (r->verdict == SIM_OK && leak_check_due(i)) {
+        /* Leaks add up: only a check right after the last clean one
+         * names the run that leaked. */
+        if (crash_check_leaks(i == *last_leak_check + 1)) {
+            leak_narrow(opt_seed + *last_leak_check + 1,
+                        i - *last_leak_check);
+        }
+        *last_leak_check = i;
+    }
+    crash_run_end();
 }
 
 int cmd_run(int argc, char **argv)
@@ -148,41 +188,12 @@ int cmd_run(int argc, char **argv)
     for (int64_t i = 0; i < opt_runs; i++) {
         RunResult r;
         char found[128];
-        /* A sanitizer report or crash ends the command from inside the
-         * run: it needs the replay's name and label before the run. */
-        CrashRun cr = { .scenario = &in.replay.scenario, .found = found,
-                        .replay_path = fail_path, .program = cli_program,
-                        .print_story = true };
 
         config.seed = (uint64_t)(opt_seed + i);
         g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s", config.seed,
                    opt_pct ? "pct" : "random");
-        crash_run_begin(&cr);
-        runner_run(&in.replay.scenario, &config, !opt_no_model, &r);
-        if (r.verdict == SIM_OK && opt_determinism) {
-            RunResult again;
-
-            runner_run(&in.replay.scenario, &config, !opt_no_model, &again);
-            if (again.hash != r.hash) {
-                printf("seed %" PRIu64 ": nondeterministic: hash %016" PRIx64
-                       " then %016" PRIx64 "\n", config.seed, r.hash,
-                       again.hash);
-                r.verdict = SIM_ORACLE;
-                g_strlcpy(r.story, "determinism: the same seed gave two "
-                          "different traces", sizeof(r.story));
-            }
-            run_result_clear(&again);
-        }
-        if (r.verdict == SIM_OK && leak_check_due(i)) {
-            /* Leaks add up: only a check right after the last clean one
-             * names the run that leaked. */
-            if (crash_check_leaks(i == last_leak_check + 1)) {
-                leak_narrow(opt_seed + last_leak_check + 1,
-                            i - last_leak_check);
-            }
-            last_leak_check = i;
-        }
-        crash_run_end();
+        run_checked(&in.replay.scenario, &config, found, fail_path, i,
+                    &last_leak_check, &r);
         if (opt_runs > 1 && (i + 1) % 1000 == 0) {
             fprintf(stderr, "qloop run: %" PRId64 "/%" PRId64 " runs, %"
                     PRIu64 " failing\n", i + 1, opt_runs, failures);

@@ -85,6 +85,7 @@ memory() {
     [ "$lines" = 1 ] && grep -q "^$tmp/nosig.replay:4: expected 'signature'" "$tmp/err" \
         && ok "one-line error" || { bad "one-line error:"; cat "$tmp/err"; }
     expect 2 "triage without files" "$uaf" triage
+    expect 0 "triage --help" "$uaf" triage --help
 
     leak=$bin_dir/qloop-bh-leak
     printf 'oneshot x\nthread main { oneshot x; poll }\n' > "$tmp/leak.scn"
