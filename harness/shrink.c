@@ -157,6 +157,56 @@ static bool shrink_run(Shrinker *k, const Scenario *s, const SimConfig *config,
     return true;
 }
 
+/* Does op make object (kind, obj) run once more? */
+static bool op_makes_run(const ScnOp *op, ScnObjKind kind, uint8_t obj)
+{
+    if (op->obj != obj || scn_op_object_kind(op->kind) != kind) {
+        return false;
+    }
+    switch (op->kind) {
+    case SCN_OP_SCHEDULE:
+    case SCN_OP_SCHEDULE_IDLE:
+    case SCN_OP_ONESHOT:
+    case SCN_OP_FD_RAISE:
+    case SCN_OP_TIMER_MOD:
+    case SCN_OP_TIMER_ANTICIPATE:
+    case SCN_OP_SUBMIT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * A shrunk scenario must still be one a correct core finishes: each
+ * `wait X N` keeps an operation that makes X run (N of them for a oneshot
+ * or a job, which run once per operation).  Without this, a candidate
+ * that crashes before its wait would hang is kept — the finding then
+ * hangs, by the scenario's own fault, on the core that does not crash.
+ */
+static bool waits_satisfiable(const Scenario *s)
+{
+    for (uint32_t i = 0; i < s->op_count; i++) {
+        const ScnOp *w = &s->ops[i];
+        ScnObjKind kind = (ScnObjKind)w->obj_kind;
+        int64_t need = 1, have = 0;
+
+        if (w->kind != SCN_OP_WAIT) {
+            continue;
+        }
+        if (kind == SCN_OBJ_ONESHOT || kind == SCN_OBJ_JOB) {
+            need = MAX(w->arg, 1);
+        }
+        for (uint32_t j = 0; j < s->op_count && have < need; j++) {
+            have += op_makes_run(&s->ops[j], kind, w->obj);
+        }
+        if (have < need) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Does s fail with the wanted signature under choices (or, if try_seeds,
  * under some fresh seed)?  On success the run's choices become current. */
 static bool still_fails(Shrinker *k, const Scenario *s, const uint32_t *choices,
@@ -166,7 +216,8 @@ static bool still_fails(Shrinker *k, const Scenario *s, const uint32_t *choices,
     SimConfig config;
     char sig[SHRINK_SIGNATURE_MAX];
 
-    if (runner_check(s, buf, sizeof(buf)) || scn_validate(s)) {
+    if (runner_check(s, buf, sizeof(buf)) || scn_validate(s) ||
+        !waits_satisfiable(s)) {
         return false;
     }
     sim_config_default(&config);
