@@ -41,9 +41,9 @@ expect() {
     fi
 }
 
-has() {     # has NAME PATTERN: the last command's stdout matches
+has() {     # has NAME PATTERN: the last command's stdout matches (status 1 if not)
     if grep -q "$2" "$tmp/out"; then ok "$1"; else bad "$1: no '$2' in:"; \
-        sed 's/^/     /' "$tmp/out" | tail -5; fi
+        sed 's/^/     /' "$tmp/out" | tail -5; return 1; fi
 }
 
 memory() {
@@ -126,7 +126,8 @@ fuzz() {
     expect 1 "the variant replays it with the report" "$planted" replay "$finding"
     has "replay: crash verdict and signature" "^signature: crash: ABRT: aio_bh_poll < "
     expect 0 "the production core passes it" "$bin_dir/qloop" replay "$finding"
-    has "production: not reproduced" "^not reproduced: the file records a crash"
+    has "production: not reproduced" "^not reproduced: the file records a crash" \
+        || sed 's/^/     /' "$finding"
 }
 
 case $mode in
