@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "crash.h"
 
 static gint opt_preemptions = 2;
 static gint64 opt_max_runs = 1000000;
@@ -42,6 +43,7 @@ int cmd_explore(int argc, char **argv)
     uint64_t runs = 0, failures = 0;
     bool complete = true;
     int status = EXIT_PASS;
+    gchar *crash_path;
 
     g_option_context_add_main_entries(oc, explore_entries, NULL);
     g_option_context_set_description(oc,
@@ -66,6 +68,8 @@ int cmd_explore(int argc, char **argv)
     cli_input_config(&in, &config);
     config.preemption_bound = (unsigned)opt_preemptions;
     outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    crash_path = opt_out ? g_strdup(opt_out)
+                         : g_strdup_printf("%s.explore.replay", argv[1]);
     sim_dfs_begin(&config);
     for (;;) {
         RunResult r;
@@ -78,8 +82,22 @@ int cmd_explore(int argc, char **argv)
         if (!sim_dfs_next_run(&run)) {
             break;
         }
+        /* The story of a run a sanitizer report ends (see cmd-run.c). */
+        run.trace = crash_supported();
         runs++;
-        runner_run(&in.replay.scenario, &run, true, &r);
+        {
+            /* A sanitizer report ends the search with this schedule. */
+            char found[128];
+            CrashRun cr = { .scenario = &in.replay.scenario, .found = found,
+                            .replay_path = crash_path, .program = cli_program,
+                            .print_story = run.trace };
+
+            g_snprintf(found, sizeof(found), "qloop explore --preemptions "
+                       "%d, schedule %" PRIu64, opt_preemptions, runs);
+            crash_run_begin(&cr);
+            runner_run(&in.replay.scenario, &run, true, &r);
+            crash_run_end();
+        }
         key = g_new(int64_t, 1);
         *key = (int64_t)(r.verdict == SIM_OK ? r.outcome : r.hash);
         g_hash_table_add(outcomes, key);
@@ -122,6 +140,7 @@ int cmd_explore(int argc, char **argv)
            complete ? "the bounded space is exhausted"
                     : "stopped before the end of the space");
     g_hash_table_destroy(outcomes);
+    g_free(crash_path);
     cli_input_clear(&in);
     return status;
 }
