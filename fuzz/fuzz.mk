@@ -55,8 +55,11 @@ FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
+# EXTRA: more programs for one flavour (coverage: scn-replay, which runs
+# .scn and replay files through the runner for fuzz/coverage.sh).
+EXTRA ?=
 OPTIONS := loop scn-parse replay-parse
-all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
+all: $(addprefix $(OUT)/,$(TARGETS) $(EXTRA)) $(OUT)/loop.dict \
      $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
      $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS))
 .PHONY: all
@@ -69,6 +72,9 @@ $(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
+	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+
+$(OUT)/scn-replay: $(OUT)/obj/fuzz/scn-replay.o $(OUT)/libqloop-fuzz.a
 	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
 
 # The hostile guest (issue: real KVM): the UART and doorbell device models
