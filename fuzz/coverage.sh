@@ -12,7 +12,7 @@
 # Method: build the loop target's plain replay driver and fuzz/scn-replay.c
 # with clang source-based coverage (fuzz/build.sh coverage:
 # -fprofile-instr-generate -fcoverage-mapping), replay every input once
-# (each .scn: 20 seeds with swarm-drawn faults), merge the profiles
+# (each .scn: 200 seeds with swarm-drawn faults), merge the profiles
 # (llvm-profdata merge) and report on loop/*.c only — the core, not the
 # simulator, the harness or loop/host/: an HTML report (llvm-cov show
 # -format=html) in DIR/html/index.html and the summary table (llvm-cov

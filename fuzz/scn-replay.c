@@ -13,8 +13,9 @@
  * fuzz/coverage.sh also runs docs/examples/, corpus/regressions/ and
  * corpus/coverage/ through this driver.
  *
- * Method: a .scn runs N random schedules (seeds 1..N, default 20), each
- * with a swarm-drawn fault mask from every fault bit, the seam's too; a
+ * Method: a .scn runs N random schedules (seeds 1..N, default 200), each
+ * with a swarm-drawn fault mask from every fault bit, the seam's too, the
+ * even seeds with each drawn fault point firing half the time; a
  * replay file replays its recorded choices and must end with its recorded
  * verdict (the hash is not checked: regression corpora outlive trace
  * format changes).  NAME.VARIANT.replay records a run of a core variant
@@ -34,10 +35,11 @@
 #include "cli.h"
 #include "runner.h"
 
-/* Schedules per .scn: enough for the swarm to draw each seam fault a few
+/* Schedules per .scn: enough for the swarm to draw each seam fault many
  * times, few enough that the report stays a matter of seconds. */
-#define RUNS_DEFAULT 20
+#define RUNS_DEFAULT 200
 #define RUNS_MAX 10000
+#define FAULT_PERMILLE_HIGH 500
 
 static unsigned runs = RUNS_DEFAULT;
 static unsigned files_run, runs_done;
@@ -65,13 +67,20 @@ static int run_scenario(const Input *in)
         config.seed = seed;
         config.swarm = true;
         config.swarm_faults = SIM_FAULT_EVERY;
+        /* Even seeds fire each drawn fault point one time in two, not the
+         * default 2 %: the few points met once per run (creating the
+         * context's eventfd, the main loop's signalfd) fail too. */
+        if (seed % 2 == 0) {
+            config.fault_permille = FAULT_PERMILLE_HIGH;
+        }
         v = runner_run(&in->replay.scenario, &config, true, &r);
         runs_done++;
         if (v != SIM_OK) {
             fprintf(stderr, "%s:0: verdict %s with seed %u\n%s\n"
-                    "reproduce: qloop run --seed %u --swarm %s\n",
+                    "reproduce: scn-replay --runs %u %s (seed %u%s)\n",
                     in->path, sim_verdict_name(v), seed, r.story, seed,
-                    in->path);
+                    in->path, seed,
+                    seed % 2 ? "" : ", faults at 50 %");
             run_result_clear(&r);
             return 1;
         }
