@@ -7,7 +7,7 @@
  *   gen corpus loop DIR [N]          N (default 150) seed inputs in DIR
  *   gen stats FILE...                ops, threads, objects per decoded input
  *
- * Method (dictionary): the decoder reads a 6-byte header, then bodies, then
+ * Method (dictionary): the decoder reads a 9-byte header, then bodies, then
  * the home thread's operations; each home operation is "bh [fd] [timer] op
  * [extra]", where op is taken modulo the number of opcodes and the fd and
  * timer bytes are present only when the scenario has fds or timers.  A
@@ -38,7 +38,10 @@
 
 #include "decode.h"
 
-#define HEADER_LEN 6
+/* The decoder's header: bh-1, fds, timers, workers, faults (mod 32), home
+ * ops-1 (mod 24), main loop (0 of 4), seam faults (< 16 of 64: bits 5-8),
+ * signals (mod 3, read only with a main loop). */
+#define HEADER_LEN 9
 
 static unsigned opcode_count(void)
 {
@@ -69,11 +72,22 @@ static void slug(const char *in, char *out, size_t len)
     out[j] = '\0';
 }
 
-/* Home operations that read one more byte (decode_home_op()). */
+/* Home operations that read one more byte (decode_home_op()): a delay,
+ * an advance, an extreme expiry, a busy-poll budget, a signal (when the
+ * scenario has one), a host-clock jump. */
 static bool takes_extra(const char *name)
 {
-    return !strcmp(name, "mod+wait") || !strcmp(name, "anticipate") ||
-           !strcmp(name, "advance");
+    static const char *const extra[] = {
+        "mod+wait", "anticipate", "advance", "mod_at", "poll_params",
+        "kill+wait", "jump",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(extra); i++) {
+        if (!strcmp(name, extra[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int dict_loop(void)
@@ -86,12 +100,19 @@ static int dict_loop(void)
            "# A home-thread operation is \"bh [fd] [timer] op [extra]\"; the\n"
            "# fd and timer bytes exist only when the scenario has fds/timers,\n"
            "# hence one token per shape.\n");
-    printf("# headers: bh-1, fds, timers, workers, faults, home ops-1\n");
+    printf("# headers: bh-1, fds, timers, workers, faults, home ops-1, main loop\n"
+           "# (0: yes), seam faults (< 16: bits 5-8), signals (main loop only)\n");
     {
         static const uint8_t headers[][HEADER_LEN] = {
-            { 3, 2, 3, 2, 0, 23 }, { 3, 2, 3, 2, 31, 23 }, { 0, 0, 0, 0, 0, 0 },
-            { 1, 1, 1, 1, 0, 15 }, { 3, 0, 0, 2, 0, 23 }, { 0, 2, 0, 0, 0, 11 },
-            { 0, 0, 3, 0, 0, 11 }, { 2, 1, 2, 1, 1, 23 }, { 2, 1, 2, 1, 4, 23 },
+            { 3, 2, 3, 2, 0, 23, 1, 16, 0 }, { 3, 2, 3, 2, 31, 23, 1, 16, 0 },
+            { 0, 0, 0, 0, 0, 0, 1, 16, 0 }, { 1, 1, 1, 1, 0, 15, 1, 16, 0 },
+            { 3, 0, 0, 2, 0, 23, 1, 16, 0 }, { 0, 2, 0, 0, 0, 11, 1, 16, 0 },
+            { 0, 0, 3, 0, 0, 11, 1, 16, 0 }, { 2, 1, 2, 1, 1, 23, 1, 16, 0 },
+            { 2, 1, 2, 1, 4, 23, 1, 16, 0 },
+            /* main loop with signals; seam faults alone and with it */
+            { 2, 1, 2, 1, 0, 23, 0, 16, 2 }, { 3, 2, 3, 2, 0, 23, 0, 16, 1 },
+            { 2, 1, 2, 1, 0, 23, 1, 15, 0 }, { 2, 1, 2, 1, 0, 23, 0, 2, 2 },
+            { 1, 1, 1, 0, 0, 15, 1, 1, 0 }, { 1, 1, 1, 0, 0, 15, 1, 8, 0 },
         };
         char name[32];
 
@@ -318,21 +339,12 @@ typedef struct {
     size_t len;
 } Seed;
 
-/*
- * The decoder's header: bh-1, fds, timers, workers, faults (mod 32), home
- * ops-1 (mod 24), main loop (0 of 4), seam faults (< 16 of 64: bits 5-8),
- * signals (mod 3, main loop only).  HEADER_LEN covers the first six; the
- * next three are steered here too, or the small random bytes below would
- * switch the seam faults on in most inputs.
- */
-#define STEERED_LEN 9
-
 static void propose(Seed *seed, unsigned i)
 {
     /* Steer the header through its combinations; the rest is random.
      * One input in three drives the main loop, one in four has seam
      * faults (with a random subset of bits 5-8). */
-    uint8_t header[STEERED_LEN] = {
+    uint8_t header[HEADER_LEN] = {
         (uint8_t)(i % 4), (uint8_t)(i / 4 % 3), (uint8_t)(i / 12 % 4),
         (uint8_t)(i / 48 % 3), (uint8_t)(i % 7 == 0 ? rng() % 32 : 0),
         (uint8_t)(8 + rng() % 16), (uint8_t)(i % 3 == 0 ? 0 : 1 + rng() % 3),
@@ -340,9 +352,9 @@ static void propose(Seed *seed, unsigned i)
         (uint8_t)(rng() % 3),
     };
 
-    seed->len = STEERED_LEN + 64 + rng() % 160;
-    memcpy(seed->bytes, header, STEERED_LEN);
-    for (size_t j = STEERED_LEN; j < seed->len; j++) {
+    seed->len = HEADER_LEN + 64 + rng() % 160;
+    memcpy(seed->bytes, header, HEADER_LEN);
+    for (size_t j = HEADER_LEN; j < seed->len; j++) {
         /* Small values: short callback bodies, low object indices, and a
          * choice tape that mostly keeps the running thread. */
         seed->bytes[j] = (uint8_t)(rng() % 4 == 0 ? rng() : rng() % 6);
