@@ -180,14 +180,28 @@ static void bh_cb(void *opaque)
     exec_body(cb->rs, &cb->rs->s->objects[cb->kind][cb->index].body);
 }
 
+/*
+ * Consume one byte of readiness, as a handler reads its fd: an EINTR (the
+ * readfail fault) is retried, as every real handler does — left alone, the
+ * fd stays readable and a handler that nests a poll re-enters itself for
+ * ever.  EAGAIN: the body lowered it already.
+ */
+static void consume(int fd)
+{
+    char byte;
+
+    for (int i = 0; i < 64 && sim_read(fd, &byte, 1) == -EINTR; i++) {
+        /* bounded: the fault is drawn from a finite tape */
+    }
+}
+
 static void fd_read_cb(void *opaque)
 {
     CbCtx *cb = opaque;
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
-    char byte;
 
-    sim_read(rs->fd[cb->index], &byte, 1);   /* consume the readiness */
+    consume(rs->fd[cb->index]);
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
@@ -211,7 +225,6 @@ static void fd_poll_ready_cb(void *opaque)
     CbCtx *cb = opaque;
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
-    char byte;
 
     if (rs->in_poll_ready[cb->index]) {
         sim_fail("reentrancy: io_poll_ready of fd '%s' was called again from "
@@ -222,9 +235,7 @@ static void fd_poll_ready_cb(void *opaque)
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
     rs->in_poll_ready[cb->index] = false;
-    if (sim_read(rs->fd[cb->index], &byte, 1) < 0) {
-        /* The body lowered it already: nothing left to consume. */
-    }
+    consume(rs->fd[cb->index]);
 }
 
 static void fd_register(RunState *rs, uint8_t i, bool alt)
