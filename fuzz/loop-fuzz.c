@@ -109,5 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     run_result_clear(&r);
+    sim_release();      /* balanced mallocs: no leak check after this input */
     return 0;
 }

@@ -355,6 +355,33 @@ static G_NORETURN void sim_hang(SimWorld *w, int64_t next_ns)
     sim_end_run(SIM_HANG, "%s", s->str);
 }
 
+/*
+ * The owner's on_hang hook may declare the waits the scenario's own: every
+ * poll waiter then returns as if timed out (the trace says so).  False when
+ * there is no hook, it refuses, or it was asked too often.
+ */
+static bool sim_hang_resolved(SimWorld *w)
+{
+    bool woke = false;
+
+    if (!w->config.on_hang || w->hangs_resolved >= SIM_ON_HANG_MAX ||
+        !w->config.on_hang(w->config.on_hang_opaque)) {
+        return false;
+    }
+    w->hangs_resolved++;
+    sim_trace_record(SIM_EV_USER, "every wait cut short: nothing due", 0);
+    for (guint i = 0; i < w->threads->len; i++) {
+        SimThread *t = g_ptr_array_index(w->threads, i);
+
+        if (t->state == SIM_THREAD_BLOCKED && t->wait == SIM_WAIT_POLL) {
+            t->timed_out = true;
+            sim_wake(t);
+            woke = true;
+        }
+    }
+    return woke;
+}
+
 /* Pick and switch to a runnable thread; time advances while none is. */
 static void sim_schedule_away(SimWorld *w)
 {
@@ -379,6 +406,9 @@ static void sim_schedule_away(SimWorld *w)
         /* A deadline centuries away is never reached: a timer there is as
          * good as none, and time need not march to INT64_MAX for it. */
         if (next_ns < 0 || next_ns >= SIM_END_OF_TIME_NS) {
+            if (sim_hang_resolved(w)) {
+                continue;
+            }
             sim_hang(w, next_ns);
         }
         if (next_ns > w->now_ns) {

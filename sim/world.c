@@ -110,6 +110,14 @@ static void *sim_run_body(void *opaque)
     return NULL;
 }
 
+void sim_release(void)
+{
+    if (sim_world && sim_world->verdict == SIM_OK) {
+        sim_world_free(sim_world);
+        sim_world = NULL;
+    }
+}
+
 SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg)
 {
     SimBody body = { fn, arg };

@@ -109,6 +109,7 @@ typedef struct SimWorld {
 
     /* outcome */
     SimVerdict verdict;
+    unsigned hangs_resolved;    /* on_hang said yes this many times */
     GString *story;
     /* Return addresses of the qos_panic() that ended the run, for a
      * signature by function names (harness/crash.c symbolizes them). */
