@@ -82,7 +82,7 @@ bool aio_poll(AioContext *ctx, bool blocking)
      * written without locks below.
      */
     aio_check_home_thread(ctx);
-    ready.count = 0;
+    aio_ready_list_init(ctx, &ready);
     aio_walk_begin(ctx);
 
     timeout_ns = blocking ? aio_compute_timeout(ctx) : 0;

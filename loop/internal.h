@@ -66,6 +66,7 @@ struct AioHandler {
     bool poll_ready;        /* io_poll() reported progress this round */
     bool in_poll_ready;     /* io_poll_ready() running: neither polled nor
                                dispatched by a nested aio_poll() */
+    uint64_t ready_list;    /* the ready list it was last put on (its id) */
 };
 
 /* Ready handlers of one poll round, in registration order. */
@@ -73,7 +74,16 @@ struct AioHandler {
 typedef struct AioReadyList {
     AioHandler *node[AIO_READY_MAX];
     int count;
+    uint64_t id;            /* aio_ready_list_init(): unique per context */
 } AioReadyList;
+
+/*
+ * A list for one aio_poll() or dispatch.  A node may be on an outer
+ * (interrupted) poll's list and on a nested poll's at once: the nested one
+ * dispatches it — QEMU moves the node to the nested list — and the outer
+ * then finds its poll_ready and revents cleared and calls nothing.
+ */
+void aio_ready_list_init(AioContext *ctx, AioReadyList *list);
 
 void aio_walk_begin(AioContext *ctx);
 void aio_walk_end(AioContext *ctx);

@@ -67,6 +67,8 @@ struct AioContext {
     AioHandler *deleted_handlers;
     GHashTable *handler_by_fd;  /* fd -> live AioHandler */
     uint64_t handler_seq_next;  /* registration sequence, under list_lock */
+    uint64_t ready_list_next;   /* identity of the next ready list (home
+                                   thread: each aio_poll/dispatch its own) */
     unsigned handler_count;
     bool deleted_pending;       /* atomic: deleted_handlers is non-empty */
 
