@@ -1,15 +1,26 @@
 /*
- * harness/cmd-explore.c — `qloop explore FILE.scn --preemptions K`:
- * every schedule with at most K preemptions, depth first.
+ * harness/cmd-explore.c — `qloop explore FILE.scn`: bounded systematic
+ * search of schedules, reaching the front of long scenarios.
  *
  * Method: the simulator's enumerator (sim_dfs_*) proposes each run's
  * prefix of choices; choices past it are 0 (no preemption), so every run
- * is a different schedule.  Outcomes are told apart by what ran, in order
- * (the model's outcome hash).  The first failing schedule is written as a
- * replay file; with --keep-going the search continues and counts them.
+ * is a new schedule.  Three orders (sim/sim.h, SimDfsPlan):
+ *   iterative  (default) every schedule with 0, then 1, ... K preemptions:
+ *              the first schedules differ at their first preemption
+ *              points, and the space can be exhausted;
+ *   prefix     rounds of a random prefix, then the tail enumerated within
+ *              K preemptions for --tail-runs schedules (never exhausted);
+ *   dfs        every schedule with at most K preemptions, deepest choice
+ *              first (the old order: on a long scenario it varies only
+ *              the tail of one schedule).
+ * Outcomes are told apart by what ran, in order (the model's outcome
+ * hash; a failing run by its trace hash); the distinct-outcome rate is
+ * distinct outcomes per schedule.  The first failing schedule is written
+ * as a replay file; with --keep-going the search continues and counts them.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -17,10 +28,23 @@ static gint opt_preemptions = 2;
 static gint64 opt_max_runs = 1000000;
 static gchar *opt_out;
 static gboolean opt_keep_going;
+static gchar *opt_order;
+static gint64 opt_seed = 1;
+static gint64 opt_tail_runs = 8;
+
+/* Progress goes to stderr every this many schedules. */
+#define EXPLORE_PROGRESS_EVERY 10000
 
 static GOptionEntry explore_entries[] = {
     { "preemptions", 'k', 0, G_OPTION_ARG_INT, &opt_preemptions,
-      "at most K preemptions per schedule (default 2)", "K" },
+      "at most K preemptions per schedule, past a random prefix "
+      "(default 2)", "K" },
+    { "order", 0, 0, G_OPTION_ARG_STRING, &opt_order,
+      "iterative (default), prefix or dfs: see below", "ORDER" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed,
+      "prefix: the seed of the random prefixes (default 1)", "N" },
+    { "tail-runs", 0, 0, G_OPTION_ARG_INT64, &opt_tail_runs,
+      "prefix: schedules enumerated past each prefix (default 8)", "N" },
     { "max-runs", 0, 0, G_OPTION_ARG_INT64, &opt_max_runs,
       "stop after this many schedules (default 1000000)", "N" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out,
@@ -31,23 +55,101 @@ static GOptionEntry explore_entries[] = {
     G_OPTION_ENTRY_NULL,
 };
 
+typedef struct Explore {
+    SimDfsPlan plan;
+    const char *order;
+    uint64_t runs, failures;
+    GHashTable *outcomes;       /* int64 outcome -> NULL */
+} Explore;
+
+/* Schedules, distinct outcomes, their rate, the bound reached. */
+static void explore_figures(const Explore *ex, char *buf, size_t size)
+{
+    unsigned distinct = g_hash_table_size(ex->outcomes);
+    double rate = ex->runs ? (double)distinct / (double)ex->runs : 0.0;
+    int n = g_snprintf(buf, size, "%" PRIu64 " schedules, %u distinct "
+                       "outcomes (rate %.4f), preemption bound %u of %u",
+                       ex->runs, distinct, rate, sim_dfs_bound(),
+                       ex->plan.bound_max);
+
+    if (ex->plan.mode == SIM_DFS_RANDOM_PREFIX && n > 0 && (size_t)n < size) {
+        g_snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " prefixes",
+                   sim_dfs_rounds());
+    }
+}
+
+static bool explore_parse_order(Explore *ex)
+{
+    static const struct { const char *name; SimDfsMode mode; } orders[] = {
+        { "prefix", SIM_DFS_RANDOM_PREFIX }, { "iterative", SIM_DFS_ITERATIVE },
+        { "dfs", SIM_DFS_PLAIN },
+    };
+
+    ex->order = opt_order ? opt_order : "iterative";
+    for (size_t i = 0; i < G_N_ELEMENTS(orders); i++) {
+        if (strcmp(ex->order, orders[i].name) == 0) {
+            ex->plan.mode = orders[i].mode;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The first failing schedule: its verdict, and a replay file. */
+static void explore_report_failure(const Explore *ex, const Input *in,
+                                   const char *scn_path, const RunResult *r)
+{
+    char *path = opt_out ? g_strdup(opt_out)
+        : g_strdup_printf("%s.explore.replay", scn_path);
+    char found[160];
+    Replay rep;
+
+    g_snprintf(found, sizeof(found), "qloop explore --order %s "
+               "--preemptions %d --seed %" PRId64 " --tail-runs %" PRId64
+               ", schedule %" PRIu64, ex->order, opt_preemptions, opt_seed,
+               opt_tail_runs, ex->runs);
+    cli_print_verdict(found, r);
+    cli_replay_from_run(&in->replay.scenario, r, found, &rep);
+    if (cli_write_replay(path, &rep)) {
+        printf("replay: %s replay %s\n", cli_program, path);
+    }
+    replay_clear(&rep);
+    g_free(path);
+}
+
+static int explore_usage_error(const char *what)
+{
+    fprintf(stderr, "qloop explore: %s (see --help)\n", what);
+    return EXIT_USAGE;
+}
+
 int cmd_explore(int argc, char **argv)
 {
-    GOptionContext *oc = g_option_context_new("FILE.scn - bounded exhaustive "
+    GOptionContext *oc = g_option_context_new("FILE.scn - systematic "
                                               "search of schedules");
     GError *gerr = NULL;
-    GHashTable *outcomes;
+    Explore ex = { 0 };
     Input in;
     SimConfig config, run;
-    uint64_t runs = 0, failures = 0;
     bool complete = true;
     int status = EXIT_PASS;
+    char figures[200];
 
     g_option_context_add_main_entries(oc, explore_entries, NULL);
     g_option_context_set_description(oc,
-        "Exit status: 0 the bounded space holds no failing schedule (or the\n"
-        "run limit was reached first: see the summary), 1 a failing\n"
-        "schedule was found, 2 bad input or usage.\n");
+        "Orders: 'iterative' (the default) enumerates every schedule with\n"
+        "0 preemptions, then 1, ... K (a schedule with fewer is run again\n"
+        "at each higher bound).  'prefix' runs rounds of a random prefix\n"
+        "(its length and choices drawn from --seed and the round) followed\n"
+        "by --tail-runs schedules enumerated depth first past it, within K\n"
+        "preemptions; it reaches every part of a long scenario and never\n"
+        "ends by itself.\n"
+        "'dfs' enumerates every schedule with at most K preemptions, the\n"
+        "deepest choice first.\n"
+        "\n"
+        "Exit status: 0 no failing schedule was found (the summary says\n"
+        "whether the bounded space was exhausted), 1 a failing schedule\n"
+        "was found, 2 bad input or usage.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
         fprintf(stderr, "qloop explore: %s\n", gerr->message);
         g_error_free(gerr);
@@ -55,57 +157,51 @@ int cmd_explore(int argc, char **argv)
         return EXIT_USAGE;
     }
     g_option_context_free(oc);
-    if (argc != 2 || opt_preemptions < 0 || opt_max_runs < 1) {
-        fprintf(stderr, "qloop explore: expected FILE.scn, --preemptions >= 0, "
-                "--max-runs >= 1 (see --help)\n");
-        return EXIT_USAGE;
+    if (argc != 2 || opt_preemptions < 0 || opt_max_runs < 1 ||
+        opt_seed < 0 || opt_tail_runs < 1) {
+        return explore_usage_error("expected FILE.scn, --preemptions >= 0, "
+                                   "--max-runs >= 1, --seed >= 0, "
+                                   "--tail-runs >= 1");
+    }
+    if (!explore_parse_order(&ex)) {
+        return explore_usage_error("--order is prefix, iterative or dfs");
     }
     if (!cli_load(argv[1], &in, true)) {
         return EXIT_USAGE;
     }
     cli_input_config(&in, &config);
     config.preemption_bound = (unsigned)opt_preemptions;
-    outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    sim_dfs_begin(&config);
+    ex.plan.bound_max = (unsigned)opt_preemptions;
+    ex.plan.seed = (uint64_t)opt_seed;
+    ex.plan.tail_runs = (uint64_t)opt_tail_runs;
+    ex.outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                        NULL);
+    sim_dfs_begin_plan(&config, &ex.plan);
     for (;;) {
         RunResult r;
         int64_t *key;
 
-        if ((int64_t)runs >= opt_max_runs) {
+        if ((int64_t)ex.runs >= opt_max_runs) {
             complete = false;
             break;
         }
         if (!sim_dfs_next_run(&run)) {
             break;
         }
-        runs++;
+        ex.runs++;
         runner_run(&in.replay.scenario, &run, true, &r);
         key = g_new(int64_t, 1);
         *key = (int64_t)(r.verdict == SIM_OK ? r.outcome : r.hash);
-        g_hash_table_add(outcomes, key);
-        if (runs % 10000 == 0) {
-            fprintf(stderr, "qloop explore: %" PRIu64 " schedules, %u "
-                    "outcomes, %" PRIu64 " failing\n", runs,
-                    g_hash_table_size(outcomes), failures);
+        g_hash_table_add(ex.outcomes, key);
+        if (ex.runs % EXPLORE_PROGRESS_EVERY == 0) {
+            explore_figures(&ex, figures, sizeof(figures));
+            fprintf(stderr, "qloop explore: %s, %" PRIu64 " failing\n",
+                    figures, ex.failures);
         }
         if (r.verdict != SIM_OK) {
-            failures++;
-            if (failures == 1) {
-                char *path = opt_out ? g_strdup(opt_out)
-                    : g_strdup_printf("%s.explore.replay", argv[1]);
-                char found[128];
-                Replay rep;
-
-                g_snprintf(found, sizeof(found), "qloop explore "
-                           "--preemptions %d, schedule %" PRIu64,
-                           opt_preemptions, runs);
-                cli_print_verdict(found, &r);
-                cli_replay_from_run(&in.replay.scenario, &r, found, &rep);
-                if (cli_write_replay(path, &rep)) {
-                    printf("replay: %s replay %s\n", cli_program, path);
-                }
-                replay_clear(&rep);
-                g_free(path);
+            ex.failures++;
+            if (ex.failures == 1) {
+                explore_report_failure(&ex, &in, argv[1], &r);
             }
             status = EXIT_VERDICT;
             if (!opt_keep_going) {
@@ -116,12 +212,11 @@ int cmd_explore(int argc, char **argv)
         }
         run_result_clear(&r);
     }
-    printf("explored %" PRIu64 " schedules (preemption bound %d): %u distinct "
-           "outcomes, %" PRIu64 " failing; %s\n", runs, opt_preemptions,
-           g_hash_table_size(outcomes), failures,
-           complete ? "the bounded space is exhausted"
-                    : "stopped before the end of the space");
-    g_hash_table_destroy(outcomes);
+    explore_figures(&ex, figures, sizeof(figures));
+    printf("explored (%s) %s; %" PRIu64 " failing; %s\n", ex.order, figures,
+           ex.failures, complete ? "the bounded space is exhausted"
+                                 : "stopped before the end of the space");
+    g_hash_table_destroy(ex.outcomes);
     cli_input_clear(&in);
     return status;
 }

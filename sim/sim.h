@@ -89,6 +89,9 @@ typedef struct SimConfig {
     unsigned faults;            /* SimFault mask */
     unsigned fault_permille;    /* chance per fault point, RANDOM/PCT: 1..1000 */
     unsigned preemption_bound;  /* DFS: max preemptions per run */
+    /* DFS: choices past the list, up to this many, come from the PRNG
+     * seeded by seed (a randomised prefix; sim_dfs_begin_plan). */
+    size_t random_prefix_len;
     uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
     bool trace;                 /* record the event trace (hash always kept) */
     bool swarm;                 /* RANDOM/PCT: draw the fault mask from the seed */
@@ -131,6 +134,36 @@ bool sim_tape_exhausted(void);
 void sim_dfs_begin(const SimConfig *config);
 bool sim_dfs_next_run(SimConfig *run_config);
 uint64_t sim_dfs_runs(void);
+
+/*
+ * Plans that reach the front of long scenarios (sim/tape.c says why plain
+ * depth-first search does not):
+ *   SIM_DFS_PLAIN          one search within bound_max (sim_dfs_begin);
+ *   SIM_DFS_ITERATIVE      bound 0, 1, ... bound_max, each exhausted first;
+ *   SIM_DFS_RANDOM_PREFIX  rounds: a random prefix (length and choices
+ *                          from seed and round), then at most tail_runs
+ *                          schedules enumerated past it within bound_max;
+ *                          never exhausted.
+ */
+typedef enum {
+    SIM_DFS_PLAIN,
+    SIM_DFS_ITERATIVE,
+    SIM_DFS_RANDOM_PREFIX,
+} SimDfsMode;
+
+typedef struct SimDfsPlan {
+    SimDfsMode mode;
+    unsigned bound_max;         /* preemptions per schedule (past the prefix) */
+    uint64_t seed;              /* RANDOM_PREFIX: the rounds' prefixes */
+    uint64_t tail_runs;         /* RANDOM_PREFIX: schedules per round (>= 1) */
+    size_t prefix_len_max;      /* RANDOM_PREFIX: grows to the longest tape */
+} SimDfsPlan;
+
+void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan);
+/* The bound in force for the run last proposed. */
+unsigned sim_dfs_bound(void);
+/* RANDOM_PREFIX: rounds begun so far. */
+uint64_t sim_dfs_rounds(void);
 
 /* ---- outcomes ------------------------------------------------------------- */
 

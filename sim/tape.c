@@ -158,8 +158,19 @@ static uint32_t tape_draw(SimChoiceKind kind, uint32_t n)
             return prng_below(w, 1000) < permille ? 1 : 0;
         }
         return prng_below(w, n);
-    case SIM_TAPE_REPLAY:
     case SIM_TAPE_DFS:
+        /* A randomised prefix: the choices the list does not give, up to
+         * random_prefix_len, come from the PRNG (sim_dfs_begin_plan). */
+        if (w->tape_pos >= w->config.replay_len &&
+            w->recorded->len < w->config.random_prefix_len) {
+            w->tape_pos++;
+            if (kind == SIM_CHOICE_FAULT) {
+                return prng_below(w, 1000) < w->config.fault_permille ? 1 : 0;
+            }
+            return prng_below(w, n);
+        }
+        return tape_next_listed(w, w->config.replay, w->config.replay_len, n);
+    case SIM_TAPE_REPLAY:
         return tape_next_listed(w, w->config.replay, w->config.replay_len, n);
     case SIM_TAPE_BYTES:
         return tape_next_bytes(w, n);
@@ -257,25 +268,59 @@ bool sim_tape_exhausted(void)
  * The enumerator keeps the prefix of the run to do next.  After each run,
  * it backtracks to the deepest choice that can still be incremented within
  * the preemption bound; choices past the prefix default to 0 (no
- * preemption), so each run is a distinct schedule.
+ * preemption), so each run is a different schedule.
+ *
+ * Plain depth-first search varies the tail of one schedule first: on a
+ * long scenario, the free choices (switches at blocking points, ready
+ * order, which waiter wakes) near the end multiply, and the front is
+ * never reached.  Two plans reach it:
+ *   - iterative bounding: bound 0, 1, ... K, each space exhausted before
+ *     the next, so a preemption at the first choice point is tried within
+ *     the first few hundred schedules rather than last;
+ *   - randomised prefixes: each round draws a prefix length L and the first
+ *     L choices from the PRNG (seeded from the plan's seed and the round),
+ *     then enumerates the choices after L depth first, within the bound,
+ *     for at most tail_runs schedules.  Rounds never end by themselves.
+ * Both are deterministic: the same plan proposes the same schedules.
  */
 static struct {
     SimConfig config;
+    SimDfsPlan plan;
     GArray *prefix;         /* uint32_t */
     uint64_t runs;
+    uint64_t round;         /* randomised prefixes: the current round */
+    uint64_t round_runs;    /* ... schedules run in it */
+    size_t floor;           /* choices below it are fixed (the random prefix) */
+    unsigned bound;         /* the preemption bound in force */
     bool started;
 } dfs;
 
-void sim_dfs_begin(const SimConfig *config)
+void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan)
 {
+    SIM_ASSERT(plan->mode != SIM_DFS_RANDOM_PREFIX || plan->tail_runs >= 1);
     dfs.config = *config;
     dfs.config.tape = SIM_TAPE_DFS;
+    dfs.config.random_prefix_len = 0;
+    dfs.plan = *plan;
     if (dfs.prefix) {
         g_array_free(dfs.prefix, TRUE);
     }
     dfs.prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     dfs.runs = 0;
+    dfs.round = 0;
+    dfs.round_runs = 0;
+    dfs.floor = 0;
+    dfs.bound = plan->mode == SIM_DFS_ITERATIVE ? 0 : plan->bound_max;
     dfs.started = false;
+}
+
+void sim_dfs_begin(const SimConfig *config)
+{
+    SimDfsPlan plan = {
+        .mode = SIM_DFS_PLAIN, .bound_max = config->preemption_bound,
+    };
+
+    sim_dfs_begin_plan(config, &plan);
 }
 
 /* Call after a run: choose the next prefix.  Returns false when done. */
@@ -288,13 +333,16 @@ static bool dfs_backtrack(void)
     guint len = w->recorded->len;
     unsigned *preempt_before = g_new0(unsigned, len + 1);
 
+    /* Preemptions in the random prefix are the round's, not the tail's:
+     * the bound counts from the floor. */
     for (guint i = 0; i < len; i++) {
-        preempt_before[i + 1] = preempt_before[i] + (cost[i] && v[i] != 0);
+        preempt_before[i + 1] = preempt_before[i] +
+                                (i >= dfs.floor && cost[i] && v[i] != 0);
     }
-    for (guint i = len; i-- > 0;) {
+    for (guint i = len; i-- > dfs.floor;) {
         unsigned used = preempt_before[i] + cost[i];
 
-        if (v[i] + 1 < nv[i] && used <= dfs.config.preemption_bound) {
+        if (v[i] + 1 < nv[i] && used <= dfs.bound) {
             g_array_set_size(dfs.prefix, 0);
             g_array_append_vals(dfs.prefix, v, i);
             uint32_t next = v[i] + 1;
@@ -307,14 +355,60 @@ static bool dfs_backtrack(void)
     return false;
 }
 
+/*
+ * Randomised prefixes: start round dfs.round.  Its first run takes the
+ * prefix length from the PRNG and the choices below it too; the floor is
+ * fixed once that run has recorded them (dfs_round_fix).
+ */
+static void dfs_round_begin(void)
+{
+    uint64_t x = dfs.plan.seed * UINT64_C(0x100000001b3) + dfs.round;
+    uint64_t len_max = dfs.plan.prefix_len_max;
+
+    g_array_set_size(dfs.prefix, 0);
+    dfs.config.seed = splitmix64(&x);
+    /* Length 0 (the front itself) to len_max, the longest tape seen. */
+    dfs.config.random_prefix_len = (size_t)(splitmix64(&x) % (len_max + 1));
+    dfs.floor = 0;
+    dfs.round_runs = 0;
+}
+
 bool sim_dfs_next_run(SimConfig *config)
 {
-    if (dfs.started) {
-        if (!dfs_backtrack()) {
+    if (dfs.started && dfs.plan.mode == SIM_DFS_RANDOM_PREFIX) {
+        SimWorld *w = sim_world;
+
+        if (dfs.round_runs == 1) {
+            /* The round's first run fixed the prefix: later runs replay
+             * it from the list and enumerate only past it. */
+            dfs.floor = MIN(dfs.config.random_prefix_len, w->recorded->len);
+            dfs.config.random_prefix_len = 0;
+        }
+        if (w->recorded->len > dfs.plan.prefix_len_max) {
+            dfs.plan.prefix_len_max = w->recorded->len;
+        }
+        if (dfs.round == 0 && dfs.round_runs == 1 && w->recorded->len == 0) {
+            return false;   /* no choice at all: one schedule is the space */
+        }
+        if (dfs.round_runs >= dfs.plan.tail_runs || !dfs_backtrack()) {
+            dfs.round++;
+            dfs_round_begin();
+        }
+    } else if (dfs.started && !dfs_backtrack()) {
+        if (dfs.plan.mode != SIM_DFS_ITERATIVE ||
+            dfs.bound >= dfs.plan.bound_max) {
             return false;
         }
+        dfs.bound++;
+        g_array_set_size(dfs.prefix, 0);
+    } else if (!dfs.started && dfs.plan.mode == SIM_DFS_RANDOM_PREFIX) {
+        dfs_round_begin();
+        /* Round 0 is the non-preemptive schedule: its tape length sizes
+         * the prefixes of the rounds after it. */
+        dfs.config.random_prefix_len = 0;
     }
     dfs.started = true;
+    dfs.round_runs++;
     dfs.config.replay = (const uint32_t *)(void *)dfs.prefix->data;
     dfs.config.replay_len = dfs.prefix->len;
     dfs.runs++;
@@ -325,4 +419,14 @@ bool sim_dfs_next_run(SimConfig *config)
 uint64_t sim_dfs_runs(void)
 {
     return dfs.runs;
+}
+
+unsigned sim_dfs_bound(void)
+{
+    return dfs.bound;
+}
+
+uint64_t sim_dfs_rounds(void)
+{
+    return dfs.round + (dfs.started ? 1 : 0);
 }
