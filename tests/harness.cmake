@@ -19,3 +19,9 @@ add_test(NAME qloop-cli
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(qloop-cli PROPERTIES LABELS "harness" TIMEOUT 600)
+
+# Every example and regression scenario fails on a core that breaks its rule.
+add_test(NAME scenario-breaks
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/scenario-breaks.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)
