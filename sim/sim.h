@@ -143,26 +143,29 @@ uint64_t sim_dfs_runs(void);
  *   SIM_DFS_RANDOM_PREFIX  rounds: a random prefix (length and choices
  *                          from seed and round), then at most tail_runs
  *                          schedules enumerated past it within bound_max;
- *                          never exhausted.
+ *                          never exhausted;
+ *   SIM_DFS_MIXED          ITERATIVE and RANDOM_PREFIX alternately, one
+ *                          schedule each; done when ITERATIVE is.
  */
 typedef enum {
     SIM_DFS_PLAIN,
     SIM_DFS_ITERATIVE,
     SIM_DFS_RANDOM_PREFIX,
+    SIM_DFS_MIXED,
 } SimDfsMode;
 
 typedef struct SimDfsPlan {
     SimDfsMode mode;
     unsigned bound_max;         /* preemptions per schedule (past the prefix) */
-    uint64_t seed;              /* RANDOM_PREFIX: the rounds' prefixes */
-    uint64_t tail_runs;         /* RANDOM_PREFIX: schedules per round (>= 1) */
-    size_t prefix_len_max;      /* RANDOM_PREFIX: grows to the longest tape */
+    uint64_t seed;              /* RANDOM_PREFIX, MIXED: the rounds' prefixes */
+    uint64_t tail_runs;         /* RANDOM_PREFIX, MIXED: schedules a round */
+    size_t prefix_len_max;      /* ... grows to the longest tape seen */
 } SimDfsPlan;
 
 void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan);
-/* The bound in force for the run last proposed. */
+/* The bound the (first) walk has reached. */
 unsigned sim_dfs_bound(void);
-/* RANDOM_PREFIX: rounds begun so far. */
+/* RANDOM_PREFIX, MIXED: rounds of random prefixes begun so far. */
 uint64_t sim_dfs_rounds(void);
 
 /* ---- outcomes ------------------------------------------------------------- */

@@ -273,7 +273,7 @@ bool sim_tape_exhausted(void)
  * Plain depth-first search varies the tail of one schedule first: on a
  * long scenario, the free choices (switches at blocking points, ready
  * order, which waiter wakes) near the end multiply, and the front is
- * never reached.  Two plans reach it:
+ * never reached.  Two walks reach it:
  *   - iterative bounding: bound 0, 1, ... K, each space exhausted before
  *     the next, so a preemption at the first choice point is tried within
  *     the first few hundred schedules rather than last;
@@ -281,37 +281,64 @@ bool sim_tape_exhausted(void)
  *     L choices from the PRNG (seeded from the plan's seed and the round),
  *     then enumerates the choices after L depth first, within the bound,
  *     for at most tail_runs schedules.  Rounds never end by themselves.
- * Both are deterministic: the same plan proposes the same schedules.
+ * The mixed plan alternates the two, one schedule each: iterative bounding
+ * is strong where outcomes hinge on few preemptions anywhere, random
+ * prefixes where they hinge on a long stretch of free choices; the space
+ * is exhausted when the iterative walk is.
+ * Every plan is deterministic: the same plan proposes the same schedules.
  */
-static struct {
-    SimConfig config;
-    SimDfsPlan plan;
-    GArray *prefix;         /* uint32_t */
-    uint64_t runs;
-    uint64_t round;         /* randomised prefixes: the current round */
+typedef struct DfsWalk {
+    SimDfsMode mode;        /* PLAIN, ITERATIVE or RANDOM_PREFIX */
+    GArray *prefix;         /* uint32_t: the next run's choices */
+    uint64_t round;         /* random prefixes: the current round */
     uint64_t round_runs;    /* ... schedules run in it */
+    uint64_t seed;          /* ... the round's PRNG seed */
+    size_t random_len;      /* ... its prefix length, until its first run */
     size_t floor;           /* choices below it are fixed (the random prefix) */
     unsigned bound;         /* the preemption bound in force */
     bool started;
+} DfsWalk;
+
+static struct {
+    SimConfig config;
+    SimDfsPlan plan;
+    DfsWalk walk[2];        /* mixed: [0] iterative, [1] random prefixes */
+    unsigned walks;
+    unsigned last;          /* the walk that proposed the last run */
+    uint64_t runs;
+    uint64_t seed;          /* the caller's config.seed */
 } dfs;
+
+static void dfs_walk_init(DfsWalk *wk, SimDfsMode mode)
+{
+    if (wk->prefix) {
+        g_array_free(wk->prefix, TRUE);
+    }
+    memset(wk, 0, sizeof(*wk));
+    wk->mode = mode;
+    wk->prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    wk->bound = mode == SIM_DFS_ITERATIVE ? 0 : dfs.plan.bound_max;
+}
 
 void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan)
 {
-    SIM_ASSERT(plan->mode != SIM_DFS_RANDOM_PREFIX || plan->tail_runs >= 1);
+    SIM_ASSERT(plan->mode == SIM_DFS_PLAIN || plan->mode == SIM_DFS_ITERATIVE ||
+               plan->tail_runs >= 1);
     dfs.config = *config;
     dfs.config.tape = SIM_TAPE_DFS;
     dfs.config.random_prefix_len = 0;
+    dfs.seed = config->seed;
     dfs.plan = *plan;
-    if (dfs.prefix) {
-        g_array_free(dfs.prefix, TRUE);
-    }
-    dfs.prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     dfs.runs = 0;
-    dfs.round = 0;
-    dfs.round_runs = 0;
-    dfs.floor = 0;
-    dfs.bound = plan->mode == SIM_DFS_ITERATIVE ? 0 : plan->bound_max;
-    dfs.started = false;
+    dfs.last = 0;
+    if (plan->mode == SIM_DFS_MIXED) {
+        dfs.walks = 2;
+        dfs_walk_init(&dfs.walk[0], SIM_DFS_ITERATIVE);
+        dfs_walk_init(&dfs.walk[1], SIM_DFS_RANDOM_PREFIX);
+    } else {
+        dfs.walks = 1;
+        dfs_walk_init(&dfs.walk[0], plan->mode);
+    }
 }
 
 void sim_dfs_begin(const SimConfig *config)
@@ -323,8 +350,8 @@ void sim_dfs_begin(const SimConfig *config)
     sim_dfs_begin_plan(config, &plan);
 }
 
-/* Call after a run: choose the next prefix.  Returns false when done. */
-static bool dfs_backtrack(void)
+/* Call after a run: choose the walk's next prefix.  False when done. */
+static bool dfs_backtrack(DfsWalk *wk)
 {
     SimWorld *w = sim_world;
     const uint32_t *v = (const uint32_t *)(void *)w->recorded->data;
@@ -337,16 +364,16 @@ static bool dfs_backtrack(void)
      * the bound counts from the floor. */
     for (guint i = 0; i < len; i++) {
         preempt_before[i + 1] = preempt_before[i] +
-                                (i >= dfs.floor && cost[i] && v[i] != 0);
+                                (i >= wk->floor && cost[i] && v[i] != 0);
     }
-    for (guint i = len; i-- > dfs.floor;) {
+    for (guint i = len; i-- > wk->floor;) {
         unsigned used = preempt_before[i] + cost[i];
 
-        if (v[i] + 1 < nv[i] && used <= dfs.bound) {
-            g_array_set_size(dfs.prefix, 0);
-            g_array_append_vals(dfs.prefix, v, i);
+        if (v[i] + 1 < nv[i] && used <= wk->bound) {
+            g_array_set_size(wk->prefix, 0);
+            g_array_append_vals(wk->prefix, v, i);
             uint32_t next = v[i] + 1;
-            g_array_append_val(dfs.prefix, next);
+            g_array_append_val(wk->prefix, next);
             g_free(preempt_before);
             return true;
         }
@@ -356,61 +383,87 @@ static bool dfs_backtrack(void)
 }
 
 /*
- * Randomised prefixes: start round dfs.round.  Its first run takes the
- * prefix length from the PRNG and the choices below it too; the floor is
- * fixed once that run has recorded them (dfs_round_fix).
+ * Random prefixes: start the walk's round wk->round.  Its first run takes
+ * the prefix length from the PRNG and the choices below it too; the floor
+ * is fixed once that run has recorded them.  Round 0 is the
+ * non-preemptive schedule: its tape sizes the prefixes after it.
  */
-static void dfs_round_begin(void)
+static void dfs_round_begin(DfsWalk *wk)
 {
-    uint64_t x = dfs.plan.seed * UINT64_C(0x100000001b3) + dfs.round;
+    uint64_t x = dfs.plan.seed * UINT64_C(0x100000001b3) + wk->round;
     uint64_t len_max = dfs.plan.prefix_len_max;
 
-    g_array_set_size(dfs.prefix, 0);
-    dfs.config.seed = splitmix64(&x);
+    g_array_set_size(wk->prefix, 0);
+    wk->seed = splitmix64(&x);
     /* Length 0 (the front itself) to len_max, the longest tape seen. */
-    dfs.config.random_prefix_len = (size_t)(splitmix64(&x) % (len_max + 1));
-    dfs.floor = 0;
-    dfs.round_runs = 0;
+    wk->random_len = wk->round == 0 ? 0
+                     : (size_t)(splitmix64(&x) % (len_max + 1));
+    wk->floor = 0;
+    wk->round_runs = 0;
+}
+
+/* After the walk's last run: its next prefix.  False when it is done. */
+static bool dfs_walk_advance(DfsWalk *wk)
+{
+    SimWorld *w = sim_world;
+
+    if (wk->mode != SIM_DFS_RANDOM_PREFIX) {
+        if (dfs_backtrack(wk)) {
+            return true;
+        }
+        if (wk->mode != SIM_DFS_ITERATIVE || wk->bound >= dfs.plan.bound_max) {
+            return false;
+        }
+        wk->bound++;
+        g_array_set_size(wk->prefix, 0);
+        return true;
+    }
+    if (wk->round_runs == 1) {
+        /* The round's first run fixed the prefix: later runs replay it
+         * from the list and enumerate only past it. */
+        wk->floor = MIN(wk->random_len, w->recorded->len);
+        wk->random_len = 0;
+    }
+    if (w->recorded->len > dfs.plan.prefix_len_max) {
+        dfs.plan.prefix_len_max = w->recorded->len;
+    }
+    if (wk->round == 0 && wk->round_runs == 1 && w->recorded->len == 0) {
+        return false;   /* no choice at all: one schedule is the space */
+    }
+    if (wk->round_runs >= dfs.plan.tail_runs || !dfs_backtrack(wk)) {
+        wk->round++;
+        dfs_round_begin(wk);
+    }
+    return true;
 }
 
 bool sim_dfs_next_run(SimConfig *config)
 {
-    if (dfs.started && dfs.plan.mode == SIM_DFS_RANDOM_PREFIX) {
-        SimWorld *w = sim_world;
+    DfsWalk *wk;
 
-        if (dfs.round_runs == 1) {
-            /* The round's first run fixed the prefix: later runs replay
-             * it from the list and enumerate only past it. */
-            dfs.floor = MIN(dfs.config.random_prefix_len, w->recorded->len);
-            dfs.config.random_prefix_len = 0;
-        }
-        if (w->recorded->len > dfs.plan.prefix_len_max) {
-            dfs.plan.prefix_len_max = w->recorded->len;
-        }
-        if (dfs.round == 0 && dfs.round_runs == 1 && w->recorded->len == 0) {
-            return false;   /* no choice at all: one schedule is the space */
-        }
-        if (dfs.round_runs >= dfs.plan.tail_runs || !dfs_backtrack()) {
-            dfs.round++;
-            dfs_round_begin();
-        }
-    } else if (dfs.started && !dfs_backtrack()) {
-        if (dfs.plan.mode != SIM_DFS_ITERATIVE ||
-            dfs.bound >= dfs.plan.bound_max) {
+    if (dfs.runs > 0) {
+        /* The walk that proposed the last run backtracks over it; the
+         * first walk running out ends the plan (in the mixed plan that is
+         * the iterative one: the random one never does). */
+        if (!dfs_walk_advance(&dfs.walk[dfs.last])) {
             return false;
         }
-        dfs.bound++;
-        g_array_set_size(dfs.prefix, 0);
-    } else if (!dfs.started && dfs.plan.mode == SIM_DFS_RANDOM_PREFIX) {
-        dfs_round_begin();
-        /* Round 0 is the non-preemptive schedule: its tape length sizes
-         * the prefixes of the rounds after it. */
-        dfs.config.random_prefix_len = 0;
+        dfs.last = (dfs.last + 1) % dfs.walks;
     }
-    dfs.started = true;
-    dfs.round_runs++;
-    dfs.config.replay = (const uint32_t *)(void *)dfs.prefix->data;
-    dfs.config.replay_len = dfs.prefix->len;
+    wk = &dfs.walk[dfs.last];
+    if (!wk->started) {
+        wk->started = true;
+        if (wk->mode == SIM_DFS_RANDOM_PREFIX) {
+            dfs_round_begin(wk);
+        }
+    }
+    wk->round_runs++;
+    /* The PRNG draws only random prefixes; other walks keep the seed. */
+    dfs.config.seed = wk->mode == SIM_DFS_RANDOM_PREFIX ? wk->seed
+                                                        : dfs.seed;
+    dfs.config.random_prefix_len = wk->random_len;
+    dfs.config.replay = (const uint32_t *)(void *)wk->prefix->data;
+    dfs.config.replay_len = wk->prefix->len;
     dfs.runs++;
     *config = dfs.config;
     return true;
@@ -423,10 +476,12 @@ uint64_t sim_dfs_runs(void)
 
 unsigned sim_dfs_bound(void)
 {
-    return dfs.bound;
+    return dfs.walk[0].bound;
 }
 
 uint64_t sim_dfs_rounds(void)
 {
-    return dfs.round + (dfs.started ? 1 : 0);
+    const DfsWalk *wk = &dfs.walk[dfs.walks - 1];
+
+    return wk->mode == SIM_DFS_RANDOM_PREFIX && wk->started ? wk->round + 1 : 0;
 }

@@ -95,7 +95,8 @@ grep -q "schedules, [0-9]* distinct outcomes (rate [0-9.]*), preemption bound 2 
     "$tmp/out" && ok "explore: figures" || bad "explore: figures"
 file= expect 1 "explore --order prefix finds BUG2" \
     "$bug2" explore "$scn" --order prefix -o "$tmp/bug2-prefix.replay"
-file= expect 1 "explore --order dfs finds BUG2" "$bug2" explore "$scn" --order dfs
+file= expect 1 "explore --order dfs finds BUG2" \
+    "$bug2" explore "$scn" --order dfs -o "$tmp/bug2-dfs.replay"
 file= expect 1 "the prefix order's replay hangs again" \
     "$bug2" replay -q "$tmp/bug2-prefix.replay"
 "$bin" explore "$scn" --order prefix --max-runs 300 > "$tmp/p1" 2>/dev/null

@@ -5,11 +5,10 @@
 #
 # Method: the table below names, for each .scn, its rule and the core
 # variant (variants/<name>.c, built as qloop-<name>) that breaks it.  The
-# production core must come through `qloop explore` (iterative bounding,
+# production core must come through `qloop explore` (its default order,
 # K=2, at most $runs schedules) with no failure.  The variant must fail
-# under one of: that same explore, explore with random prefixes, $seeds
-# random walks, $seeds PCT runs of depth 3 — the first that fails is
-# reported with what found it.  A scenario no variant breaks is a defect:
+# under one of: that same explore, $seeds random walks, $seeds PCT runs of
+# depth 3 — the first that fails is reported with what found it.  A scenario no variant breaks is a defect:
 # it is printed as DEFECT and fails the test; one listed in the table with
 # variant "-" is a known defect (printed, not failed), until it is fixed.
 # A .scn missing from the table fails the test too: a new scenario must
@@ -48,9 +47,7 @@ bad() { fail=$((fail + 1)); echo "FAIL   $1"; }
 breaks() {
     v=$bin/qloop-$1
     "$v" explore "$2" -k 2 --max-runs $runs -o /dev/null >"$tmp" 2>/dev/null
-    [ $? = 1 ] && { echo "explore, $(sed -n 's/^explored (iterative) \([0-9]*\) schedules.*/\1/p' "$tmp") schedules"; return; }
-    "$v" explore "$2" -k 2 --order prefix --max-runs $runs -o /dev/null >"$tmp" 2>/dev/null
-    [ $? = 1 ] && { echo "explore --order prefix, $(sed -n 's/^explored (prefix) \([0-9]*\) schedules.*/\1/p' "$tmp") schedules"; return; }
+    [ $? = 1 ] && { echo "explore, schedule $(sed -n 's/^explored ([a-z]*) \([0-9]*\) schedules.*/\1/p' "$tmp")"; return; }
     "$v" run "$2" --runs $seeds -o /dev/null >"$tmp" 2>/dev/null
     [ $? = 1 ] && { echo "random walk, $(sed -n 's/^\(seed [0-9]*\).*/\1/p' "$tmp" | head -1)"; return; }
     "$v" run "$2" --runs $seeds --pct 3 -o /dev/null >"$tmp" 2>/dev/null
