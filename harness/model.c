@@ -136,12 +136,16 @@ bool model_pending_work(Model *m, char *buf, size_t len)
         g_snprintf(buf, len, "BH '%s' is scheduled and pending", best_name);
         return true;
     }
-    /* An armed timer: a waiter's timeout should have covered it. */
+    /* An armed timer: a waiter's timeout should have covered it — unless
+     * it lies past the end of simulated time, or on QEMU_CLOCK_HOST, whose
+     * jumps may carry it there. */
     g_hash_table_iter_init(&it, m->timer);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         ModelTimer *t = v;
+        int clock = (int)((*(int64_t *)k >> 32) & 15);
 
-        if (t->armed && *(int64_t *)k < best) {
+        if (t->armed && t->expire_ns < SIM_END_OF_TIME_NS && clock != 2 &&
+            *(int64_t *)k < best) {
             best = *(int64_t *)k;
             best_name = t->name ? t->name : "?";
         }

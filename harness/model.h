@@ -9,12 +9,14 @@
  *
  * It checks: BHs are taken newest-first by first enqueue, slice by slice
  * (nested polls finish outer slices first); a double schedule is merged; a
- * cancelled or deleted BH never runs, a taken-and-runnable one runs once;
- * nothing is touched after it was freed; timers fire in (expiry, arm
- * order) order and never before their deadline, and every timer due at a
- * pass's snapshot fires in that pass; ready fd handlers run in
- * registration order and a handler removed by the dispatching thread is
- * never called again.
+ * cancelled or deleted BH never runs, a taken-and-runnable one runs once
+ * and before its poll does anything else; nothing is touched after it was
+ * freed; timers fire in (expiry, arm order) order — negative requests at
+ * the head, LIFO — never before their deadline, and every timer due at a
+ * pass's snapshot fires in that pass; no timer is late when time jumps
+ * because every thread waits; ready fd handlers run in registration order
+ * and a handler removed by the dispatching thread is never called again;
+ * each aio_poll()'s progress result is what happened inside it.
  */
 #ifndef QLOOP_HARNESS_MODEL_H
 #define QLOOP_HARNESS_MODEL_H

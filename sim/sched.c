@@ -335,10 +335,13 @@ static void sim_fire_deadlines(SimWorld *w)
     sim_externals_fire_due(w);
 }
 
-static G_NORETURN void sim_hang(SimWorld *w)
+static G_NORETURN void sim_hang(SimWorld *w, int64_t next_ns)
 {
-    GString *s = g_string_new("hang: no thread can run, no timer is armed "
-                              "and no external event is queued\n");
+    GString *s = g_string_new(next_ns < 0 ?
+                              "hang: no thread can run, no timer is armed "
+                              "and no external event is queued\n" :
+                              "hang: no thread can run before the end of "
+                              "simulated time (SIM_END_OF_TIME_NS)\n");
 
     for (guint i = 0; i < w->threads->len; i++) {
         SimThread *t = g_ptr_array_index(w->threads, i);
@@ -373,8 +376,10 @@ static void sim_schedule_away(SimWorld *w)
             continue;
         }
         int64_t next_ns = sim_next_deadline(w);
-        if (next_ns < 0) {
-            sim_hang(w);
+        /* A deadline centuries away is never reached: a timer there is as
+         * good as none, and time need not march to INT64_MAX for it. */
+        if (next_ns < 0 || next_ns >= SIM_END_OF_TIME_NS) {
+            sim_hang(w, next_ns);
         }
         if (next_ns > w->now_ns) {
             /* Named, so oracles can tell "everyone waited until then"

@@ -196,6 +196,10 @@ SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg);
 /* ---- time ----------------------------------------------------------------- */
 
 int64_t sim_now_ns(void);
+/* Virtual time the simulator never reaches (~146 years): when every thread
+ * waits for a deadline at or past it, the run has hung, and a timer armed
+ * there is not work that is due. */
+#define SIM_END_OF_TIME_NS (INT64_MAX / 2)
 /* Advance virtual time by delta (>= 0), running no thread meanwhile. */
 void sim_advance_ns(int64_t delta_ns);
 /* Move QEMU_CLOCK_HOST by delta (may be negative), as a wall-clock jump. */

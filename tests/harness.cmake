@@ -3,9 +3,12 @@
 add_test(NAME docs-examples
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/run-examples.sh
                  $<TARGET_FILE:qloop-cli> ${PROJECT_SOURCE_DIR}/docs/examples 300)
+# The build's sanitizers: entries whose verdict is a sanitizer's report
+# are checked where that sanitizer is built in, and skipped elsewhere.
 add_test(NAME regressions
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/regress.sh
-                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}/corpus/regressions)
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}/corpus/regressions
+                 "${QLOOP_SANITIZE}")
 set_tests_properties(docs-examples PROPERTIES LABELS "harness" TIMEOUT 600)
 set_tests_properties(regressions PROPERTIES LABELS "fuzz-regress" TIMEOUT 600)
 
@@ -23,5 +26,6 @@ set_tests_properties(qloop-cli PROPERTIES LABELS "harness" TIMEOUT 600)
 # Every example and regression scenario fails on a core that breaks its rule.
 add_test(NAME scenario-breaks
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/scenario-breaks.sh
-                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}
+                 "${QLOOP_SANITIZE}")
 set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)
