@@ -3,8 +3,10 @@
  * search of schedules, reaching the front of long scenarios.
  *
  * Method: the simulator's enumerator (sim_dfs_*) proposes each run's
- * prefix of choices; choices past it are 0 (no preemption), so every run
- * is a new schedule.  Four orders (sim/sim.h, SimDfsPlan):
+ * prefix of choices; choices past it are 0 (no preemption), so each run
+ * of a walk is a schedule that walk has not run (iterative bounding reruns
+ * a lower bound's schedules, and two random prefixes may meet).  Four
+ * orders (sim/sim.h, SimDfsPlan):
  *   mixed      (default) iterative and prefix alternately, one schedule
  *              each; exhausted when iterative is.  Measured in
  *              docs/qloop.md: at or near the best of the two on every
@@ -123,6 +125,50 @@ static void explore_report_failure(const Explore *ex, const Input *in,
     g_free(path);
 }
 
+/*
+ * Run the plan's schedules until it ends, --max-runs, or (without
+ * --keep-going) the first failure.  Returns true if the plan ended.
+ */
+static bool explore_search(Explore *ex, const Input *in, const char *path)
+{
+    char figures[200];
+    SimConfig run;
+
+    for (;;) {
+        RunResult r;
+        int64_t *key;
+        bool stop;
+
+        if ((int64_t)ex->runs >= opt_max_runs) {
+            return false;
+        }
+        if (!sim_dfs_next_run(&run)) {
+            return true;
+        }
+        ex->runs++;
+        runner_run(&in->replay.scenario, &run, true, &r);
+        key = g_new(int64_t, 1);
+        *key = (int64_t)(r.verdict == SIM_OK ? r.outcome : r.hash);
+        g_hash_table_add(ex->outcomes, key);
+        if (ex->runs % EXPLORE_PROGRESS_EVERY == 0) {
+            explore_figures(ex, figures, sizeof(figures));
+            fprintf(stderr, "qloop explore: %s, %" PRIu64 " failing\n",
+                    figures, ex->failures);
+        }
+        stop = false;
+        if (r.verdict != SIM_OK) {
+            if (++ex->failures == 1) {
+                explore_report_failure(ex, in, path, &r);
+            }
+            stop = !opt_keep_going;
+        }
+        run_result_clear(&r);
+        if (stop) {
+            return false;
+        }
+    }
+}
+
 static int explore_usage_error(const char *what)
 {
     fprintf(stderr, "qloop explore: %s (see --help)\n", what);
@@ -136,9 +182,9 @@ int cmd_explore(int argc, char **argv)
     GError *gerr = NULL;
     Explore ex = { 0 };
     Input in;
-    SimConfig config, run;
-    bool complete = true;
-    int status = EXIT_PASS;
+    SimConfig config;
+    bool complete;
+    int status;
     char figures[200];
 
     g_option_context_add_main_entries(oc, explore_entries, NULL);
@@ -183,42 +229,9 @@ int cmd_explore(int argc, char **argv)
     ex.outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                         NULL);
     sim_dfs_begin_plan(&config, &ex.plan);
-    for (;;) {
-        RunResult r;
-        int64_t *key;
-
-        if ((int64_t)ex.runs >= opt_max_runs) {
-            complete = false;
-            break;
-        }
-        if (!sim_dfs_next_run(&run)) {
-            break;
-        }
-        ex.runs++;
-        runner_run(&in.replay.scenario, &run, true, &r);
-        key = g_new(int64_t, 1);
-        *key = (int64_t)(r.verdict == SIM_OK ? r.outcome : r.hash);
-        g_hash_table_add(ex.outcomes, key);
-        if (ex.runs % EXPLORE_PROGRESS_EVERY == 0) {
-            explore_figures(&ex, figures, sizeof(figures));
-            fprintf(stderr, "qloop explore: %s, %" PRIu64 " failing\n",
-                    figures, ex.failures);
-        }
-        if (r.verdict != SIM_OK) {
-            ex.failures++;
-            if (ex.failures == 1) {
-                explore_report_failure(&ex, &in, argv[1], &r);
-            }
-            status = EXIT_VERDICT;
-            if (!opt_keep_going) {
-                complete = false;
-                run_result_clear(&r);
-                break;
-            }
-        }
-        run_result_clear(&r);
-    }
+    complete = explore_search(&ex, &in, argv[1]);
     explore_figures(&ex, figures, sizeof(figures));
+    status = ex.failures ? EXIT_VERDICT : EXIT_PASS;
     printf("explored (%s) %s; %" PRIu64 " failing; %s\n", ex.order, figures,
            ex.failures, complete ? "the bounded space is exhausted"
                                  : "stopped before the end of the space");
