@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/build.sh — build the fuzz targets with clang, from source.
 #
-# Usage: fuzz/build.sh [FLAVOUR...] [--out DIR] [-j N]
+# Usage: fuzz/build.sh [FLAVOUR...] [--out DIR] [-j N] [--variant NAME]
 #   libfuzzer  -fsanitize=fuzzer,address,undefined          (default)
 #   fast       libFuzzer without sanitizers, -O2 (throughput; bench/fuzz)
 #   afl        afl-clang-fast, AFL++ persistent mode, shared-memory inputs
@@ -12,7 +12,10 @@
 #   all        every flavour above
 # Each flavour goes to DIR/<flavour>/ (default DIR: build/fuzz in the source
 # tree) with its targets (loop-fuzz, scn-parse-fuzz, replay-parse-fuzz) and
-# their dictionaries (*.dict).  Incremental (make -f fuzz/fuzz.mk).
+# their dictionaries (*.dict); libfuzzer also gets `qloop`, linked from the
+# same objects, which `qloop fuzz` triages crash files with.  --variant NAME
+# builds variants/NAME.c in place of the core file it replaces, into
+# DIR/<flavour>-NAME/.  Incremental (make -f fuzz/fuzz.mk).
 # Exit status: 0 built, 2 a tool is missing (with the install hint), else
 # the compiler's.
 set -euo pipefail
@@ -20,14 +23,16 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 out=$src/build/fuzz
 jobs=$(nproc 2>/dev/null || echo 2)
 flavours=()
+variant=
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift 2 ;;
+    --variant) variant=$2; shift 2 ;;
     -j) jobs=$2; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
     all) flavours+=(libfuzzer fast afl cmplog aflsan replay coverage); shift ;;
     libfuzzer|fast|afl|cmplog|aflsan|replay|coverage) flavours+=("$1"); shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,11 +69,17 @@ check_libfuzzer() {
   rm -rf "$probe"
 }
 
+if [ -n "$variant" ] && ! grep -q '^ \* Replaces: loop/' "$src/variants/$variant.c" 2>/dev/null; then
+  echo "fuzz/build.sh: variants/$variant.c not found or names no 'Replaces: loop/FILE.c'" >&2
+  exit 2
+fi
+
 build() {   # build FLAVOUR MAKE-VARIABLES...
   local flavour=$1; shift
-  echo "fuzz/build.sh: $flavour -> $out/$flavour" >&2
+  local dir=$out/$flavour${variant:+-$variant}
+  echo "fuzz/build.sh: $flavour -> $dir" >&2
   make --no-print-directory -s -f "$src/fuzz/fuzz.mk" -j"$jobs" \
-    OUT="$out/$flavour" HOSTCC="${HOSTCC:-clang}" "$@"
+    OUT="$dir" HOSTCC="${HOSTCC:-clang}" VARIANT="$variant" "$@"
 }
 
 # The simulator and the oracles are not what we want feedback from.
@@ -80,7 +91,7 @@ for flavour in "${flavours[@]}"; do
       check_libfuzzer
       build libfuzzer CC=clang \
         CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore" \
-        ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 ;;
+        ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
       check_libfuzzer
       build fast CC=clang \

@@ -15,6 +15,10 @@
 # DRIVER=1 links fuzz/driver.c instead (plain replay driver, or AFL++
 # persistent mode when CC is afl-clang-fast).  GLIB_STATIC=1 links glib's
 # static archives (OSS-Fuzz).  LINK: the linking driver ($CXX on OSS-Fuzz).
+# VARIANT=NAME builds variants/NAME.c in place of the core file its header
+# names ("Replaces: loop/FILE.c"), as CMake builds qloop-NAME.  QLOOP_CLI=1
+# also links OUT/qloop — the qloop command from the very objects of the
+# targets (sanitizer flavours), which `qloop fuzz` triages crash files with.
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 OUT ?= $(SRC)/build/fuzz/libfuzzer
 CFLAGS ?= -g -O1 -fsanitize=fuzzer-no-link,address,undefined
@@ -39,26 +43,39 @@ cmake_list = $(addprefix $(1)/,$(shell sed -n '/^set$(OPEN)$(2)/,/CACHE/p' \
     $(SRC)/$(1)/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
 CORE := $(call cmake_list,loop,QLOOP_CORE_SOURCES)
 SIM := $(call cmake_list,sim,QLOOP_SIM_SOURCES)
+VARIANT ?=
+ifneq ($(VARIANT),)
+VARIANT_SRC := variants/$(VARIANT).c
+VARIANT_REPLACES := $(shell sed -n 's/^ \* Replaces: *\(loop\/[a-z0-9-]*\.c\).*/\1/p' \
+    $(SRC)/$(VARIANT_SRC) 2>/dev/null)
+ifeq ($(VARIANT_REPLACES),)
+$(error $(VARIANT_SRC): missing, or no "Replaces: loop/FILE.c" line in its header)
+endif
+CORE := $(filter-out $(VARIANT_REPLACES),$(CORE)) $(VARIANT_SRC)
+endif
 HARNESS := $(filter-out harness/cmd-%.c harness/qloop.c, \
     $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c))))
 LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) $(SIM) $(HARNESS))
 ifeq ($(DRIVER),1)
 MAIN_OBJ := $(OUT)/obj/fuzz/driver.o
 endif
+CLI_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(filter harness/cmd-%.c harness/qloop.c, \
+    $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c)))))
 
 INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
     -I$(SRC)/loop -I$(SRC)/harness
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
 
 # Rebuild everything when the compiler or its flags change.
-FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER)
+FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
 OPTIONS := loop scn-parse replay-parse
 all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
      $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
-     $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS))
+     $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS)) \
+     $(if $(filter 1,$(QLOOP_CLI)),$(OUT)/qloop)
 .PHONY: all
 
 $(OUT)/obj/%.o: $(SRC)/%.c $(OUT)/.flags
@@ -70,6 +87,11 @@ $(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
 
 $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
 	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+
+# The command line knows where its sources are (qloop fuzz, coverage).
+$(CLI_OBJS): ALL_CFLAGS += -DQLOOP_SOURCE_DIR='"$(SRC)"'
+$(OUT)/qloop: $(CLI_OBJS) $(OUT)/libqloop-fuzz.a
+	$(LINK) $(CFLAGS) $^ $(GLIB_LIBS) -o $@
 
 # The hostile guest (issue: real KVM): the UART and doorbell device models
 # driven by random port I/O, with no KVM; its entry point lives in

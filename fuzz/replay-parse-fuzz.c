@@ -54,6 +54,9 @@ static const char *differs(const Replay *a, const Replay *b)
     if (strcmp(a->verdict, b->verdict) != 0) {
         return "verdict differs after write + parse";
     }
+    if (strcmp(a->signature, b->signature) != 0) {
+        return "signature differs after write + parse";
+    }
     if (a->has_hash != b->has_hash || (a->has_hash && a->hash != b->hash)) {
         return "hash differs after write + parse";
     }

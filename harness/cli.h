@@ -58,6 +58,12 @@ bool cli_write_replay(const char *path, const Replay *r);
 /* The command's own name (qloop, qloop-notify-bug2...) for the "replay
  * with" hints. */
 extern const char *cli_program;
+/* ... and as it was invoked (argv[0]): what `qloop triage` prints, so the
+ * finding is replayed by this very binary. */
+extern const char *cli_program_path;
+/* The core variant this command runs on: "NAME" for qloop-NAME, "" for
+ * qloop.  Its fuzz targets are built on the same variant. */
+const char *cli_variant(void);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
@@ -67,5 +73,6 @@ int cmd_smoke(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
+int cmd_triage(int argc, char **argv);
 
 #endif

@@ -184,7 +184,7 @@ static bool find_binary(Minimize *m)
                 "sudo apt-get install -y afl++\n");
     } else if (opt_binary) {
         m->binary = g_strdup(opt_binary);
-    } else if (fuzz_build("qloop corpus", src, flavour)) {
+    } else if (fuzz_build("qloop corpus", src, flavour, cli_variant())) {
         m->binary = g_build_filename(src, "build", "fuzz", flavour, name, NULL);
     }
     g_free(name);

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crash.h"
 
 static gint opt_preemptions = 2;
 static gint64 opt_max_runs = 1000000;
@@ -67,6 +68,7 @@ typedef struct Explore {
     const char *order;
     uint64_t runs, failures;
     GHashTable *outcomes;       /* int64 outcome -> NULL */
+    char *replay_path;          /* -o, or FILE.explore.replay */
 } Explore;
 
 /* Schedules, distinct outcomes, their rate, the bound reached. */
@@ -103,33 +105,52 @@ static bool explore_parse_order(Explore *ex)
     return false;
 }
 
+/* The replay file's "found" line: the command and the schedule. */
+static void explore_found(const Explore *ex, char *buf, size_t size)
+{
+    g_snprintf(buf, size, "qloop explore --order %s --preemptions %d "
+               "--seed %" PRId64 " --tail-runs %" PRId64 ", schedule %" PRIu64,
+               ex->order, opt_preemptions, opt_seed, opt_tail_runs, ex->runs);
+}
+
 /* The first failing schedule: its verdict, and a replay file. */
 static void explore_report_failure(const Explore *ex, const Input *in,
-                                   const char *scn_path, const RunResult *r)
+                                   const RunResult *r)
 {
-    char *path = opt_out ? g_strdup(opt_out)
-        : g_strdup_printf("%s.explore.replay", scn_path);
     char found[160];
     Replay rep;
 
-    g_snprintf(found, sizeof(found), "qloop explore --order %s "
-               "--preemptions %d --seed %" PRId64 " --tail-runs %" PRId64
-               ", schedule %" PRIu64, ex->order, opt_preemptions, opt_seed,
-               opt_tail_runs, ex->runs);
+    explore_found(ex, found, sizeof(found));
     cli_print_verdict(found, r);
     cli_replay_from_run(&in->replay.scenario, r, found, &rep);
-    if (cli_write_replay(path, &rep)) {
-        printf("replay: %s replay %s\n", cli_program, path);
+    if (cli_write_replay(ex->replay_path, &rep)) {
+        printf("replay: %s replay %s\n", cli_program, ex->replay_path);
     }
     replay_clear(&rep);
-    g_free(path);
+}
+
+/* One schedule; a sanitizer report ends the search with it (crash.h). */
+static void explore_run(const Explore *ex, const Input *in, SimConfig *run,
+                        RunResult *r)
+{
+    char found[160];
+    CrashRun cr = { .scenario = &in->replay.scenario, .found = found,
+                    .replay_path = ex->replay_path, .program = cli_program };
+
+    /* The story of a run a sanitizer report ends (see cmd-run.c). */
+    run->trace = crash_supported();
+    cr.print_story = run->trace;
+    explore_found(ex, found, sizeof(found));
+    crash_run_begin(&cr);
+    runner_run(&in->replay.scenario, run, true, r);
+    crash_run_end();
 }
 
 /*
  * Run the plan's schedules until it ends, --max-runs, or (without
  * --keep-going) the first failure.  Returns true if the plan ended.
  */
-static bool explore_search(Explore *ex, const Input *in, const char *path)
+static bool explore_search(Explore *ex, const Input *in)
 {
     char figures[200];
     SimConfig run;
@@ -146,7 +167,7 @@ static bool explore_search(Explore *ex, const Input *in, const char *path)
             return true;
         }
         ex->runs++;
-        runner_run(&in->replay.scenario, &run, true, &r);
+        explore_run(ex, in, &run, &r);
         key = g_new(int64_t, 1);
         *key = (int64_t)(r.verdict == SIM_OK ? r.outcome : r.hash);
         g_hash_table_add(ex->outcomes, key);
@@ -158,7 +179,7 @@ static bool explore_search(Explore *ex, const Input *in, const char *path)
         stop = false;
         if (r.verdict != SIM_OK) {
             if (++ex->failures == 1) {
-                explore_report_failure(ex, in, path, &r);
+                explore_report_failure(ex, in, &r);
             }
             stop = !opt_keep_going;
         }
@@ -229,13 +250,16 @@ int cmd_explore(int argc, char **argv)
     ex.outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                         NULL);
     sim_dfs_begin_plan(&config, &ex.plan);
-    complete = explore_search(&ex, &in, argv[1]);
+    ex.replay_path = opt_out ? g_strdup(opt_out)
+                             : g_strdup_printf("%s.explore.replay", argv[1]);
+    complete = explore_search(&ex, &in);
     explore_figures(&ex, figures, sizeof(figures));
     status = ex.failures ? EXIT_VERDICT : EXIT_PASS;
     printf("explored (%s) %s; %" PRIu64 " failing; %s\n", ex.order, figures,
            ex.failures, complete ? "the bounded space is exhausted"
                                  : "stopped before the end of the space");
     g_hash_table_destroy(ex.outcomes);
+    g_free(ex.replay_path);
     cli_input_clear(&in);
     return status;
 }

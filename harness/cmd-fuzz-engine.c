@@ -36,10 +36,13 @@ bool fuzz_have_tool(const char *tool)
     return ok;
 }
 
-bool fuzz_build(const char *who, const char *src, const char *flavour)
+bool fuzz_build(const char *who, const char *src, const char *flavour,
+                const char *variant)
 {
     gchar *script = g_build_filename(src, "fuzz", "build.sh", NULL);
-    gchar *argv[] = { script, (gchar *)flavour, NULL };
+    /* qloop-NAME builds its targets on variants/NAME.c, as it runs. */
+    gchar *argv[] = { script, (gchar *)flavour, *variant ? "--variant" : NULL,
+                      (gchar *)variant, NULL };
     gint status = 0;
     GError *err = NULL;
     bool ok;

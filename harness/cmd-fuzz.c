@@ -11,13 +11,15 @@
  * executions counted by the target itself (fuzz/exec-count.h), the rest
  * from the engines' files (cmd-fuzz-progress.c).  --dry-run prints the
  * engine command lines instead.  At the deadline, or on SIGINT/SIGTERM,
- * the group gets SIGTERM (SIGKILL 5 s later) and is waited for.  Then
- * every crash file is triaged in a child process (a finding may be a
- * memory error that would take this process down): replayed through the
- * runner, signed by verdict kind + the first line of its story with
- * numbers stripped, and — once per signature — shrunk and written to
- * OUT/findings/<signature>.replay, next to the raw input.  The corpus
- * stays in OUT/corpus, the engine's files in OUT/engine.
+ * the group gets SIGTERM (SIGKILL 5 s later) and is waited for.  Then the
+ * crash files are triaged by `qloop triage` (harness/triage.c) — the qloop
+ * that fuzz/build.sh linked beside the libFuzzer target from the same
+ * objects, so the core (and the variant: qloop-NAME fuzz builds with
+ * --variant NAME) that crashed is the one that replays: each file replayed
+ * in a child, signed by verdict kind and function names, de-duplicated,
+ * shrunk to OUT/findings/<slug>.replay next to the raw input, and
+ * re-checked from its replay.  The corpus stays in OUT/corpus, the
+ * engine's files in OUT/engine.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,6 +82,7 @@ typedef struct {
     const char *target;         /* loop, scn-parse, replay-parse */
     gchar *src, *out, *corpus, *engine_dir, *findings, *seeds;
     gchar *binary, *cmplog_binary, *dict;
+    gchar *triage_qloop;        /* build/fuzz/libfuzzer[-VARIANT]/qloop */
     int jobs;
     pid_t pgid;
     GPtrArray *pids;            /* pid_t as pointers */
@@ -127,9 +130,12 @@ static bool build_all(const Campaign *c)
         cmplog |= c->plan[i].cmplog;
         sanitizer |= c->plan[i].sanitizer;
     }
-    return fuzz_build("qloop fuzz", c->src, c->afl ? "afl" : "libfuzzer") &&
-           (!cmplog || fuzz_build("qloop fuzz", c->src, "cmplog")) &&
-           (!sanitizer || fuzz_build("qloop fuzz", c->src, "aflsan"));
+    /* AFL++ builds carry no sanitizer: their crash files are triaged with
+     * the libFuzzer flavour's qloop, the same sources under ASan+UBSan. */
+    return fuzz_build("qloop fuzz", c->src, c->afl ? "afl" : "libfuzzer", cli_variant()) &&
+           (!c->afl || fuzz_build("qloop fuzz", c->src, "libfuzzer", cli_variant())) &&
+           (!cmplog || fuzz_build("qloop fuzz", c->src, "cmplog", cli_variant())) &&
+           (!sanitizer || fuzz_build("qloop fuzz", c->src, "aflsan", cli_variant()));
 }
 
 static bool mkdirs(const char *path)
@@ -207,12 +213,24 @@ static bool link_sync_dir(const Campaign *c)
     return ok;
 }
 
+/* build/fuzz/<flavour>[-VARIANT]/<name> in the source tree. */
+static gchar *fuzz_build_path(const Campaign *c, const char *flavour,
+                              const char *name)
+{
+    const char *variant = cli_variant();
+    gchar *dir = g_strconcat(flavour, *variant ? "-" : "", variant, NULL);
+    gchar *path = g_build_filename(c->src, "build", "fuzz", dir, name, NULL);
+
+    g_free(dir);
+    return path;
+}
+
 static bool campaign_init(Campaign *c)
 {
     const char *flavour = c->afl ? "afl" : "libfuzzer";
     gchar *bin_name = g_strdup_printf("%s-fuzz", c->target);
     gchar *dict_name = g_strdup_printf("%s.dict", c->target);
-    gchar *fuzz_dir, *execs;
+    gchar *execs;
 
     c->src = g_strdup(fuzz_source_dir());
     c->out = g_strdup(opt_out ? opt_out : "fuzz-out");
@@ -226,13 +244,12 @@ static bool campaign_init(Campaign *c)
     c->execs_path = g_canonicalize_filename(execs, NULL);
     g_free(execs);
     c->seeds = g_build_filename(c->src, "corpus", c->target, NULL);
-    fuzz_dir = g_build_filename(c->src, "build", "fuzz", NULL);
-    c->binary = g_build_filename(fuzz_dir, flavour, bin_name, NULL);
-    c->cmplog_binary = g_build_filename(fuzz_dir, "cmplog", bin_name, NULL);
-    c->sanitizer_binary = g_build_filename(fuzz_dir, "aflsan", bin_name, NULL);
-    c->dict = g_build_filename(fuzz_dir, flavour, dict_name, NULL);
+    c->binary = fuzz_build_path(c, flavour, bin_name);
+    c->cmplog_binary = fuzz_build_path(c, "cmplog", bin_name);
+    c->sanitizer_binary = fuzz_build_path(c, "aflsan", bin_name);
+    c->dict = fuzz_build_path(c, flavour, dict_name);
+    c->triage_qloop = fuzz_build_path(c, "libfuzzer", "qloop");
     c->pids = g_ptr_array_new();
-    g_free(fuzz_dir);
     g_free(bin_name);
     g_free(dict_name);
     if (!g_file_test(c->src, G_FILE_TEST_IS_DIR)) {
@@ -643,198 +660,87 @@ static unsigned count_findings(const Campaign *c)
     return list_findings(c, NULL);
 }
 
-/* "oracle: timing: timer t1 fired early..." -> kind + first story line,
- * digits stripped, so one bug found twice signs the same. */
-static void finding_signature(const RunResult *r, char *buf, size_t len)
-{
-    size_t n = strcspn(r->story, "\n");
-    size_t j = 0;
-
-    j = (size_t)g_snprintf(buf, len, "%s: ", sim_verdict_name(r->verdict));
-    for (size_t i = 0; i < n && j + 1 < len; i++) {
-        if (!g_ascii_isdigit(r->story[i])) {
-            buf[j++] = r->story[i];
-        }
-    }
-    buf[MIN(j, len - 1)] = '\0';
-}
-
-static void signature_slug(const char *sig, char *buf, size_t len)
-{
-    size_t j = 0;
-    bool dash = false;
-
-    for (size_t i = 0; sig[i] && j + 1 < len && j < 60; i++) {
-        if (g_ascii_isalnum(sig[i])) {
-            buf[j++] = g_ascii_tolower(sig[i]);
-            dash = false;
-        } else if (!dash && j > 0) {
-            buf[j++] = '-';
-            dash = true;
-        }
-    }
-    while (j > 0 && buf[j - 1] == '-') {
-        j--;
-    }
-    buf[j] = '\0';
-}
-
-/*
- * In a child: load the crash file as fuzzer bytes, replay it, and print
- * "SIGNATURE" (or "ok") on fd; with shrink_to, also shrink it and write
- * the replay file there.
- */
-static int triage_child(const char *path, const char *shrink_to, int fd)
-{
-    Input in;
-    SimConfig config;
-    RunResult r;
-    FILE *out = fdopen(fd, "w");
-    char sig[256];
-
-    if (!out || !cli_load(path, &in, false)) {
-        return 2;
-    }
-    cli_input_config(&in, &config);
-    if (!shrink_to) {
-        runner_run(&in.replay.scenario, &config, true, &r);
-        if (r.verdict == SIM_OK) {
-            fprintf(out, "ok\n");
-        } else {
-            finding_signature(&r, sig, sizeof(sig));
-            fprintf(out, "%s\n", sig);
-        }
-    } else {
-        Replay rep;
-        ShrinkStats st;
-
-        if (!shrink_failure(&in.replay.scenario, &config, opt_seeds, NULL,
-                            &rep, &r, &st)) {
-            return 1;
-        }
-        g_snprintf(rep.found, sizeof(rep.found), "qloop fuzz, shrunk from %s",
-                   path);
-        if (!cli_write_replay(shrink_to, &rep)) {
-            return 2;
-        }
-        fprintf(out, "%u ops, %u threads, %zu choices (from %u ops, %u "
-                "threads, %zu choices)\n", st.ops_after, st.threads_after,
-                st.choices_after, st.ops_before, st.threads_before,
-                st.choices_before);
-    }
-    fclose(out);
-    return 0;
-}
-
-/* Run triage_child in a fork; its one line of output into buf. */
-static int triage(const char *path, const char *shrink_to, char *buf,
-                  size_t len)
-{
-    int fds[2], status;
-    pid_t pid;
-    ssize_t n;
-    size_t got = 0;
-
-    buf[0] = '\0';
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        _exit(triage_child(path, shrink_to, fds[1]));
-    }
-    close(fds[1]);
-    while (pid > 0 && got + 1 < len &&
-           (n = read(fds[0], buf + got, len - 1 - got)) > 0) {
-        got += (size_t)n;
-    }
-    buf[got] = '\0';
-    buf[strcspn(buf, "\n")] = '\0';
-    close(fds[0]);
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
-        return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 typedef struct {
-    unsigned raw, unique, not_reproduced;
+    unsigned raw, unique;
 } Triage;
 
-static void triage_one(const Campaign *c, const char *path, GHashTable *seen,
-                       Triage *t)
+/*
+ * The loop target's crash files go to `qloop triage`, run from the qloop
+ * built beside the target (it prints one block per finding and a summary
+ * line); true if it found anything to report.
+ */
+static bool triage_loop(const Campaign *c, GPtrArray *paths)
 {
-    char sig[256], slug[96], result[256];
-    int rc = triage(path, NULL, sig, sizeof(sig));
-    gchar *replay, *input, *data;
-    gsize len;
+    GPtrArray *argv = g_ptr_array_new();
+    gchar *seeds = g_strdup_printf("%d", opt_seeds);
+    gint status = 0;
+    GError *err = NULL;
+    bool found = true;
 
-    if (rc != 0 || !strcmp(sig, "ok")) {
-        t->not_reproduced++;
-        printf("  %s: %s\n", path, rc == 0 ? "passes when replayed (a leak, "
-               "timeout or memory error: replay it with the libFuzzer "
-               "binary)" : "the replay itself crashed (memory error?): run "
-               "it with the fuzz binary under ASan");
-        return;
+    g_ptr_array_add(argv, c->triage_qloop);
+    g_ptr_array_add(argv, "triage");
+    g_ptr_array_add(argv, "-o");
+    g_ptr_array_add(argv, c->findings);
+    g_ptr_array_add(argv, "--shrink-seeds");
+    g_ptr_array_add(argv, seeds);
+    for (guint i = 0; i < paths->len; i++) {
+        g_ptr_array_add(argv, g_ptr_array_index(paths, i));
     }
-    if (g_hash_table_contains(seen, sig)) {
-        return;
+    g_ptr_array_add(argv, NULL);
+    fflush(NULL);
+    if (!g_spawn_sync(NULL, (gchar **)argv->pdata, NULL,
+                      G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                      &status, &err)) {
+        fprintf(stderr, "qloop fuzz: cannot run %s: %s\n", c->triage_qloop,
+                err->message);
+        g_error_free(err);
+    } else {
+        /* 0: nothing to report; 1: findings; anything else is a failure
+         * of triage itself, and the crash files stay for a look. */
+        found = !g_spawn_check_wait_status(status, NULL);
     }
-    g_hash_table_add(seen, g_strdup(sig));
-    t->unique++;
-    signature_slug(sig, slug, sizeof(slug));
-    replay = g_strdup_printf("%s/%s.replay", c->findings, slug);
-    input = g_strdup_printf("%s/%s.input", c->findings, slug);
-    if (g_file_get_contents(path, &data, &len, NULL)) {
-        g_file_set_contents(input, data, (gssize)len, NULL);
-        g_free(data);
-    }
-    rc = triage(path, replay, result, sizeof(result));
-    printf("  %s\n    input:  %s\n    replay: %s (%s)\n    qloop replay %s\n",
-           sig, input, replay, rc == 0 ? result : "shrinking failed", replay);
-    g_free(replay);
-    g_free(input);
+    g_ptr_array_free(argv, TRUE);
+    g_free(seeds);
+    return found;
 }
 
 static Triage triage_all(const Campaign *c)
 {
     GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                             NULL);
     Triage t = { 0 };
 
     list_findings(c, paths);
     t.raw = paths->len;
-    if (paths->len) {
-        printf("triage: %u crash files\n", paths->len);
+    if (!paths->len) {
+        g_ptr_array_free(paths, TRUE);
+        return t;
     }
+    if (!strcmp(c->target, "loop")) {
+        t.unique = triage_loop(c, paths);
+        g_ptr_array_free(paths, TRUE);
+        return t;
+    }
+    printf("triage: %u crash files\n", paths->len);
     for (guint i = 0; i < paths->len; i++) {
+        /* Parser findings need no scheduler: the file is the repro. */
         const char *path = g_ptr_array_index(paths, i);
+        gchar *base = g_path_get_basename(path);
+        gchar *dst = g_strdup_printf("%s/%s-%s", c->findings, c->target,
+                                     base);
+        gchar *data;
+        gsize len;
 
-        if (strcmp(c->target, "loop") != 0) {
-            /* Parser findings need no scheduler: the file is the repro. */
-            gchar *base = g_path_get_basename(path);
-            gchar *dst = g_strdup_printf("%s/%s-%s", c->findings, c->target,
-                                         base);
-            gchar *data;
-            gsize len;
-
-            if (g_file_get_contents(path, &data, &len, NULL)) {
-                g_file_set_contents(dst, data, (gssize)len, NULL);
-                g_free(data);
-            }
-            printf("  %s\n    reproduce: %s/build/fuzz/replay/%s-fuzz %s\n",
-                   dst, c->src, c->target, dst);
-            t.unique++;
-            g_free(base);
-            g_free(dst);
-            continue;
+        if (g_file_get_contents(path, &data, &len, NULL)) {
+            g_file_set_contents(dst, data, (gssize)len, NULL);
+            g_free(data);
         }
-        triage_one(c, path, seen, &t);
+        printf("  %s\n    reproduce: %s/build/fuzz/replay/%s-fuzz %s\n",
+               dst, c->src, c->target, dst);
+        t.unique++;
+        g_free(base);
+        g_free(dst);
     }
-    g_hash_table_destroy(seen);
+    printf("findings: %u crash files -> %s\n", t.raw, c->findings);
     g_ptr_array_free(paths, TRUE);
     return t;
 }
@@ -865,6 +771,27 @@ static const char *check_options(const Campaign *c, int argc)
         return "unexpected argument (see --help)";
     }
     return NULL;
+}
+
+/* Everything campaign_init allocated (qloop runs under LeakSanitizer). */
+static void campaign_free(Campaign *c)
+{
+    g_free(c->src);
+    g_free(c->out);
+    g_free(c->corpus);
+    g_free(c->engine_dir);
+    g_free(c->findings);
+    g_free(c->seeds);
+    g_free(c->binary);
+    g_free(c->cmplog_binary);
+    g_free(c->sanitizer_binary);
+    g_free(c->dict);
+    g_free(c->triage_qloop);
+    g_free(c->afl_dir);
+    g_free(c->execs_path);
+    if (c->pids) {
+        g_ptr_array_free(c->pids, TRUE);
+    }
 }
 
 static bool parse_options(int *argc, char ***argv, Campaign *c)
@@ -936,6 +863,7 @@ int cmd_fuzz(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!campaign_init(&c)) {
+        campaign_free(&c);
         return EXIT_USAGE;
     }
     if (!opt_dry_run) {
@@ -950,6 +878,7 @@ int cmd_fuzz(int argc, char **argv)
     }
     if (!started) {
         stop_engines(&c);
+        campaign_free(&c);
         return EXIT_USAGE;
     }
     run_campaign(&c);
@@ -962,12 +891,13 @@ int cmd_fuzz(int argc, char **argv)
            c.engine_dir);
     printf("shrink the corpus before the next campaign: qloop corpus "
            "minimize %s%s\n", c.corpus, c.afl ? " --engine afl" : "");
-    printf("findings: %u crash files, %u unique, %u not reproduced by the "
-           "runner -> %s\n", t.raw, t.unique, t.not_reproduced, c.findings);
-    if (t.unique) {
-        printf("replay one with: qloop replay %s/<name>.replay; move it to "
-               "corpus/regressions/ once understood\n", c.findings);
+    if (!t.raw) {
+        printf("findings: none\n");
+    } else if (t.unique) {
+        printf("replay a finding with the command printed above; move it "
+               "to corpus/regressions/ once understood\n");
     }
     fuzz_afl_plan_free(c.plan, c.jobs);
+    campaign_free(&c);
     return t.raw ? EXIT_VERDICT : EXIT_PASS;
 }

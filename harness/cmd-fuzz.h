@@ -17,8 +17,10 @@
 /* $QLOOP_SOURCE_DIR, else the tree qloop was built from. */
 const char *fuzz_source_dir(void);
 bool fuzz_have_tool(const char *tool);
-/* fuzz/build.sh FLAVOUR (incremental).  who: "qloop fuzz" in messages. */
-bool fuzz_build(const char *who, const char *src, const char *flavour);
+/* fuzz/build.sh FLAVOUR [--variant VARIANT] (incremental; "" for the
+ * production core).  who: "qloop fuzz" in messages. */
+bool fuzz_build(const char *who, const char *src, const char *flavour,
+                const char *variant);
 
 /* fuzz/<target>.options, group [libfuzzer]. */
 typedef struct {

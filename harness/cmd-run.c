@@ -2,11 +2,14 @@
  * harness/cmd-run.c — `qloop run FILE.scn`: run a scenario on the
  * simulated core under one or many schedules, with the oracles on.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "crash.h"
 
 static gint64 opt_seed = 1;
 static gint opt_pct = 0;
@@ -44,6 +47,92 @@ static GOptionEntry run_entries[] = {
     G_OPTION_ENTRY_NULL,
 };
 
+/*
+ * A leak check scans the whole heap (docs/qloop.md: its cost), so it runs
+ * after each of the first 64 runs, then after runs 127, 255, 511... and
+ * the last.  A leak found after a gap belongs to one of the runs since
+ * the last clean check; leaks already in the heap would be reported again
+ * by every later check, so the search goes on in a fresh process:
+ * leak_narrow() re-executes this command on just those seeds, where the
+ * first 64 are checked one by one (and a longer gap narrows again).
+ */
+#define LEAK_CHECK_EVERY_RUN 64
+
+static bool leak_check_due(int64_t i)
+{
+    return i < LEAK_CHECK_EVERY_RUN || (i & (i + 1)) == 0 ||
+           i + 1 == opt_runs;
+}
+
+/* GOption takes parsed options out of argv; leak_narrow needs them.  A
+ * global: reachable, so never a leak itself. */
+static char **saved_argv;
+
+static G_NORETURN void leak_narrow(int64_t first, int64_t count)
+{
+    GPtrArray *argv = g_ptr_array_new();
+
+    printf("a leak in seeds %" PRId64 "..%" PRId64 ": narrowing it down\n",
+           first, first + count - 1);
+    fflush(stdout);
+    g_ptr_array_add(argv, (gpointer)cli_program_path);
+    g_ptr_array_add(argv, "run");
+    for (char **a = saved_argv + 1; *a; a++) {
+        g_ptr_array_add(argv, *a);
+    }
+    /* The last --seed and --runs win (GOption). */
+    g_ptr_array_add(argv, "--seed");
+    g_ptr_array_add(argv, g_strdup_printf("%" PRId64, first));
+    g_ptr_array_add(argv, "--runs");
+    g_ptr_array_add(argv, g_strdup_printf("%" PRId64, count));
+    g_ptr_array_add(argv, NULL);
+    execv("/proc/self/exe", (char **)argv->pdata);
+    fprintf(stderr, "qloop run: cannot re-run itself to find the leaking "
+            "seed: %s\n", g_strerror(errno));
+    _exit(EXIT_VERDICT);
+}
+
+/*
+ * Run schedule i (config.seed) with every check that applies: the model,
+ * --check-determinism, sanitizer reports (crash.c ends the command from
+ * inside the run: it needs the replay's name and label before the run)
+ * and, when due, a leak check.
+ */
+static void run_checked(const Scenario *s, const SimConfig *config,
+                        const char *found, const char *fail_path, int64_t i,
+                        int64_t *last_leak_check, RunResult *r)
+{
+    CrashRun cr = { .scenario = s, .found = found, .replay_path = fail_path,
+                    .program = cli_program, .print_story = true };
+
+    crash_run_begin(&cr);
+    runner_run(s, config, !opt_no_model, r);
+    if (r->verdict == SIM_OK && opt_determinism) {
+        RunResult again;
+
+        runner_run(s, config, !opt_no_model, &again);
+        if (again.hash != r->hash) {
+            printf("seed %" PRIu64 ": nondeterministic: hash %016" PRIx64
+                   " then %016" PRIx64 "\n", config->seed, r->hash,
+                   again.hash);
+            r->verdict = SIM_ORACLE;
+            g_strlcpy(r->story, "determinism: the same seed gave two "
+                      "different traces", sizeof(r->story));
+        }
+        run_result_clear(&again);
+    }
+    if (r->verdict == SIM_OK && leak_check_due(i)) {
+        /* Leaks add up: only a check right after the last clean one
+         * names the run that leaked. */
+        if (crash_check_leaks(i == *last_leak_check + 1)) {
+            leak_narrow(opt_seed + *last_leak_check + 1,
+                        i - *last_leak_check);
+        }
+        *last_leak_check = i;
+    }
+    crash_run_end();
+}
+
 int cmd_run(int argc, char **argv)
 {
     GOptionContext *oc = g_option_context_new("FILE.scn - run a scenario");
@@ -52,7 +141,10 @@ int cmd_run(int argc, char **argv)
     SimConfig config;
     uint64_t failures = 0;
     int status = EXIT_PASS;
+    gchar *fail_path;
+    int64_t last_leak_check = -1;
 
+    saved_argv = g_strdupv(argv);
     g_option_context_add_main_entries(oc, run_entries, NULL);
     g_option_context_set_description(oc,
         "Runs the scenario on the simulated loop core, once per seed, with\n"
@@ -89,47 +181,36 @@ int cmd_run(int argc, char **argv)
     config.pct_depth = (unsigned)opt_pct;
     config.swarm = opt_swarm;
     config.swarm_faults = SIM_FAULT_EVERY;    /* the seam's faults too */
-    config.trace = opt_trace != NULL;
+    /* A sanitizer report ends the process mid-run: the story so far must
+     * already be recorded then (it costs ~10 % of a run under ASan). */
+    config.trace = opt_trace != NULL || crash_supported();
+    fail_path = opt_out ? g_strdup(opt_out)
+                        : g_strdup_printf("%s.fail.replay", argv[1]);
 
     for (int64_t i = 0; i < opt_runs; i++) {
         RunResult r;
         char found[128];
 
         config.seed = (uint64_t)(opt_seed + i);
-        runner_run(&in.replay.scenario, &config, !opt_no_model, &r);
-        if (r.verdict == SIM_OK && opt_determinism) {
-            RunResult again;
-
-            runner_run(&in.replay.scenario, &config, !opt_no_model, &again);
-            if (again.hash != r.hash) {
-                printf("seed %" PRIu64 ": nondeterministic: hash %016" PRIx64
-                       " then %016" PRIx64 "\n", config.seed, r.hash,
-                       again.hash);
-                r.verdict = SIM_ORACLE;
-                g_strlcpy(r.story, "determinism: the same seed gave two "
-                          "different traces", sizeof(r.story));
-            }
-            run_result_clear(&again);
-        }
+        g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s", config.seed,
+                   opt_pct ? "pct" : "random");
+        run_checked(&in.replay.scenario, &config, found, fail_path, i,
+                    &last_leak_check, &r);
         if (opt_runs > 1 && (i + 1) % 1000 == 0) {
             fprintf(stderr, "qloop run: %" PRId64 "/%" PRId64 " runs, %"
                     PRIu64 " failing\n", i + 1, opt_runs, failures);
         }
         if (r.verdict != SIM_OK) {
-            char *path = opt_out ? g_strdup(opt_out)
-                                 : g_strdup_printf("%s.fail.replay", argv[1]);
+            const char *path = fail_path;
             Replay rep;
 
             failures++;
-            g_snprintf(found, sizeof(found), "seed %" PRIu64 " %s",
-                       config.seed, opt_pct ? "pct" : "random");
             cli_print_verdict(found, &r);
             cli_replay_from_run(&in.replay.scenario, &r, found, &rep);
             if (cli_write_replay(path, &rep)) {
                 printf("replay: %s replay %s\n", cli_program, path);
             }
             replay_clear(&rep);
-            g_free(path);
             if (opt_trace) {
                 cli_write_trace(opt_trace);
             }
@@ -152,6 +233,7 @@ int cmd_run(int argc, char **argv)
         }
         run_result_clear(&r);
     }
+    g_free(fail_path);
     cli_input_clear(&in);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crash.h"
 #include "shrink.h"
 
 static gchar *opt_out;
@@ -68,11 +69,19 @@ int cmd_shrink(int argc, char **argv)
     printf("after:  %u ops, %u threads, %zu choices (%zu preempting), "
            "%" PRIu64 " runs\n", st.ops_after, st.threads_after,
            st.choices_after, st.nonzero_after, st.runs);
-    cli_print_verdict("verdict", &r);
+    if (crash_verdict_name(out.verdict)) {
+        /* A crash never finishes its run (a leak is found after it): its
+         * record is the verdict, not a trace hash. */
+        printf("verdict: %s (%zu choices; a sanitizer's verdict has no "
+               "trace hash)\nsignature: %s: %s\n", out.verdict,
+               out.choice_count, out.verdict, out.signature);
+    } else {
+        cli_print_verdict("verdict", &r);
+    }
     if (!cli_write_replay(opt_out, &out)) {
         return EXIT_USAGE;
     }
-    printf("replay: qloop replay %s\n", opt_out);
+    printf("replay: %s replay %s\n", cli_program, opt_out);
     replay_clear(&out);
     run_result_clear(&r);
     cli_input_clear(&in);

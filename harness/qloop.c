@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "crash.h"
 #include "qloop/qloop.h"
 
 typedef struct {
@@ -20,6 +21,7 @@ static const Command commands[] = {
     { "explore", cmd_explore, "search every schedule within a preemption bound" },
     { "fuzz", cmd_fuzz, "fuzz on every CPU; findings shrunk to replay files" },
     { "corpus", cmd_corpus, "minimize a fuzzing corpus (libFuzzer -merge=1, afl-cmin)" },
+    { "triage", cmd_triage, "crash files to de-duplicated, shrunk replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
@@ -40,10 +42,23 @@ static void usage(FILE *out)
 }
 
 const char *cli_program = "qloop";
+const char *cli_program_path = "qloop";
+
+const char *cli_variant(void)
+{
+    /* qloop-NAME: variants/NAME.c.  A name that is a path or a copy
+     * (qloop.orig) names no variant. */
+    if (g_str_has_prefix(cli_program, "qloop-") && cli_program[6]) {
+        return cli_program + 6;
+    }
+    return "";
+}
 
 int main(int argc, char **argv)
 {
     cli_program = g_path_get_basename(argv[0]);
+    cli_program_path = argv[0];
+    crash_install();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

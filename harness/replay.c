@@ -113,7 +113,8 @@ static bool known_verdict(const char *name)
             return true;
         }
     }
-    return false;
+    /* harness/crash.c's verdicts: a sanitizer report, a crash. */
+    return strcmp(name, "memory") == 0 || strcmp(name, "crash") == 0;
 }
 
 static bool parse_u64(const char *s, int base, uint64_t *out)
@@ -133,6 +134,7 @@ static bool read_header(Reader *r, Replay *out)
     char buf[512];
     char *v;
     uint64_t n;
+    unsigned format;
 
     if (!expect_key(r, buf, sizeof(buf), "qloop-replay", &v)) {
         return false;
@@ -140,11 +142,12 @@ static bool read_header(Reader *r, Replay *out)
     if (!parse_u64(v, 10, &n)) {
         return reader_error(r, "bad format version '%.20s'", v);
     }
-    if (n != REPLAY_FORMAT_VERSION) {
+    if (n < 1 || n > REPLAY_FORMAT_VERSION) {
         return reader_error(r, "replay format version %" PRIu64 " is not "
-                            "supported (this qloop reads version %d)", n,
-                            REPLAY_FORMAT_VERSION);
+                            "supported (this qloop reads versions 1 to %d)",
+                            n, REPLAY_FORMAT_VERSION);
     }
+    format = (unsigned)n;
     if (!expect_key(r, buf, sizeof(buf), "version", &v) ||
         !expect_key(r, buf, sizeof(buf), "verdict", &v)) {
         return false;
@@ -153,6 +156,16 @@ static bool read_header(Reader *r, Replay *out)
         return reader_error(r, "unknown verdict '%.32s'", v);
     }
     g_strlcpy(out->verdict, v, sizeof(out->verdict));
+    if (format >= 2) {
+        if (!expect_key(r, buf, sizeof(buf), "signature", &v)) {
+            return false;
+        }
+        if (!*v || strlen(v) >= sizeof(out->signature)) {
+            return reader_error(r, "bad signature: empty or longer than %zu "
+                                "characters", sizeof(out->signature) - 1);
+        }
+        g_strlcpy(out->signature, v, sizeof(out->signature));
+    }
     if (!expect_key(r, buf, sizeof(buf), "hash", &v)) {
         return false;
     }
@@ -273,9 +286,14 @@ bool replay_parse(const char *text, size_t len, const char *filename,
 
 int replay_write(FILE *out, const Replay *r)
 {
-    fprintf(out, "qloop-replay %d\n", REPLAY_FORMAT_VERSION);
+    /* Format 1 unless there is a signature: files of every other verdict
+     * stay readable by an older qloop. */
+    fprintf(out, "qloop-replay %d\n", r->signature[0] ? 2 : 1);
     fprintf(out, "version %s\n", QLOOP_VERSION);
     fprintf(out, "verdict %s\n", r->verdict[0] ? r->verdict : "ok");
+    if (r->signature[0]) {
+        fprintf(out, "signature %s\n", r->signature);
+    }
     if (r->has_hash) {
         fprintf(out, "hash %016" PRIx64 "\n", r->hash);
     } else {

@@ -19,6 +19,11 @@
  * the recorded fault mask: the same trace, byte for byte, and the same
  * hash.  A file of another format version, or a damaged one, is refused
  * with one "FILE:LINE: what is wrong" line.
+ *
+ * Format 2 (written only for a run that ended in a sanitizer report or a
+ * crash: verdict "memory" or "crash", harness/crash.h) adds one line after
+ * the verdict, "signature KIND: FRAME < FRAME < FRAME", and has "hash -"
+ * (the run never finished).  Version 1 files read as before.
  */
 #ifndef QLOOP_HARNESS_REPLAY_H
 #define QLOOP_HARNESS_REPLAY_H
@@ -29,11 +34,12 @@
 #include "scenario.h"
 #include "sim.h"
 
-#define REPLAY_FORMAT_VERSION 1
+#define REPLAY_FORMAT_VERSION 2     /* the newest this qloop reads */
 
 typedef struct Replay {
     Scenario scenario;
-    char verdict[32];           /* sim_verdict_name() of the recorded run */
+    char verdict[32];           /* sim_verdict_name(), "memory" or "crash" */
+    char signature[160];        /* format 2: the crash's signature, else "" */
     uint64_t hash;              /* its trace hash */
     bool has_hash;
     char found[128];            /* how it was found, free text */

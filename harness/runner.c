@@ -20,6 +20,7 @@
 #include "qloop/qloop.h"
 #include "model.h"
 #include "runner.h"
+#include "crash.h"
 
 typedef struct RunState RunState;
 
@@ -789,6 +790,12 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     out->choices = g_memdup2(tape, out->choice_count * sizeof(uint32_t));
     out->tape_exhausted = sim_tape_exhausted();
     out->faults = sim_fault_mask();
+    {
+        int npc;
+        void *const *pcs = sim_panic_pcs(&npc);
+
+        crash_frames(pcs, npc, out->frames, sizeof(out->frames));
+    }
     if (rs->model) {
         char due[160];
 

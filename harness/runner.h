@@ -20,6 +20,8 @@ typedef struct RunResult {
     uint64_t outcome;       /* model_outcome_hash() */
     bool lost_wakeup;       /* a hang with work the model knows is due */
     bool waited_for_nothing;/* a hang with nothing due: verdict SIM_OK */
+    char frames[160];       /* a panic: "f1 < f2 < f3" where it was raised,
+                             * "" when the binary cannot name them */
 } RunResult;
 
 /*

@@ -185,6 +185,10 @@ G_NORETURN void sim_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* The verdict so far, and a human story of it (which thread waits where). */
 SimVerdict sim_verdict(void);
 const char *sim_verdict_story(void);
+/* For a panic: the return addresses of the stack that panicked, innermost
+ * first (qos_panic's own frame included); *count 0 for other verdicts. */
+#define SIM_PANIC_PCS_MAX 16
+void *const *sim_panic_pcs(int *count);
 
 /*
  * Run fn(arg) as simulated thread 1's body inside a fresh world, until it

@@ -8,6 +8,7 @@
  * caller's own stack thread 1, which is how plain unit tests run on the
  * simulated backend unchanged.
  */
+#include <execinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,14 @@ const char *sim_verdict_story(void)
     return sim_world_get()->story->str;
 }
 
+void *const *sim_panic_pcs(int *count)
+{
+    SimWorld *w = sim_world_get();
+
+    *count = w->verdict == SIM_PANIC ? w->panic_pc_count : 0;
+    return w->panic_pcs;
+}
+
 /*
  * A broken invariant.  Inside sim_run() it is a verdict against the core
  * (the run ends, the caller gets the story); in an implicit world there is
@@ -182,6 +191,8 @@ void qos_panic(const char *file, int line, const char *fmt, ...)
     g_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (w && !w->implicit && w->current != &w->host && !w->ending) {
+        /* The stack is abandoned by the verdict: keep who called us. */
+        w->panic_pc_count = backtrace(w->panic_pcs, SIM_PANIC_PCS_MAX);
         sim_end_run(SIM_PANIC, "%s:%d: %s", file, line, msg);
     }
     fprintf(stderr, "qloop: %s:%d: %s\n", file, line, msg);

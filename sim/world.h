@@ -110,6 +110,10 @@ typedef struct SimWorld {
     /* outcome */
     SimVerdict verdict;
     GString *story;
+    /* Return addresses of the qos_panic() that ended the run, for a
+     * signature by function names (harness/crash.c symbolizes them). */
+    void *panic_pcs[SIM_PANIC_PCS_MAX];
+    int panic_pc_count;
 } SimWorld;
 
 extern SimWorld *sim_world;

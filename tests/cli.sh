@@ -64,9 +64,9 @@ expect 2 "binary .scn" "$bin" run "$file"
 "$bin" run "$src/docs/examples/bh-order.scn" --runs 1 >/dev/null
 "$bin" replay -q "$src/docs/examples/bh-order.scn" -o "$tmp/good.replay" >/dev/null
 file=$tmp/version.replay
-sed 's/^qloop-replay 1$/qloop-replay 2/' "$tmp/good.replay" > "$file"
+sed 's/^qloop-replay 1$/qloop-replay 3/' "$tmp/good.replay" > "$file"
 expect 2 "replay: other format version" "$bin" replay "$file"
-grep -q "version 2 is not supported" "$tmp/err" && ok "replay: version message" \
+grep -q "version 3 is not supported" "$tmp/err" && ok "replay: version message" \
     || bad "replay: version message"
 file=$tmp/truncated.replay
 head -n 8 "$tmp/good.replay" > "$file"

@@ -23,6 +23,30 @@ add_test(NAME qloop-cli
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(qloop-cli PROPERTIES LABELS "harness" TIMEOUT 600)
 
+# Memory errors and crashes as verdicts, and the whole crash path of a
+# campaign (tests/crash.sh; harness/crash.c, triage.c).  They need the
+# sanitizer runtime that reports them: the default build's memcheck, or
+# an ASan build.
+if((QLOOP_SIM_MEMCHECK AND NOT QLOOP_SANITIZE) OR QLOOP_SANITIZE MATCHES "address")
+  add_test(NAME crash-memory-verdict
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/crash.sh memory
+                   $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+  set_tests_properties(crash-memory-verdict PROPERTIES LABELS "harness"
+                       TIMEOUT 300)
+  if(NOT QLOOP_COVERAGE)
+    add_test(NAME crash-fuzz-finding
+             COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/crash.sh fuzz
+                     $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+    set_tests_properties(crash-fuzz-finding PROPERTIES LABELS "fuzz-regress"
+                         TIMEOUT 900 SKIP_RETURN_CODE 77)
+  endif()
+endif()
+
+add_executable(test-crash test-crash.c)
+target_link_libraries(test-crash PRIVATE qloop-harness)
+add_test(NAME test-crash COMMAND test-crash)
+set_tests_properties(test-crash PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+
 # Every example and regression scenario fails on a core that breaks its rule.
 add_test(NAME scenario-breaks
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/scenario-breaks.sh
