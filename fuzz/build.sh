@@ -119,6 +119,6 @@ for flavour in "${flavours[@]}"; do
       need clang "clang"
       build coverage CC=clang \
         CFLAGS="-g -O0 -fprofile-instr-generate -fcoverage-mapping" \
-        ENGINE="-fprofile-instr-generate" DRIVER=1 ;;
+        ENGINE="-fprofile-instr-generate" DRIVER=1 EXTRA=scn-replay ;;
   esac
 done

@@ -71,8 +71,11 @@ FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
+# EXTRA: more programs for one flavour (coverage: scn-replay, which runs
+# .scn and replay files through the runner for fuzz/coverage.sh).
+EXTRA ?=
 OPTIONS := loop scn-parse replay-parse
-all: $(addprefix $(OUT)/,$(TARGETS)) $(OUT)/loop.dict \
+all: $(addprefix $(OUT)/,$(TARGETS) $(EXTRA)) $(OUT)/loop.dict \
      $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
      $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS)) \
      $(if $(filter 1,$(QLOOP_CLI)),$(OUT)/qloop)
@@ -92,6 +95,9 @@ $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
 $(CLI_OBJS): ALL_CFLAGS += -DQLOOP_SOURCE_DIR='"$(SRC)"'
 $(OUT)/qloop: $(CLI_OBJS) $(OUT)/libqloop-fuzz.a
 	$(LINK) $(CFLAGS) $^ $(GLIB_LIBS) -o $@
+
+$(OUT)/scn-replay: $(OUT)/obj/fuzz/scn-replay.o $(OUT)/libqloop-fuzz.a
+	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
 
 # The hostile guest (issue: real KVM): the UART and doorbell device models
 # driven by random port I/O, with no KVM; its entry point lives in

@@ -4,10 +4,10 @@
  *
  *   gen dict loop                    the loop target's dictionary
  *   gen dict replay-parse SCN_DICT   replay-file keys + the .scn dictionary
- *   gen corpus loop DIR [N]          N (default 40) seed inputs in DIR
+ *   gen corpus loop DIR [N]          N (default 150) seed inputs in DIR
  *   gen stats FILE...                ops, threads, objects per decoded input
  *
- * Method (dictionary): the decoder reads a 6-byte header, then bodies, then
+ * Method (dictionary): the decoder reads a 9-byte header, then bodies, then
  * the home thread's operations; each home operation is "bh [fd] [timer] op
  * [extra]", where op is taken modulo the number of opcodes and the fd and
  * timer bytes are present only when the scenario has fds or timers.  A
@@ -15,12 +15,18 @@
  * at once; the opcode names come from scn_decode_opcodes[], so the
  * dictionary follows the decoder when it changes.
  *
- * Method (corpus): a fixed PRNG proposes inputs (header bytes steered
- * through every object/thread/fault combination, the rest random), and a
- * greedy pass keeps those that add a feature no kept seed has yet (an
- * operation kind in a thread or in a callback, a thread count, an object
- * count, a fault bit, a timer clock), then tops up with ~32-operation
- * scenarios.  Deterministic: the same binary writes the same files.
+ * Method (corpus): a fixed PRNG proposes inputs (the nine header bytes
+ * steered through every object/thread/fault/main-loop combination, the rest
+ * random), and a greedy pass keeps the one adding the most features no kept
+ * seed has yet: an operation kind in the home thread, a worker or each kind
+ * of callback (so nested waits, deletes and cancels from callbacks count);
+ * thread and object counts; each fault bit, the seam's (5-8) with and
+ * without a main loop; timer clocks; guarded BHs, polling-mode fds, each
+ * signal; argument classes (mod_at's extreme expiries, poll_params budgets,
+ * host-clock jumps back and forth, nonblocking nested main_loop_wait).
+ * When no candidate adds anything, a new round starts from an empty
+ * feature set, so every feature ends up with several seeds.
+ * Deterministic: the same binary writes the same files.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -32,7 +38,10 @@
 
 #include "decode.h"
 
-#define HEADER_LEN 6
+/* The decoder's header: bh-1, fds, timers, workers, faults (mod 32), home
+ * ops-1 (mod 24), main loop (0 of 4), seam faults (< 16 of 64: bits 5-8),
+ * signals (mod 3, read only with a main loop). */
+#define HEADER_LEN 9
 
 static unsigned opcode_count(void)
 {
@@ -63,11 +72,22 @@ static void slug(const char *in, char *out, size_t len)
     out[j] = '\0';
 }
 
-/* Home operations that read one more byte (decode_home_op()). */
+/* Home operations that read one more byte (decode_home_op()): a delay,
+ * an advance, an extreme expiry, a busy-poll budget, a signal (when the
+ * scenario has one), a host-clock jump. */
 static bool takes_extra(const char *name)
 {
-    return !strcmp(name, "mod+wait") || !strcmp(name, "anticipate") ||
-           !strcmp(name, "advance");
+    static const char *const extra[] = {
+        "mod+wait", "anticipate", "advance", "mod_at", "poll_params",
+        "kill+wait", "jump",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(extra); i++) {
+        if (!strcmp(name, extra[i])) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static int dict_loop(void)
@@ -80,12 +100,19 @@ static int dict_loop(void)
            "# A home-thread operation is \"bh [fd] [timer] op [extra]\"; the\n"
            "# fd and timer bytes exist only when the scenario has fds/timers,\n"
            "# hence one token per shape.\n");
-    printf("# headers: bh-1, fds, timers, workers, faults, home ops-1\n");
+    printf("# headers: bh-1, fds, timers, workers, faults, home ops-1, main loop\n"
+           "# (0: yes), seam faults (< 16: bits 5-8), signals (main loop only)\n");
     {
         static const uint8_t headers[][HEADER_LEN] = {
-            { 3, 2, 3, 2, 0, 23 }, { 3, 2, 3, 2, 31, 23 }, { 0, 0, 0, 0, 0, 0 },
-            { 1, 1, 1, 1, 0, 15 }, { 3, 0, 0, 2, 0, 23 }, { 0, 2, 0, 0, 0, 11 },
-            { 0, 0, 3, 0, 0, 11 }, { 2, 1, 2, 1, 1, 23 }, { 2, 1, 2, 1, 4, 23 },
+            { 3, 2, 3, 2, 0, 23, 1, 16, 0 }, { 3, 2, 3, 2, 31, 23, 1, 16, 0 },
+            { 0, 0, 0, 0, 0, 0, 1, 16, 0 }, { 1, 1, 1, 1, 0, 15, 1, 16, 0 },
+            { 3, 0, 0, 2, 0, 23, 1, 16, 0 }, { 0, 2, 0, 0, 0, 11, 1, 16, 0 },
+            { 0, 0, 3, 0, 0, 11, 1, 16, 0 }, { 2, 1, 2, 1, 1, 23, 1, 16, 0 },
+            { 2, 1, 2, 1, 4, 23, 1, 16, 0 },
+            /* main loop with signals; seam faults alone and with it */
+            { 2, 1, 2, 1, 0, 23, 0, 16, 2 }, { 3, 2, 3, 2, 0, 23, 0, 16, 1 },
+            { 2, 1, 2, 1, 0, 23, 1, 15, 0 }, { 2, 1, 2, 1, 0, 23, 0, 2, 2 },
+            { 1, 1, 1, 0, 0, 15, 1, 1, 0 }, { 1, 1, 1, 0, 0, 15, 1, 8, 0 },
         };
         char name[32];
 
@@ -183,35 +210,127 @@ static uint32_t rng(void)
 }
 
 /* Features of a decoded scenario, as small integers into a bitmap. */
-#define FEATURES 512
+#define FEATURES 1024
+/* Feature groups: each a base and its width, so none can overlap. */
+enum {
+    F_THREADS = 0,                                  /* thread count, 1-8 */
+    F_OBJECTS = F_THREADS + 16,                     /* kind x count 0-7 */
+    F_FAULTS = F_OBJECTS + SCN_OBJ_KIND_MAX * 8,    /* fault bits 0-8 */
+    F_CLOCKS = F_FAULTS + 16,                       /* timer clocks 0-3 */
+    F_SHAPES = F_CLOCKS + 8,                        /* see shape_features() */
+    F_ARGS = F_SHAPES + 24,                         /* op x argument class */
+    F_THREAD_OPS = F_ARGS + 8 * 16,                 /* home/worker x op */
+    F_CALLBACK_OPS = F_THREAD_OPS + 2 * SCN_OP_KIND_MAX,  /* kind x op */
+    F_END = F_CALLBACK_OPS + SCN_OBJ_KIND_MAX * SCN_OP_KIND_MAX
+};
+G_STATIC_ASSERT(F_END <= FEATURES);
+
+/* The argument classes the decoder draws from, per op that has one:
+ * extreme absolute expiries, poll_params budgets, host-clock jumps,
+ * nonblocking nested main_loop_wait, delays (negative, zero, positive). */
+static void arg_features(const ScnOp *op, bool *f)
+{
+    int64_t a = op->arg;
+    unsigned cls;
+
+    switch (op->kind) {
+    case SCN_OP_TIMER_MOD_AT:
+        cls = a == INT64_MIN ? 0 : a < -1 ? 1 : a == -1 ? 2 : a == 0 ? 3 :
+              a == INT64_MAX ? 4 : a == INT64_MAX - 1 ? 5 : a < 1000000000 ?
+              6 : 7;
+        f[F_ARGS + 0 * 16 + cls] = true;
+        break;
+    case SCN_OP_POLL_PARAMS:
+        f[F_ARGS + 1 * 16 + (a == 0 ? 0 : a <= 1000 ? 1 : a <= 10000 ? 2 : 3)] =
+            true;
+        break;
+    case SCN_OP_HOST_JUMP:
+        f[F_ARGS + 2 * 16 + (a < INT64_C(-1000000000000) ? 0 : a < -1000000 ?
+                             1 : a < 0 ? 2 : 3)] = true;
+        break;
+    case SCN_OP_MAIN_LOOP_WAIT:
+        f[F_ARGS + 3 * 16 + (a != 0)] = true;
+        break;
+    case SCN_OP_TIMER_MOD:
+    case SCN_OP_TIMER_ANTICIPATE:
+        f[F_ARGS + (op->kind == SCN_OP_TIMER_MOD ? 4 : 5) * 16 +
+          (a < 0 ? 0 : a == 0 ? 1 : a < 1000000 ? 2 : 3)] = true;
+        break;
+    case SCN_OP_WAIT:
+        f[F_ARGS + 6 * 16 + op->obj_kind] = true;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Object shapes: guarded BHs (alone or sharing a guard), polling-mode fds,
+ * each signal, a main loop, seam faults with a main loop. */
+static void shape_features(const Scenario *s, bool *f)
+{
+    unsigned guarded[SCN_GUARDS_MAX + 1] = { 0 };
+
+    for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
+        guarded[s->objects[SCN_OBJ_BH][i].guard]++;
+    }
+    for (unsigned g = 1; g <= SCN_GUARDS_MAX; g++) {
+        if (guarded[g]) {
+            f[F_SHAPES + (guarded[g] > 1 ? 1 : 0)] = true;
+        }
+    }
+    for (unsigned i = 0; i < s->object_count[SCN_OBJ_FD]; i++) {
+        f[F_SHAPES + 2 + s->objects[SCN_OBJ_FD][i].poll] = true;
+    }
+    for (unsigned i = 0; i < s->object_count[SCN_OBJ_SIGNAL]; i++) {
+        f[F_SHAPES + 4 + s->objects[SCN_OBJ_SIGNAL][i].signal] = true;
+    }
+    f[F_SHAPES + 8 + s->uses_main_loop] = true;
+    /* The seam's faults (bits 5-8) with and without a main loop: its
+     * signalfd and iohandler context fail in ways a bare context cannot. */
+    for (unsigned b = 5; b < 9; b++) {
+        if (s->faults & (1u << b)) {
+            f[F_SHAPES + 10 + (b - 5) * 2 + s->uses_main_loop] = true;
+        }
+    }
+}
 
 static void features(const Scenario *s, bool *f)
 {
-    f[0 + s->thread_count] = true;
+    f[F_THREADS + s->thread_count] = true;
     for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
-        f[16 + k * 8 + MIN(s->object_count[k], 7)] = true;
+        f[F_OBJECTS + k * 8 + MIN(s->object_count[k], 7)] = true;
     }
-    for (unsigned b = 0; b < 5; b++) {
+    for (unsigned b = 0; b < 9; b++) {
         if (s->faults & (1u << b)) {
-            f[64 + b] = true;
+            f[F_FAULTS + b] = true;
         }
     }
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
-        f[72 + s->objects[SCN_OBJ_TIMER][i].clock] = true;
+        f[F_CLOCKS + s->objects[SCN_OBJ_TIMER][i].clock] = true;
+    }
+    shape_features(s, f);
+    for (uint32_t i = 0; i < s->op_count; i++) {
+        arg_features(&s->ops[i], f);
     }
     for (unsigned t = 0; t < s->thread_count; t++) {
         const ScnBody *b = &s->threads[t].body;
 
         for (uint32_t i = b->first; i < b->first + b->count; i++) {
-            f[128 + (t ? SCN_OP_KIND_MAX : 0) + s->ops[i].kind] = true;
+            f[F_THREAD_OPS + (t ? SCN_OP_KIND_MAX : 0) + s->ops[i].kind] = true;
         }
     }
     for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
         for (unsigned o = 0; o < s->object_count[k]; o++) {
-            const ScnBody *b = &s->objects[k][o].body;
+            const ScnBody *bodies[2] = { &s->objects[k][o].body,
+                                         &s->objects[k][o].alt_body };
 
-            for (uint32_t i = b->first; i < b->first + b->count; i++) {
-                f[256 + k * SCN_OP_KIND_MAX + s->ops[i].kind] = true;
+            for (unsigned j = 0; j < 2; j++) {
+                const ScnBody *b = bodies[j];
+
+                for (uint32_t i = b->first; i < b->first + b->count; i++) {
+                    f[F_CALLBACK_OPS + k * SCN_OP_KIND_MAX + s->ops[i].kind] =
+                        true;
+                }
             }
         }
     }
@@ -220,17 +339,19 @@ static void features(const Scenario *s, bool *f)
 typedef struct {
     uint8_t bytes[256];
     size_t len;
-    uint32_t ops;
-    unsigned threads;
 } Seed;
 
 static void propose(Seed *seed, unsigned i)
 {
-    /* Steer the header through its combinations; the rest is random. */
+    /* Steer the header through its combinations; the rest is random.
+     * One input in three drives the main loop, one in four has seam
+     * faults (with a random subset of bits 5-8). */
     uint8_t header[HEADER_LEN] = {
         (uint8_t)(i % 4), (uint8_t)(i / 4 % 3), (uint8_t)(i / 12 % 4),
         (uint8_t)(i / 48 % 3), (uint8_t)(i % 7 == 0 ? rng() % 32 : 0),
-        (uint8_t)(8 + rng() % 16),
+        (uint8_t)(8 + rng() % 16), (uint8_t)(i % 3 == 0 ? 0 : 1 + rng() % 3),
+        (uint8_t)(i % 4 == 1 ? 1 + rng() % 15 : 16 + rng() % 48),
+        (uint8_t)(rng() % 3),
     };
 
     seed->len = HEADER_LEN + 64 + rng() % 160;
@@ -244,25 +365,19 @@ static void propose(Seed *seed, unsigned i)
 
 static int corpus_loop(const char *dir, unsigned want)
 {
-    enum { CANDIDATES = 4000 };
+    enum { CANDIDATES = 8000 };
     static Seed seeds[CANDIDATES];
     static Scenario s;
     bool have[FEATURES] = { false };
     bool *picked = g_new0(bool, CANDIDATES);
-    unsigned kept = 0;
+    unsigned kept = 0, round_start = 0, rounds = 1;
 
     if (g_mkdir_with_parents(dir, 0755) != 0) {
         fprintf(stderr, "%s:0: cannot create: %s\n", dir, strerror(errno));
         return 2;
     }
     for (unsigned i = 0; i < CANDIDATES; i++) {
-        const uint8_t *tape;
-        size_t tape_len;
-
         propose(&seeds[i], i);
-        scn_decode(seeds[i].bytes, seeds[i].len, &s, &tape, &tape_len);
-        seeds[i].ops = s.op_count;
-        seeds[i].threads = s.thread_count;
     }
     /* Greedy: the candidate adding the most new features, until none. */
     while (kept < want) {
@@ -287,15 +402,17 @@ static int corpus_loop(const char *dir, unsigned want)
                 best_gain = gain;
             }
         }
+        if (!best_gain && kept > round_start) {
+            /* Every feature has a seed: start another round, so each
+             * feature gets a second (third...) seed with other bytes, other
+             * schedules and other neighbours. */
+            memset(have, 0, sizeof(have));
+            round_start = kept;
+            rounds++;
+            continue;
+        }
         if (!best_gain) {
-            /* Top up: multi-threaded scenarios of about 32 operations. */
-            for (unsigned i = 0; i < CANDIDATES; i++) {
-                if (!picked[i] && seeds[i].ops >= 24 && seeds[i].ops <= 40 &&
-                    seeds[i].threads > 1) {
-                    best = i;
-                    break;
-                }
-            }
+            break;      /* every candidate taken */
         }
         picked[best] = true;
         {
@@ -320,7 +437,7 @@ static int corpus_loop(const char *dir, unsigned want)
         kept++;
     }
     g_free(picked);
-    printf("%u seeds in %s\n", kept, dir);
+    printf("%u seeds in %s (%u rounds of features)\n", kept, dir, rounds);
     return 0;
 }
 
@@ -364,7 +481,7 @@ int main(int argc, char **argv)
     }
     if ((argc == 4 || argc == 5) && !strcmp(argv[1], "corpus") &&
         !strcmp(argv[2], "loop")) {
-        return corpus_loop(argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 40);
+        return corpus_loop(argv[3], argc == 5 ? (unsigned)atoi(argv[4]) : 150);
     }
     if (argc >= 2 && !strcmp(argv[1], "stats")) {
         return stats(argc - 2, argv + 2);

@@ -4,8 +4,9 @@
 # Usage: fuzz/make-corpus.sh [QLOOP_BUILD_DIR]   (default build/default: the
 #        CMake build holding harness/qloop and harness/qloop-notify-bug2)
 # Deterministic: the same tree writes the same files.
-#   corpus/loop/          40 inputs from `gen corpus loop` (fuzz/gen.c: a
-#                         fixed PRNG, kept greedily for new decoded features);
+#   corpus/loop/          150 inputs from `gen corpus loop` (fuzz/gen.c: a
+#                         fixed PRNG, kept greedily for new decoded features,
+#                         in rounds: each feature has several seeds);
 #                         files named regress-* are kept: inputs that once
 #                         found a bug in the harness itself
 #   corpus/scn-parse/     docs/examples/*.scn
@@ -19,7 +20,7 @@ cd "$src"
 
 fuzz/build.sh replay >&2
 find corpus/loop -name 'seed-*' -delete 2>/dev/null || true
-build/fuzz/replay/gen corpus loop corpus/loop 40
+build/fuzz/replay/gen corpus loop corpus/loop 150
 build/fuzz/replay/gen stats corpus/loop/*
 
 rm -rf corpus/scn-parse && mkdir -p corpus/scn-parse

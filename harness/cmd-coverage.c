@@ -1,7 +1,8 @@
 /*
  * harness/cmd-coverage.c — `qloop coverage [CORPUS...]`: line and branch
- * coverage of the loop core from a corpus (runs fuzz/coverage.sh, which
- * builds with clang source-based coverage and writes an HTML report).
+ * coverage of the loop core from a corpus and the committed scenarios
+ * (runs fuzz/coverage.sh, which builds with clang source-based coverage
+ * and writes an HTML report).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +22,15 @@ int cmd_coverage(int argc, char **argv)
     char **args = g_new0(char *, (size_t)argc + 1);
 
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: qloop coverage [--out DIR] [CORPUS_DIR|FILE...]\n\n"
+        printf("usage: qloop coverage [--out DIR] [--scn PATH]... [--no-scn]\n"
+               "                      [CORPUS_DIR|FILE...]\n\n"
                "Builds the loop target with clang source-based coverage,\n"
-               "replays the corpus (default corpus/loop and fuzz-out/corpus)\n"
-               "and writes an HTML report of loop/*.c's line and branch\n"
-               "coverage; prints the llvm-cov summary.  Runs %s.\n"
+               "replays the fuzzer corpus (default corpus/loop and\n"
+               "fuzz-out/corpus) and the committed scenarios (--scn; default\n"
+               "docs/examples, corpus/regressions and corpus/coverage; each\n"
+               "200 seeds with drawn faults), and writes an HTML report of\n"
+               "loop/*.c's line and branch coverage (loop/host/ apart);\n"
+               "prints the llvm-cov summary.  Runs %s.\n"
                "Exit status: 0 report written, 1 an input failed, 2 a tool\n"
                "is missing.\n", script);
         g_free(script);

@@ -874,6 +874,7 @@ int cmd_fuzz(int argc, char **argv)
     started = c.afl ? start_afl(&c) : start_libfuzzer(&c, opt_time);
     if (opt_dry_run) {
         fuzz_afl_plan_free(c.plan, c.jobs);
+        campaign_free(&c);
         return started ? EXIT_PASS : EXIT_USAGE;
     }
     if (!started) {

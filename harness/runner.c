@@ -31,6 +31,20 @@ typedef struct {
     bool alt;                   /* FD: the alternate body */
 } CbCtx;
 
+/*
+ * One submitted request of a job, from thread_pool_submit_aio() to its
+ * completion callback, which frees it.  Written and read by the home thread
+ * only (submit, cancel and completion all run there); the pool's worker
+ * reads cb, which does not change.
+ */
+typedef struct JobReq {
+    CbCtx *cb;
+    BlockAIOCB *acb;
+    uint64_t seq;               /* submission number, from 1 */
+    bool cancelled;             /* cancel_job asked for it */
+    struct JobReq *next;        /* the job's requests in flight, newest first */
+} JobReq;
+
 struct RunState {
     const Scenario *s;
     AioContext *ctx;
@@ -44,6 +58,8 @@ struct RunState {
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb_alt[SCN_OBJECTS_MAX];
     int jobs_in_flight;
+    JobReq *job_reqs[SCN_OBJECTS_MAX];  /* JOB: requests in flight */
+    uint64_t job_seq;                   /* requests submitted so far */
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
     bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
@@ -103,7 +119,8 @@ static bool op_polls(ScnOpKind k)
 {
     return k == SCN_OP_POLL || k == SCN_OP_POLL_NB || k == SCN_OP_WAIT ||
            k == SCN_OP_DRAIN || k == SCN_OP_MAIN_LOOP_WAIT ||
-           k == SCN_OP_SUBMIT;
+           k == SCN_OP_SUBMIT || k == SCN_OP_JOB_CANCEL ||
+           k == SCN_OP_POOL_SIZE;
 }
 
 const char *runner_check(const Scenario *s, char *buf, size_t len)
@@ -123,8 +140,8 @@ const char *runner_check(const Scenario *s, char *buf, size_t len)
 
             if (op_polls(op->kind)) {
                 g_snprintf(buf, len, "line %u: '%s' in thread '%s': only the "
-                           "home thread (the first one) may poll or submit "
-                           "jobs", op->line, scn_op_name(op->kind),
+                           "home thread (the first one) may poll or use "
+                           "the thread pool", op->line, scn_op_name(op->kind),
                            s->threads[t].name);
                 return buf;
             }
@@ -190,16 +207,29 @@ static void fd_check_current(RunState *rs, const CbCtx *cb)
     }
 }
 
+/*
+ * Consume one byte of readiness, as a handler reads its fd: an EINTR (the
+ * readfail fault) is retried, as every real handler does — left alone, the
+ * fd stays readable and a handler that nests a poll re-enters itself for
+ * ever.  EAGAIN: the body lowered it already.
+ */
+static void consume(int fd)
+{
+    char byte;
+
+    for (int i = 0; i < 64 && sim_read(fd, &byte, 1) == -EINTR; i++) {
+        /* bounded: the fault is drawn from a finite tape */
+    }
+}
+
 static void fd_read_cb(void *opaque)
 {
     CbCtx *cb = opaque;
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
-    char byte;
 
     fd_check_current(rs, cb);
-
-    sim_read(rs->fd[cb->index], &byte, 1);   /* consume the readiness */
+    consume(rs->fd[cb->index]);
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
@@ -223,7 +253,6 @@ static void fd_poll_ready_cb(void *opaque)
     CbCtx *cb = opaque;
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
-    char byte;
 
     if (rs->in_poll_ready[cb->index]) {
         sim_fail("reentrancy: io_poll_ready of fd '%s' was called again from "
@@ -235,9 +264,7 @@ static void fd_poll_ready_cb(void *opaque)
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
     rs->in_poll_ready[cb->index] = false;
-    if (sim_read(rs->fd[cb->index], &byte, 1) < 0) {
-        /* The body lowered it already: nothing left to consume. */
-    }
+    consume(rs->fd[cb->index]);
 }
 
 static void fd_register(RunState *rs, uint8_t i, bool alt)
@@ -301,24 +328,95 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     rs->depth--;
 }
 
+/* A job's work returns neither 0 nor a negative errno, so a completion
+ * with the wrong value shows. */
+#define JOB_RESULT(index) (100 + (int)(index))
+
 static int job_work(void *opaque)
 {
-    CbCtx *cb = opaque;
+    JobReq *req = opaque;
 
-    return cb->index;
+    return JOB_RESULT(req->cb->index);
 }
 
+/* The completion callback: the request leaves the job's list before the
+ * body runs, so a cancel_job from the body picks another one. */
 static void job_done(void *opaque, int ret)
 {
-    CbCtx *cb = opaque;
+    JobReq *req = opaque;
+    CbCtx *cb = req->cb;
+    RunState *rs = cb->rs;
+    JobReq **link = &rs->job_reqs[cb->index];
 
-    if (ret != cb->index) {
+    /* -ECANCELED only for a request cancelled while still queued. */
+    if (ret != JOB_RESULT(cb->index) &&
+        !(ret == -ECANCELED && req->cancelled)) {
         sim_fail("thread pool: job '%s' completed with %d, its work "
-                 "returned %d", cb->rs->s->objects[SCN_OBJ_JOB][cb->index].name,
-                 ret, cb->index);
+                 "returns %d%s", rs->s->objects[SCN_OBJ_JOB][cb->index].name,
+                 ret, JOB_RESULT(cb->index),
+                 req->cancelled ? " (cancelled: or -ECANCELED)" : "");
     }
-    cb->rs->jobs_in_flight--;
-    bh_cb(opaque);
+    while (*link != req) {
+        if (!*link) {
+            sim_fail("thread pool: job '%s' completed a request twice, or "
+                     "one it never had",
+                     rs->s->objects[SCN_OBJ_JOB][cb->index].name);
+            return;
+        }
+        link = &(*link)->next;
+    }
+    *link = req->next;
+    g_free(req);
+    rs->jobs_in_flight--;
+    bh_cb(cb);
+}
+
+static void job_submit(RunState *rs, uint8_t i)
+{
+    JobReq *req = g_new0(JobReq, 1);
+
+    req->cb = &rs->cb[SCN_OBJ_JOB][i];
+    req->seq = ++rs->job_seq;
+    req->next = rs->job_reqs[i];
+    rs->job_reqs[i] = req;
+    rs->jobs_in_flight++;
+    req->acb = thread_pool_submit_aio(job_work, req, job_done, req);
+}
+
+/*
+ * bdrv_aio_cancel() on the job's newest request in flight: a request still
+ * queued completes with -ECANCELED, one already running with its result;
+ * either way the call polls the context until the completion callback has
+ * run, so it is a nested wait (the depth oracle, and a wait the model
+ * does not count as aio_poll's progress: its polls are the core's own).
+ */
+static void job_cancel(RunState *rs, uint8_t i)
+{
+    JobReq *req = rs->job_reqs[i];
+    uint64_t seq;
+
+    if (!req) {
+        sim_trace_user("skipped: no request of the job in flight", i);
+        return;
+    }
+    req->cancelled = true;
+    seq = req->seq;
+    depth_enter(rs, "bdrv_aio_cancel()");
+    if (rs->model) {
+        model_wait_begin(rs->model, sim_thread_self());
+    }
+    bdrv_aio_cancel(req->acb);      /* req is freed once this returns */
+    if (rs->model) {
+        model_wait_end(rs->model);
+    }
+    rs->depth--;
+    for (req = rs->job_reqs[i]; req; req = req->next) {
+        if (req->seq == seq) {
+            sim_fail("thread pool: bdrv_aio_cancel() returned before "
+                     "request %" G_GUINT64_FORMAT " (job '%s') completed",
+                     seq, rs->s->objects[SCN_OBJ_JOB][i].name);
+        }
+    }
 }
 
 static int signal_number(uint8_t which)
@@ -504,9 +602,14 @@ static void exec_op(RunState *rs, const ScnOp *op)
         }
         return;
     case SCN_OP_SUBMIT:
-        rs->jobs_in_flight++;
-        thread_pool_submit_aio(job_work, &rs->cb[SCN_OBJ_JOB][i], job_done,
-                               &rs->cb[SCN_OBJ_JOB][i]);
+        job_submit(rs, i);
+        return;
+    case SCN_OP_JOB_CANCEL:
+        job_cancel(rs, i);
+        return;
+    case SCN_OP_POOL_SIZE:
+        aio_context_set_thread_pool_params(rs->ctx, op->arg, op->arg,
+                                           &error_abort);
         return;
     case SCN_OP_ADVANCE:
         sim_advance_ns(op->arg);

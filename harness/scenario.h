@@ -67,6 +67,10 @@ typedef enum {
     SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0) */
     SCN_OP_KILL,            /* the signal is raised (sim_raise_signal) */
     SCN_OP_HOST_JUMP,       /* QEMU_CLOCK_HOST jumps by arg_ns (either way) */
+    SCN_OP_JOB_CANCEL,      /* bdrv_aio_cancel(the job's newest request in
+                             * flight): returns once it has completed */
+    SCN_OP_POOL_SIZE,       /* aio_context_set_thread_pool_params(ctx, arg,
+                             * arg): arg workers, 1..SCN_POOL_SIZE_MAX */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -98,6 +102,8 @@ typedef struct ScnObject {
     uint8_t signal;         /* SIGNAL: 0 SIGIO, 1 SIGALRM, 2 SIGBUS */
 } ScnObject;
 
+/* pool_size's bound: each worker is a simulated thread. */
+#define SCN_POOL_SIZE_MAX 16
 #define SCN_GUARDS_MAX 8    /* reentrancy guards a scenario may name */
 #define SCN_SIGNALS 3       /* SIGIO, SIGALRM, SIGBUS: qemu_init_main_loop's */
 

@@ -482,6 +482,20 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     case SCN_OP_KILL:
         P->s->uses_main_loop = true;
         return true;
+    case SCN_OP_POOL_SIZE:
+        if (P->tok.kind != TOK_NUMBER) {
+            char buf[64];
+
+            return scn_fail(P, op->line, "'pool_size' needs a number of "
+                            "workers, found %s",
+                            scn_tok_desc(&P->tok, buf, sizeof buf));
+        }
+        if (!scn_count(P, what, &op->arg)) {
+            return false;
+        }
+        return op->arg <= SCN_POOL_SIZE_MAX ||
+               scn_fail(P, op->line, "'pool_size' is at most %d workers",
+                        SCN_POOL_SIZE_MAX);
     case SCN_OP_ADVANCE:
         if (!scn_duration(P, what, &op->arg)) {
             return false;

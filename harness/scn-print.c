@@ -54,6 +54,9 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
         fputc(' ', out);
         scn_print_duration(op->arg, out);
     }
+    if (op->kind == SCN_OP_POOL_SIZE) {
+        fprintf(out, " %" PRId64, op->arg);
+    }
     if (op->kind == SCN_OP_MAIN_LOOP_WAIT && op->arg) {
         fputs(" nonblocking", out);
     }

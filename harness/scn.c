@@ -55,6 +55,8 @@ static const struct {
     [SCN_OP_POLL_PARAMS]        = { "poll_params", SCN_OBJ_KIND_MAX },
     [SCN_OP_KILL]               = { "kill", SCN_OBJ_SIGNAL },
     [SCN_OP_HOST_JUMP]          = { "jump", SCN_OBJ_KIND_MAX },
+    [SCN_OP_JOB_CANCEL]         = { "cancel_job", SCN_OBJ_JOB },
+    [SCN_OP_POOL_SIZE]          = { "pool_size", SCN_OBJ_KIND_MAX },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -153,6 +155,9 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
         return NULL;
     case SCN_OP_POLL_PARAMS:
         return op->arg >= 0 ? NULL : "poll_params is negative";
+    case SCN_OP_POOL_SIZE:
+        return op->arg >= 1 && op->arg <= SCN_POOL_SIZE_MAX ? NULL
+               : "pool_size is not 1..SCN_POOL_SIZE_MAX";
     case SCN_OP_KILL:
         if (!s->uses_main_loop) {
             return "kill without uses_main_loop";

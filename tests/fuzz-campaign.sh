@@ -14,7 +14,7 @@ bin=$1/qloop
 src=$2
 build=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/qloop-fuzz-campaign.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 pass=0
 fail=0
 
@@ -99,6 +99,8 @@ if [ "$n" -le 2 ]; then printf '\377\376%s' "$n" > "${prefix}crash-$n"; exit 1; 
 exec sleep "$t"
 FAKE
 chmod +x "$fake/fuzz/build.sh" "$tmp/fakebin/clang" "$fake/build/fuzz/libfuzzer/loop-fuzz"
+# Triage runs the qloop built beside the target: here, the real one.
+ln -s "$(cd "$(dirname "$bin")" && pwd)/qloop" "$fake/build/fuzz/libfuzzer/qloop"
 PATH=$tmp/fakebin:$PATH QLOOP_SOURCE_DIR=$fake \
     "$bin" fuzz --jobs 1 --time 8 -o "$tmp/camp" > "$tmp/camp.out" 2> "$tmp/camp.err"
 st=$?

@@ -200,6 +200,8 @@ static const OpCase op_cases[] = {
       SCN_OBJ_KIND_MAX },
     { "poll_params 32us", SCN_OP_POLL_PARAMS, 0, 32000, SCN_OBJ_KIND_MAX },
     { "jump -2s", SCN_OP_HOST_JUMP, 0, -2000000000, SCN_OBJ_KIND_MAX },
+    { "cancel_job J", SCN_OP_JOB_CANCEL, 0, 0, SCN_OBJ_KIND_MAX },
+    { "pool_size 16", SCN_OP_POOL_SIZE, 0, 16, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -279,6 +281,14 @@ static void test_decl_attributes(void)
               "x.scn:1: 'poll_params' needs a duration >= 0");
     parse_err("fd F\nthread t { kill F }\n",
               "x.scn:2: 'kill' needs a signal, but 'F' is an fd");
+    parse_err("thread t { pool_size 0 }\n",
+              "x.scn:1: 'pool_size' count must be at least 1");
+    parse_err("thread t { pool_size 17 }\n",
+              "x.scn:1: 'pool_size' is at most 16 workers");
+    parse_err("thread t { pool_size }\n",
+              "x.scn:1: 'pool_size' needs a number of workers, found '}'");
+    parse_err("bh B\nthread t { cancel_job B }\n",
+              "x.scn:2: 'cancel_job' needs a job, but 'B' is a bh");
 }
 
 static void test_options(void)
