@@ -63,10 +63,22 @@ struct RunState {
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
     bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
+    bool fd_alt[SCN_OBJECTS_MAX];   /* FD: the body last registered */
     char setup_error[160];      /* the Error that ended setup, or "" */
     bool quiesced;              /* teardown freed the objects */
     bool cut_waits;             /* waited for nothing: no more blocking */
     unsigned depth;             /* nested aio_poll/main_loop_wait calls */
+    /*
+     * qemu_notify_event() promises that the next main_loop_wait() returns.
+     * notify_event_unconsumed: one returned while no main_loop_wait() was
+     * running, and no wait has begun since.  main_loop_wait_owed: the wait
+     * running now began with one unconsumed, so it must not sleep for
+     * ever.  A notify during a wait may be taken by that wait or the next:
+     * neither is owed (the check stays sound, not complete).
+     */
+    unsigned main_loop_waits;   /* main_loop_wait() calls running */
+    bool notify_event_unconsumed;
+    bool main_loop_wait_owed;
 };
 
 /*
@@ -182,6 +194,21 @@ static void bh_cb(void *opaque)
 }
 
 /*
+ * Re-registering replaces the handler: from then on only the new callback
+ * may be called (a walk skips the old node, marked deleted).
+ */
+static void fd_check_current(RunState *rs, const CbCtx *cb)
+{
+    if (cb->alt != rs->fd_alt[cb->index]) {
+        sim_fail("replace: fd '%s' was dispatched to its %s handler after "
+                 "it was re-registered with its %s one",
+                 rs->s->objects[SCN_OBJ_FD][cb->index].name,
+                 cb->alt ? "alternate" : "first",
+                 cb->alt ? "first" : "alternate");
+    }
+}
+
+/*
  * Consume one byte of readiness, as a handler reads its fd: an EINTR (the
  * readfail fault) is retried, as every real handler does — left alone, the
  * fd stays readable and a handler that nests a poll re-enters itself for
@@ -202,6 +229,7 @@ static void fd_read_cb(void *opaque)
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
 
+    fd_check_current(rs, cb);
     consume(rs->fd[cb->index]);
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
@@ -232,6 +260,7 @@ static void fd_poll_ready_cb(void *opaque)
                  "a nested aio_poll() while it ran (a poll handler must be "
                  "disabled while its io_poll_ready runs)", o->name);
     }
+    fd_check_current(rs, cb);
     rs->in_poll_ready[cb->index] = true;
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
@@ -248,6 +277,7 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
     rs->fd_registered[i] = true;
+    rs->fd_alt[i] = alt;
 }
 
 /* Every nested wait goes through here: the depth oracle. */
@@ -289,7 +319,12 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     if (rs->model) {
         model_wait_begin(rs->model, sim_thread_self());
     }
+    rs->main_loop_waits++;
+    rs->main_loop_wait_owed = rs->notify_event_unconsumed;
+    rs->notify_event_unconsumed = false;
     main_loop_wait(nonblocking);
+    rs->main_loop_wait_owed = false;
+    rs->main_loop_waits--;
     if (rs->model) {
         model_wait_end(rs->model);
     }
@@ -568,6 +603,9 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_NOTIFY_EVENT:
         qemu_notify_event();
+        if (rs->main_loop_waits == 0) {
+            rs->notify_event_unconsumed = true;
+        }
         return;
     case SCN_OP_SUBMIT:
         job_submit(rs, i);
@@ -786,6 +824,17 @@ static void run_body(void *opaque)
 
 /* After a hang: a registered read handler whose fd is readable is work
  * due (the model sees no fd readiness; the runner does). */
+/* A main_loop_wait() that began after a qemu_notify_event() sleeps. */
+static bool notify_event_owed(RunState *rs, char *buf, size_t len)
+{
+    if (!rs->main_loop_wait_owed) {
+        return false;
+    }
+    g_snprintf(buf, len, "main_loop_wait() sleeps after qemu_notify_event() "
+               "promised it would return");
+    return true;
+}
+
 static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
 {
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
@@ -890,7 +939,8 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
 
         if (out->verdict == SIM_HANG &&
             (model_pending_work(rs->model, due, sizeof(due)) ||
-             ready_fd_pending(rs, due, sizeof(due)))) {
+             ready_fd_pending(rs, due, sizeof(due)) ||
+             notify_event_owed(rs, due, sizeof(due)))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));

@@ -18,7 +18,7 @@ for f in docs/examples/*.scn; do
   build/default/harness/qloop run "$f" --runs 2000 --swarm -o "build/$(basename "$f").fail.replay" 2>/dev/null | tail -1
 done
 echo
-echo "== the BUG2 lost wake-up, found by exhaustive search of a broken variant"
+echo "== the BUG2 lost wake-up, found by bounded search of a broken variant"
 build/default/harness/qloop-notify-bug2 explore corpus/regressions/bug2-main-loop.scn \
   -k 2 -o build/bug2.replay 2>/dev/null | tail -3
 

@@ -89,6 +89,9 @@ typedef struct SimConfig {
     unsigned faults;            /* SimFault mask */
     unsigned fault_permille;    /* chance per fault point, RANDOM/PCT: 1..1000 */
     unsigned preemption_bound;  /* DFS: max preemptions per run */
+    /* DFS: choices past the list, up to this many, come from the PRNG
+     * seeded by seed (a randomised prefix; sim_dfs_begin_plan). */
+    size_t random_prefix_len;
     uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
     bool trace;                 /* record the event trace (hash always kept) */
     bool swarm;                 /* RANDOM/PCT: draw the fault mask from the seed */
@@ -141,6 +144,39 @@ bool sim_tape_exhausted(void);
 void sim_dfs_begin(const SimConfig *config);
 bool sim_dfs_next_run(SimConfig *run_config);
 uint64_t sim_dfs_runs(void);
+
+/*
+ * Plans that reach the front of long scenarios (sim/tape.c says why plain
+ * depth-first search does not):
+ *   SIM_DFS_PLAIN          one search within bound_max (sim_dfs_begin);
+ *   SIM_DFS_ITERATIVE      bound 0, 1, ... bound_max, each exhausted first;
+ *   SIM_DFS_RANDOM_PREFIX  rounds: a random prefix (length and choices
+ *                          from seed and round), then at most tail_runs
+ *                          schedules enumerated past it within bound_max;
+ *                          never exhausted;
+ *   SIM_DFS_MIXED          ITERATIVE and RANDOM_PREFIX alternately, one
+ *                          schedule each; done when ITERATIVE is.
+ */
+typedef enum {
+    SIM_DFS_PLAIN,
+    SIM_DFS_ITERATIVE,
+    SIM_DFS_RANDOM_PREFIX,
+    SIM_DFS_MIXED,
+} SimDfsMode;
+
+typedef struct SimDfsPlan {
+    SimDfsMode mode;
+    unsigned bound_max;         /* preemptions per schedule (past the prefix) */
+    uint64_t seed;              /* RANDOM_PREFIX, MIXED: the rounds' prefixes */
+    uint64_t tail_runs;         /* RANDOM_PREFIX, MIXED: schedules a round */
+    size_t prefix_len_max;      /* ... grows to the longest tape seen */
+} SimDfsPlan;
+
+void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan);
+/* The bound the (first) walk has reached. */
+unsigned sim_dfs_bound(void);
+/* RANDOM_PREFIX, MIXED: rounds of random prefixes begun so far. */
+uint64_t sim_dfs_rounds(void);
 
 /* ---- outcomes ------------------------------------------------------------- */
 

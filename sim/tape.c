@@ -158,8 +158,19 @@ static uint32_t tape_draw(SimChoiceKind kind, uint32_t n)
             return prng_below(w, 1000) < permille ? 1 : 0;
         }
         return prng_below(w, n);
-    case SIM_TAPE_REPLAY:
     case SIM_TAPE_DFS:
+        /* A randomised prefix: the choices the list does not give, up to
+         * random_prefix_len, come from the PRNG (sim_dfs_begin_plan). */
+        if (w->tape_pos >= w->config.replay_len &&
+            w->recorded->len < w->config.random_prefix_len) {
+            w->tape_pos++;
+            if (kind == SIM_CHOICE_FAULT) {
+                return prng_below(w, 1000) < w->config.fault_permille ? 1 : 0;
+            }
+            return prng_below(w, n);
+        }
+        return tape_next_listed(w, w->config.replay, w->config.replay_len, n);
+    case SIM_TAPE_REPLAY:
         return tape_next_listed(w, w->config.replay, w->config.replay_len, n);
     case SIM_TAPE_BYTES:
         return tape_next_bytes(w, n);
@@ -257,29 +268,90 @@ bool sim_tape_exhausted(void)
  * The enumerator keeps the prefix of the run to do next.  After each run,
  * it backtracks to the deepest choice that can still be incremented within
  * the preemption bound; choices past the prefix default to 0 (no
- * preemption), so each run is a distinct schedule.
+ * preemption), so each run is a different schedule.
+ *
+ * Plain depth-first search varies the tail of one schedule first: on a
+ * long scenario, the free choices (switches at blocking points, ready
+ * order, which waiter wakes) near the end multiply, and the front is
+ * never reached.  Two walks reach it:
+ *   - iterative bounding: bound 0, 1, ... K, each space exhausted before
+ *     the next, so a preemption at the first choice point is tried within
+ *     the first few hundred schedules rather than last;
+ *   - randomised prefixes: each round draws a prefix length L and the first
+ *     L choices from the PRNG (seeded from the plan's seed and the round),
+ *     then enumerates the choices after L depth first, within the bound,
+ *     for at most tail_runs schedules.  Rounds never end by themselves.
+ * The mixed plan alternates the two, one schedule each: iterative bounding
+ * is strong where outcomes hinge on few preemptions anywhere, random
+ * prefixes where they hinge on a long stretch of free choices; the space
+ * is exhausted when the iterative walk is.
+ * Every plan is deterministic: the same plan proposes the same schedules.
  */
+typedef struct DfsWalk {
+    SimDfsMode mode;        /* PLAIN, ITERATIVE or RANDOM_PREFIX */
+    GArray *prefix;         /* uint32_t: the next run's choices */
+    uint64_t round;         /* random prefixes: the current round */
+    uint64_t round_runs;    /* ... schedules run in it */
+    uint64_t seed;          /* ... the round's PRNG seed */
+    size_t random_len;      /* ... its prefix length, until its first run */
+    size_t floor;           /* choices below it are fixed (the random prefix) */
+    unsigned bound;         /* the preemption bound in force */
+    bool started;
+} DfsWalk;
+
 static struct {
     SimConfig config;
-    GArray *prefix;         /* uint32_t */
+    SimDfsPlan plan;
+    DfsWalk walk[2];        /* mixed: [0] iterative, [1] random prefixes */
+    unsigned walks;
+    unsigned last;          /* the walk that proposed the last run */
     uint64_t runs;
-    bool started;
+    uint64_t seed;          /* the caller's config.seed */
 } dfs;
+
+static void dfs_walk_init(DfsWalk *wk, SimDfsMode mode)
+{
+    if (wk->prefix) {
+        g_array_free(wk->prefix, TRUE);
+    }
+    memset(wk, 0, sizeof(*wk));
+    wk->mode = mode;
+    wk->prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    wk->bound = mode == SIM_DFS_ITERATIVE ? 0 : dfs.plan.bound_max;
+}
+
+void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan)
+{
+    SIM_ASSERT(plan->mode == SIM_DFS_PLAIN || plan->mode == SIM_DFS_ITERATIVE ||
+               plan->tail_runs >= 1);
+    dfs.config = *config;
+    dfs.config.tape = SIM_TAPE_DFS;
+    dfs.config.random_prefix_len = 0;
+    dfs.seed = config->seed;
+    dfs.plan = *plan;
+    dfs.runs = 0;
+    dfs.last = 0;
+    if (plan->mode == SIM_DFS_MIXED) {
+        dfs.walks = 2;
+        dfs_walk_init(&dfs.walk[0], SIM_DFS_ITERATIVE);
+        dfs_walk_init(&dfs.walk[1], SIM_DFS_RANDOM_PREFIX);
+    } else {
+        dfs.walks = 1;
+        dfs_walk_init(&dfs.walk[0], plan->mode);
+    }
+}
 
 void sim_dfs_begin(const SimConfig *config)
 {
-    dfs.config = *config;
-    dfs.config.tape = SIM_TAPE_DFS;
-    if (dfs.prefix) {
-        g_array_free(dfs.prefix, TRUE);
-    }
-    dfs.prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    dfs.runs = 0;
-    dfs.started = false;
+    SimDfsPlan plan = {
+        .mode = SIM_DFS_PLAIN, .bound_max = config->preemption_bound,
+    };
+
+    sim_dfs_begin_plan(config, &plan);
 }
 
-/* Call after a run: choose the next prefix.  Returns false when done. */
-static bool dfs_backtrack(void)
+/* Call after a run: choose the walk's next prefix.  False when done. */
+static bool dfs_backtrack(DfsWalk *wk)
 {
     SimWorld *w = sim_world;
     const uint32_t *v = (const uint32_t *)(void *)w->recorded->data;
@@ -288,17 +360,20 @@ static bool dfs_backtrack(void)
     guint len = w->recorded->len;
     unsigned *preempt_before = g_new0(unsigned, len + 1);
 
+    /* Preemptions in the random prefix are the round's, not the tail's:
+     * the bound counts from the floor. */
     for (guint i = 0; i < len; i++) {
-        preempt_before[i + 1] = preempt_before[i] + (cost[i] && v[i] != 0);
+        preempt_before[i + 1] = preempt_before[i] +
+                                (i >= wk->floor && cost[i] && v[i] != 0);
     }
-    for (guint i = len; i-- > 0;) {
+    for (guint i = len; i-- > wk->floor;) {
         unsigned used = preempt_before[i] + cost[i];
 
-        if (v[i] + 1 < nv[i] && used <= dfs.config.preemption_bound) {
-            g_array_set_size(dfs.prefix, 0);
-            g_array_append_vals(dfs.prefix, v, i);
+        if (v[i] + 1 < nv[i] && used <= wk->bound) {
+            g_array_set_size(wk->prefix, 0);
+            g_array_append_vals(wk->prefix, v, i);
             uint32_t next = v[i] + 1;
-            g_array_append_val(dfs.prefix, next);
+            g_array_append_val(wk->prefix, next);
             g_free(preempt_before);
             return true;
         }
@@ -307,16 +382,88 @@ static bool dfs_backtrack(void)
     return false;
 }
 
-bool sim_dfs_next_run(SimConfig *config)
+/*
+ * Random prefixes: start the walk's round wk->round.  Its first run takes
+ * the prefix length from the PRNG and the choices below it too; the floor
+ * is fixed once that run has recorded them.  Round 0 is the
+ * non-preemptive schedule: its tape sizes the prefixes after it.
+ */
+static void dfs_round_begin(DfsWalk *wk)
 {
-    if (dfs.started) {
-        if (!dfs_backtrack()) {
+    uint64_t x = dfs.plan.seed * UINT64_C(0x100000001b3) + wk->round;
+    uint64_t len_max = dfs.plan.prefix_len_max;
+
+    g_array_set_size(wk->prefix, 0);
+    wk->seed = splitmix64(&x);
+    /* Length 0 (the front itself) to len_max, the longest tape seen. */
+    wk->random_len = wk->round == 0 ? 0
+                     : (size_t)(splitmix64(&x) % (len_max + 1));
+    wk->floor = 0;
+    wk->round_runs = 0;
+}
+
+/* After the walk's last run: its next prefix.  False when it is done. */
+static bool dfs_walk_advance(DfsWalk *wk)
+{
+    SimWorld *w = sim_world;
+
+    if (wk->mode != SIM_DFS_RANDOM_PREFIX) {
+        if (dfs_backtrack(wk)) {
+            return true;
+        }
+        if (wk->mode != SIM_DFS_ITERATIVE || wk->bound >= dfs.plan.bound_max) {
             return false;
         }
+        wk->bound++;
+        g_array_set_size(wk->prefix, 0);
+        return true;
     }
-    dfs.started = true;
-    dfs.config.replay = (const uint32_t *)(void *)dfs.prefix->data;
-    dfs.config.replay_len = dfs.prefix->len;
+    if (wk->round_runs == 1) {
+        /* The round's first run fixed the prefix: later runs replay it
+         * from the list and enumerate only past it. */
+        wk->floor = MIN(wk->random_len, w->recorded->len);
+        wk->random_len = 0;
+    }
+    if (w->recorded->len > dfs.plan.prefix_len_max) {
+        dfs.plan.prefix_len_max = w->recorded->len;
+    }
+    if (wk->round == 0 && wk->round_runs == 1 && w->recorded->len == 0) {
+        return false;   /* no choice at all: one schedule is the space */
+    }
+    if (wk->round_runs >= dfs.plan.tail_runs || !dfs_backtrack(wk)) {
+        wk->round++;
+        dfs_round_begin(wk);
+    }
+    return true;
+}
+
+bool sim_dfs_next_run(SimConfig *config)
+{
+    DfsWalk *wk;
+
+    if (dfs.runs > 0) {
+        /* The walk that proposed the last run backtracks over it; the
+         * first walk running out ends the plan (in the mixed plan that is
+         * the iterative one: the random one never does). */
+        if (!dfs_walk_advance(&dfs.walk[dfs.last])) {
+            return false;
+        }
+        dfs.last = (dfs.last + 1) % dfs.walks;
+    }
+    wk = &dfs.walk[dfs.last];
+    if (!wk->started) {
+        wk->started = true;
+        if (wk->mode == SIM_DFS_RANDOM_PREFIX) {
+            dfs_round_begin(wk);
+        }
+    }
+    wk->round_runs++;
+    /* The PRNG draws only random prefixes; other walks keep the seed. */
+    dfs.config.seed = wk->mode == SIM_DFS_RANDOM_PREFIX ? wk->seed
+                                                        : dfs.seed;
+    dfs.config.random_prefix_len = wk->random_len;
+    dfs.config.replay = (const uint32_t *)(void *)wk->prefix->data;
+    dfs.config.replay_len = wk->prefix->len;
     dfs.runs++;
     *config = dfs.config;
     return true;
@@ -325,4 +472,16 @@ bool sim_dfs_next_run(SimConfig *config)
 uint64_t sim_dfs_runs(void)
 {
     return dfs.runs;
+}
+
+unsigned sim_dfs_bound(void)
+{
+    return dfs.walk[0].bound;
+}
+
+uint64_t sim_dfs_rounds(void)
+{
+    const DfsWalk *wk = &dfs.walk[dfs.walks - 1];
+
+    return wk->mode == SIM_DFS_RANDOM_PREFIX && wk->started ? wk->round + 1 : 0;
 }

@@ -91,6 +91,19 @@ file= expect 1 "explore finds BUG2 in the variant" \
 file= expect 0 "explore exhausts the same space on the core" "$bin" explore "$scn" -k 2
 grep -q "the bounded space is exhausted" "$tmp/out" && ok "explore: exhausted" \
     || bad "explore: exhausted"
+grep -q "schedules, [0-9]* distinct outcomes (rate [0-9.]*), preemption bound 2 of 2" \
+    "$tmp/out" && ok "explore: figures" || bad "explore: figures"
+file= expect 1 "explore --order prefix finds BUG2" \
+    "$bug2" explore "$scn" --order prefix -o "$tmp/bug2-prefix.replay"
+file= expect 1 "explore --order dfs finds BUG2" \
+    "$bug2" explore "$scn" --order dfs -o "$tmp/bug2-dfs.replay"
+file= expect 1 "the prefix order's replay hangs again" \
+    "$bug2" replay -q "$tmp/bug2-prefix.replay"
+"$bin" explore "$scn" --order prefix --max-runs 300 > "$tmp/p1" 2>/dev/null
+"$bin" explore "$scn" --order prefix --max-runs 300 > "$tmp/p2" 2>/dev/null
+cmp -s "$tmp/p1" "$tmp/p2" && ok "explore --order prefix: same command, same figures" \
+    || bad "explore --order prefix: same command, same figures"
+file= expect 2 "explore: unknown order" "$bin" explore "$scn" --order bfs
 file= expect 1 "the BUG2 replay hangs again" "$bug2" replay -q "$tmp/bug2.replay"
 grep -q "lost wake-up" "$tmp/out" && ok "story names the lost wake-up" \
     || bad "story names the lost wake-up"

@@ -46,3 +46,10 @@ add_executable(test-crash test-crash.c)
 target_link_libraries(test-crash PRIVATE qloop-harness)
 add_test(NAME test-crash COMMAND test-crash)
 set_tests_properties(test-crash PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+
+# Every example and regression scenario fails on a core that breaks its rule.
+add_test(NAME scenario-breaks
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/scenario-breaks.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}
+                 "${QLOOP_SANITIZE}")
+set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)

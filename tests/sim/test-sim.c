@@ -124,6 +124,88 @@ static void test_dfs_enumerates_all_interleavings(void)
     g_string_free(race_log, TRUE);
 }
 
+/* The orders a plan reaches within bound, and its runs, in run order. */
+static GHashTable *plan_orders(SimDfsMode mode, unsigned bound,
+                               uint64_t max_runs, GString *runs_log)
+{
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                             g_free, NULL);
+    SimConfig c = config_with(SIM_TAPE_DFS, 0), run;
+    SimDfsPlan plan = { .mode = mode, .bound_max = bound, .seed = 7,
+                        .tail_runs = 2 };
+    uint64_t runs = 0;
+
+    race_log = g_string_new("");
+    sim_dfs_begin_plan(&c, &plan);
+    while (runs < max_runs && sim_dfs_next_run(&run)) {
+        g_assert_cmpint(sim_run(&run, race_body, NULL), ==, SIM_OK);
+        g_hash_table_add(seen, g_strdup(race_log->str));
+        g_string_append_printf(runs_log, "%s ", race_log->str);
+        runs++;
+    }
+    g_assert_cmpuint(sim_dfs_runs(), ==, runs);
+    g_string_free(race_log, TRUE);
+    return seen;
+}
+
+/* Every key of a is in b. */
+static bool keys_within(GHashTable *a, GHashTable *b)
+{
+    GHashTableIter it;
+    gpointer k;
+
+    g_hash_table_iter_init(&it, a);
+    while (g_hash_table_iter_next(&it, &k, NULL)) {
+        if (!g_hash_table_contains(b, k)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Iterative bounding reaches exactly the orders plain depth-first search
+ * reaches within the bound (it reorders the search, it does not cut it),
+ * the mixed plan at least those, and both end; the same plan runs the
+ * same schedules.
+ */
+static void test_dfs_plans_cover_the_bounded_space(void)
+{
+    GString *log_plain = g_string_new(""), *log_iter = g_string_new("");
+    GString *log_mixed = g_string_new(""), *log_again = g_string_new("");
+    GString *log_prefix = g_string_new(""), *log_zero = g_string_new("");
+    GHashTable *zero;
+    GHashTable *plain = plan_orders(SIM_DFS_PLAIN, 1, 100000, log_plain);
+    GHashTable *iter = plan_orders(SIM_DFS_ITERATIVE, 1, 100000, log_iter);
+    GHashTable *mixed = plan_orders(SIM_DFS_MIXED, 1, 100000, log_mixed);
+    GHashTable *again = plan_orders(SIM_DFS_MIXED, 1, 100000, log_again);
+    GHashTable *prefix = plan_orders(SIM_DFS_RANDOM_PREFIX, 1, 200, log_prefix);
+
+    g_assert_cmpuint(g_hash_table_size(plain), >, 2);
+    g_assert_true(keys_within(plain, iter) && keys_within(iter, plain));
+    /* Mixed adds random prefixes, whose preemptions the bound does not
+     * count: it reaches at least what the bound allows. */
+    g_assert_true(keys_within(plain, mixed));
+    g_assert_cmpstr(log_mixed->str, ==, log_again->str);
+    /* Random prefixes never end by themselves; they reach orders too. */
+    g_assert_cmpuint(g_hash_table_size(prefix), >, 2);
+    /* Bound 0 first: iterative's first runs are bound 0's, in order. */
+    zero = plan_orders(SIM_DFS_PLAIN, 0, 100000, log_zero);
+    g_assert_true(g_str_has_prefix(log_iter->str, log_zero->str));
+    g_hash_table_destroy(zero);
+    g_string_free(log_zero, TRUE);
+    g_hash_table_destroy(plain);
+    g_hash_table_destroy(iter);
+    g_hash_table_destroy(mixed);
+    g_hash_table_destroy(again);
+    g_hash_table_destroy(prefix);
+    g_string_free(log_plain, TRUE);
+    g_string_free(log_iter, TRUE);
+    g_string_free(log_mixed, TRUE);
+    g_string_free(log_again, TRUE);
+    g_string_free(log_prefix, TRUE);
+}
+
 static void test_dfs_preemption_bound_zero(void)
 {
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
@@ -468,6 +550,8 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/tape/dfs-enumerates-all", 
                     test_dfs_enumerates_all_interleavings);
     g_test_add_func("/sim/tape/dfs-bound-zero", test_dfs_preemption_bound_zero);
+    g_test_add_func("/sim/tape/dfs-plans-cover-the-bounded-space",
+                    test_dfs_plans_cover_the_bounded_space);
     g_test_add_func("/sim/tape/pct-deterministic",
                     test_pct_is_deterministic_per_seed);
     g_test_add_func("/sim/tape/bytes", test_bytes_tape);

@@ -1,0 +1,137 @@
+#!/bin/sh
+# tests/scenario-breaks.sh — every scenario in docs/examples and
+# corpus/regressions can fail: it passes on the production core and fails
+# on a variant of the core that breaks the rule it states.
+#
+# Method: the table below names, for each .scn, its rule and the core
+# variant (variants/<name>.c, built as qloop-<name>) that breaks it.  The
+# production core must come through `qloop explore` (its default order,
+# K=2, at most $runs schedules) with no failure.  The variant must fail
+# under one of: that same explore, $seeds random walks, $seeds PCT runs of
+# depth 3 — the first that fails is reported with what found it.  A scenario no variant breaks is a defect:
+# it is printed as DEFECT and fails the test; one listed in the table with
+# variant "-" is a known defect (printed, not failed), until it is fixed.
+# A .scn missing from the table fails the test too: a new scenario must
+# say how it can fail.  A break that only a sanitizer sees (the variant's
+# corpus/regressions/NAME.VARIANT.report) is required where the build has
+# that sanitizer and reported as skipped elsewhere.
+# Usage: scenario-breaks.sh BIN_DIR SOURCE_DIR [SANITIZERS]
+#   SANITIZERS: the build's -fsanitize list (CMake's QLOOP_SANITIZE).
+set -u
+bin=$1
+src=$2
+sanitizers=${3:-}
+skipped=0
+runs=2000
+seeds=300
+pass=0
+fail=0
+known=0
+
+# scenario | variants (each must break it) | the rule it checks
+table='
+docs/examples/bh-cancel-slot.scn|bh-fifo|a cancelled, re-scheduled BH keeps its slot: B runs before A
+docs/examples/bh-delete.scn|bh-deleted-runs|a BH deleted while pending never runs
+docs/examples/bh-order.scn|bh-fifo|BHs run newest first by first enqueue, merged once
+docs/examples/cross-thread-oneshots.scn|notify-poll-deaf|a cross-thread oneshot wakes the blocked aio_poll (notify protocol)
+docs/examples/fd-remove-in-dispatch.scn|fd-deleted-called|a handler removed mid-dispatch is not called in that round
+docs/examples/fd-replace.scn|fd-replace-stale|a re-registered handler runs its new callback from the next dispatch
+docs/examples/main-loop.scn|main-loop-bare-notify|qemu_notify_event makes the next main_loop_wait return, even with nobody waiting
+docs/examples/nested-poll.scn|bh-fifo|a nested aio_poll runs the outer poll'"'"'s remaining BHs first
+docs/examples/thread-pool.scn|notify-poll-deaf|a pool completion wakes the home thread'"'"'s aio_poll
+docs/examples/timer-periodic.scn|timer-late|a self re-arming timer fires at each deadline, never late
+docs/examples/timer-rearm-wakes.scn|timer-mod-silent|a timer moved earlier by another thread wakes the waiter on time
+docs/examples/timer-ties.scn|timer-ties-lifo|timers with equal deadlines fire in arming order
+corpus/regressions/bug2-main-loop.scn|notify-bug2|aio_notify never skips event_notifier_set (BUG2)
+corpus/regressions/bh-delete-then-poll.scn|bh-guard-uaf|a BH that deletes itself and polls is not freed while its callback runs
+corpus/regressions/bh-guard-nested.scn|bh-guard-skip|a BH taken to run runs, whatever its reentrancy guard
+corpus/regressions/fd-poll-ready-nested.scn|fd-poll-reentry|a nested poll does not re-enter a running io_poll_ready
+corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record
+corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
+corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
+'
+
+ok() { pass=$((pass + 1)); echo "ok     $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL   $1"; }
+
+# breaks VARIANT SCN [REPORT_TEXT]: prints what found a failure, or
+# nothing.  A failure is exit 1 (a verdict) or, given REPORT_TEXT, a
+# sanitizer's report containing it (its exit status is the sanitizer's).
+breaks() {
+    v=$bin/qloop-$1
+    text=${3:-}
+    for how in explore random pct; do
+        case $how in
+            explore) "$v" explore "$2" -k 2 --max-runs $runs -o /dev/null ;;
+            random) "$v" run "$2" --runs $seeds -o /dev/null ;;
+            pct) "$v" run "$2" --runs $seeds --pct 3 -o /dev/null ;;
+        esac >"$tmp" 2>"$tmp.err"
+        status=$?
+        if [ -n "$text" ] && grep -qF "$text" "$tmp.err"; then
+            echo "$how: the sanitizer reports '$text'"; return
+        fi
+        [ $status = 1 ] || continue
+        case $how in
+            explore) echo "explore, schedule $(sed -n 's/^explored ([a-z]*) \([0-9]*\) schedules.*/\1/p' "$tmp")" ;;
+            random) echo "random walk, $(sed -n 's/^\(seed [0-9]*\).*/\1/p' "$tmp" | head -1)" ;;
+            pct) echo "PCT 3, $(sed -n 's/^\(seed [0-9]*\).*/\1/p' "$tmp" | head -1)" ;;
+        esac
+        return
+    done
+}
+
+# sanitized NAME: the build has that sanitizer (address, undefined).
+sanitized() {
+    case ",$sanitizers," in *",$1,"*) return 0 ;; esac
+    return 1
+}
+
+tmp=$(mktemp "${TMPDIR:-/tmp}/qloop-breaks.XXXXXX")
+trap 'rm -f "$tmp" "$tmp.err"' EXIT
+
+for scn in "$src"/docs/examples/*.scn "$src"/corpus/regressions/*.scn; do
+    rel=${scn#"$src"/}
+    echo "$table" | grep -q "^$rel|" || bad "$rel: not in the table (name its rule and a variant that breaks it)"
+done
+
+echo "$table" | while IFS='|' read -r rel variant rule; do
+    [ -n "$rel" ] || continue
+    echo "$rel|$variant|$rule"
+done > "$tmp.list"
+
+while IFS='|' read -r rel variant rule; do
+    scn=$src/$rel
+    "$bin/qloop" explore "$scn" -k 2 --max-runs $runs -o /dev/null >"$tmp" 2>&1
+    if [ $? != 0 ]; then
+        bad "$rel: fails on the production core"; sed 's/^/       /' "$tmp" | head -5
+        continue
+    fi
+    if [ "$variant" = - ]; then
+        known=$((known + 1)); echo "DEFECT $rel: no variant breaks '$rule' (known)"
+        continue
+    fi
+    for v in $variant; do
+        if [ ! -x "$bin/qloop-$v" ]; then
+            bad "$rel: variant qloop-$v is not built"
+            continue
+        fi
+        report=$src/${rel%.scn}.$v.report
+        need= text=
+        [ -f "$report" ] && read -r need text < "$report"
+        if [ -n "$need" ] && ! sanitized "$need"; then
+            skipped=$((skipped + 1))
+            echo "skip   $rel: $v breaks it only under the $need sanitizer (not in this build)"
+            continue
+        fi
+        how=$(breaks "$v" "$scn" "$text")
+        if [ -n "$how" ]; then
+            ok "$rel: '$rule' broken by $v ($how)"
+        else
+            bad "DEFECT $rel: $v does not make it fail; '$rule' is not tested"
+        fi
+    done
+done < "$tmp.list"
+rm -f "$tmp.list"
+
+echo "$pass breaks found, $fail failed, $skipped need a sanitizer, $known known defects"
+[ "$fail" -eq 0 ]
