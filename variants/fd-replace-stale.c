@@ -226,11 +226,22 @@ void aio_free_deleted_handlers(AioContext *ctx)
     }
 }
 
+void aio_ready_list_init(AioContext *ctx, AioReadyList *list)
+{
+    list->count = 0;
+    list->id = ++ctx->ready_list_next;  /* home thread only */
+}
+
+/* Put node on list once (a node polled ready and reported by the wait). */
 static void ready_list_add(AioReadyList *list, AioHandler *node)
 {
     int i = list->count;
 
+    if (node->ready_list == list->id) {
+        return;
+    }
     QLOOP_ASSERT(list->count < AIO_READY_MAX);
+    node->ready_list = list->id;
     /* Insertion sort by registration order: lists are short. */
     while (i > 0 && list->node[i - 1]->reg_seq > node->reg_seq) {
         list->node[i] = list->node[i - 1];
@@ -253,10 +264,10 @@ void aio_collect_ready(AioContext *ctx, const QosReady *ready, int n,
         if (!node || node->in_poll_ready) {
             continue;   /* removed after the wait returned, or disabled */
         }
+        /* Also when an outer, interrupted poll holds it: this (nested)
+         * one dispatches it, or it would wait on the outer round. */
         node->pfd.revents = ready[i].revents;
-        if (!node->poll_ready) {
-            ready_list_add(list, node);
-        }
+        ready_list_add(list, node);
     }
     qemu_mutex_unlock(&ctx->list_lock);
 }
@@ -280,7 +291,7 @@ bool aio_run_poll_handlers_once(AioContext *ctx, AioReadyList *list)
     for (int i = 0; i < n; i++) {
         AioHandler *node = snapshot[i];
 
-        if (!qatomic_read(&node->deleted) && !node->poll_ready &&
+        if (!qatomic_read(&node->deleted) && node->ready_list != list->id &&
             !node->in_poll_ready && node->io_poll(node->opaque)) {
             qos_trace(QOS_EV_FD_POLLED, NULL,
                       aio_trace_key(ctx) | (int64_t)node->reg_seq,
@@ -363,15 +374,16 @@ bool aio_dispatch_ready(AioContext *ctx, AioReadyList *list)
 /* GSource path: glib filled pfd.revents of every handler it polled. */
 bool aio_dispatch_gsource_handlers(AioContext *ctx)
 {
-    AioReadyList list = { .count = 0 };
+    AioReadyList list;
     bool progress = false;
     AioHandler *node;
 
     do {
-        list.count = 0;
+        aio_ready_list_init(ctx, &list);
         qemu_mutex_lock(&ctx->list_lock);
         for (node = ctx->handlers_head; node; node = node->next) {
             if (node->pfd.revents & node->pfd.events) {
+                node->ready_list = list.id;
                 list.node[list.count++] = node;
                 if (list.count == AIO_READY_MAX) {
                     break;
