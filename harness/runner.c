@@ -822,8 +822,6 @@ static void run_body(void *opaque)
     teardown(rs);
 }
 
-/* After a hang: a registered read handler whose fd is readable is work
- * due (the model sees no fd readiness; the runner does). */
 /* A main_loop_wait() that began after a qemu_notify_event() sleeps. */
 static bool notify_event_owed(RunState *rs, char *buf, size_t len)
 {
@@ -835,6 +833,8 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
     return true;
 }
 
+/* After a hang: a registered read handler whose fd is readable is work
+ * due (the model sees no fd readiness; the runner does). */
 static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
 {
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
@@ -864,7 +864,8 @@ static bool runner_on_hang(void *opaque)
     char due[160];
 
     if (!rs->model || model_pending_work(rs->model, due, sizeof(due)) ||
-        ready_fd_pending(rs, due, sizeof(due))) {
+        ready_fd_pending(rs, due, sizeof(due)) ||
+        notify_event_owed(rs, due, sizeof(due))) {
         return false;
     }
     rs->cut_waits = true;

@@ -46,6 +46,9 @@ corpus/regressions/bug2-main-loop.scn|notify-bug2|aio_notify never skips event_n
 corpus/regressions/bh-delete-then-poll.scn|bh-guard-uaf|a BH that deletes itself and polls is not freed while its callback runs
 corpus/regressions/bh-guard-nested.scn|bh-guard-skip|a BH taken to run runs, whatever its reentrancy guard
 corpus/regressions/fd-poll-ready-nested.scn|fd-poll-reentry|a nested poll does not re-enter a running io_poll_ready
+corpus/regressions/poll-ready-stranded-order.scn|fd-poll-stranded|a nested poll dispatches a handler an outer poll found ready: registration order holds
+corpus/regressions/poll-ready-stranded-bh.scn|fd-poll-stranded|a BH waiting for a handler an outer busy-poll found ready gets it (no livelock)
+corpus/regressions/poll-ready-nested-sibling.scn|fd-poll-stranded|a handler waiting for a sibling an outer busy-poll found ready gets it
 corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
