@@ -153,6 +153,56 @@ static void test_upgrade_refused_stays_on_ppoll(void)
     close_notifiers(e, WATCHED);
 }
 
+/*
+ * More ready handlers than one wait takes (AIO_READY_MAX, 128) on ppoll
+ * (a regular file keeps the poller there): none may starve.  Every handler
+ * stays ready (nothing drains), so a wait that always reported the first
+ * 128 slots would never reach the others; QEMU's fdmon-poll dispatches
+ * every ready handler.
+ */
+#define MANY_READY 200
+static int many_calls[MANY_READY];
+
+static void many_cb(void *opaque)
+{
+    many_calls[(intptr_t)opaque]++;
+}
+
+static void test_many_ready_no_starvation(void)
+{
+    AioContext *ctx = aio_context_new(&error_abort);
+    int file = regular_file_fd();
+    int fds[MANY_READY][2];
+
+    /* Its own handler, which counts too: a regular file is always ready. */
+    aio_set_fd_handler(ctx, file, many_cb, NULL, NULL, NULL,
+                       (void *)(intptr_t)(MANY_READY - 1));
+    for (intptr_t i = 0; i < MANY_READY - 1; i++) {
+        g_assert_cmpint(pipe(fds[i]), ==, 0);
+        g_assert_cmpint(write(fds[i][1], "x", 1), ==, 1);
+        aio_set_fd_handler(ctx, fds[i][0], many_cb, NULL, NULL, NULL,
+                           (void *)i);
+    }
+    for (int k = 0; k < 4; k++) {
+        aio_poll(ctx, false);
+    }
+    for (int i = 0; i < MANY_READY; i++) {
+        if (many_calls[i] == 0) {
+            g_error("handler %d of %d, ready all along, never ran in 4 polls",
+                    i, MANY_READY);
+        }
+    }
+    aio_set_fd_handler(ctx, file, NULL, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < MANY_READY - 1; i++) {
+        aio_set_fd_handler(ctx, fds[i][0], NULL, NULL, NULL, NULL, NULL);
+        close(fds[i][0]);
+        close(fds[i][1]);
+    }
+    close(file);
+    aio_poll(ctx, false);
+    aio_context_unref(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -162,5 +212,7 @@ int main(int argc, char **argv)
                     test_handler_on_regular_file);
     g_test_add_func("/host/poller/upgrade-refused",
                     test_upgrade_refused_stays_on_ppoll);
+    g_test_add_func("/host/poller/many-ready-no-starvation",
+                    test_many_ready_no_starvation);
     return g_test_run();
 }

@@ -61,6 +61,8 @@ struct QosPoller {
     bool epoll_off;             /* under lock: never (again) use epoll */
     bool mode_epoll;            /* atomic: epfd is complete and in use */
     struct pollfd *scratch;     /* home thread's copy for ppoll */
+    unsigned scan_start;        /* home thread: first slot the next ppoll
+                                   wait reports (round robin) */
     unsigned scratch_capacity;
 };
 
@@ -224,7 +226,14 @@ static int poller_wait_ppoll(QosPoller *p, int64_t timeout_ns,
     if (ret < 0) {
         return errno == EINTR ? 0 : -errno;
     }
-    for (unsigned i = 0; i < n && ret > 0 && found < ready_max; i++) {
+    /*
+     * More ready fds than the caller takes (ready_max): start where the
+     * last wait stopped, so every ready fd is reported within a few waits.
+     * Always from slot 0, the fds past the first ready_max would starve
+     * while those stay ready (epoll rotates its ready list itself).
+     */
+    for (unsigned k = 0; k < n && ret > 0 && found < ready_max; k++) {
+        unsigned i = (p->scan_start + k) % n;
         /* POLLNVAL (a closed fd still registered) is not reported: it
          * would spin; the handler's owner must remove it. */
         unsigned revents = p->scratch[i].revents &
@@ -233,6 +242,9 @@ static int poller_wait_ppoll(QosPoller *p, int64_t timeout_ns,
             ready[found].fd = p->scratch[i].fd;
             ready[found].revents = revents;
             found++;
+            if (found == ready_max) {
+                p->scan_start = (i + 1) % n;
+            }
         }
     }
     return found;
