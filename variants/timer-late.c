@@ -5,7 +5,7 @@
  * tests/scenario-breaks.sh can check that a scenario fails when the rule
  * it states is broken.  The one change, marked VARIANT:
  * the timeout to the next deadline is 5 ms too long, so a waiter that
- * sleeps until a timer wakes 5 ms late (the model allows 1 ms).  Breaks
+ * sleeps until a timer wakes 5 ms late (the model allows 2 ms).  Breaks
  * docs/examples/timer-periodic.scn (the model's late-timer oracle).
  * The rest is loop/timer.c as it stands.
  */
