@@ -79,6 +79,8 @@ struct RunState {
     unsigned main_loop_waits;   /* main_loop_wait() calls running */
     bool notify_event_unconsumed;
     bool main_loop_wait_owed;
+    bool in_aio_poll;           /* the innermost wait running is aio_poll():
+                                   its sleeping is not the promised return */
 };
 
 /*
@@ -300,7 +302,13 @@ static bool poll_once(RunState *rs, bool blocking)
         model_poll_begin(rs->model, sim_thread_self(),
                          (int64_t)rs->ctx->notifier.rfd << 32);
     }
-    progress = aio_poll(rs->ctx, blocking);
+    {
+        bool outer = rs->in_aio_poll;
+
+        rs->in_aio_poll = true;
+        progress = aio_poll(rs->ctx, blocking);
+        rs->in_aio_poll = outer;
+    }
     if (rs->model) {
         const char *violation = model_poll_end(rs->model, progress);
 
@@ -322,7 +330,13 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     rs->main_loop_waits++;
     rs->main_loop_wait_owed = rs->notify_event_unconsumed;
     rs->notify_event_unconsumed = false;
-    main_loop_wait(nonblocking);
+    {
+        bool outer = rs->in_aio_poll;
+
+        rs->in_aio_poll = false;
+        main_loop_wait(nonblocking);
+        rs->in_aio_poll = outer;
+    }
     rs->main_loop_wait_owed = false;
     rs->main_loop_waits--;
     if (rs->model) {
@@ -825,7 +839,9 @@ static void run_body(void *opaque)
 /* A main_loop_wait() that began after a qemu_notify_event() sleeps. */
 static bool notify_event_owed(RunState *rs, char *buf, size_t len)
 {
-    if (!rs->main_loop_wait_owed) {
+    /* A nested aio_poll() that sleeps is not the main_loop_wait() the
+     * notify promised would return. */
+    if (!rs->main_loop_wait_owed || rs->in_aio_poll) {
         return false;
     }
     g_snprintf(buf, len, "main_loop_wait() sleeps after qemu_notify_event() "
