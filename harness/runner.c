@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 
 #include "qloop/qloop.h"
+#include "../loop/os.h"
 #include "model.h"
 #include "runner.h"
 #include "crash.h"
@@ -668,6 +669,12 @@ static void observe(const SimEvent *ev, void *opaque)
     RunState *rs = opaque;
     const char *violation = model_event(rs->model, ev);
 
+    /* qemu_notify_event()'s BH ran — in an aio_poll() perhaps, not a
+     * main_loop_wait(): the promise is spent either way. */
+    if (ev->kind == QOS_EV_BH_RUN && ev->name &&
+        strcmp(ev->name, "notify_event_cb") == 0) {
+        rs->notify_event_unconsumed = false;
+    }
     if (violation) {
         sim_fail("%s (event %" G_GUINT64_FORMAT ", t=%" G_GINT64_FORMAT
                  " ns, thread %u)", violation, ev->seq, ev->time_ns,
