@@ -144,10 +144,16 @@ static bool may_target(const Decoder *d, Self self, ScnObjKind kind,
            object_rank(d, kind, i) > object_rank(d, self.kind, self.index);
 }
 
-/* A nested wait inside a callback, while the budget lasts. */
-static bool nest(Decoder *d)
+/*
+ * A nested wait inside a callback, while the budget lasts.  Not in a
+ * oneshot's or a job's body: many instances may be pending at once (each
+ * `oneshot` op makes a new BH, each submit a new request), and a nested
+ * poll in one runs the next — as deep as there are instances, by design.
+ */
+static bool nest(Decoder *d, Self self)
 {
-    if (d->nest_budget == 0) {
+    if (d->nest_budget == 0 || self.kind == SCN_OBJ_ONESHOT ||
+        self.kind == SCN_OBJ_JOB) {
         return false;
     }
     d->nest_budget--;
@@ -187,19 +193,19 @@ static bool decode_callback_only_op(Decoder *d, Self self, unsigned pick,
         }
         return false;
     case 4:
-        if (nest(d)) {
+        if (nest(d, self)) {
             emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
             return true;
         }
         return false;
     case 5:     /* may wait for nothing: the model tells such hangs apart */
-        if (nest(d)) {
+        if (nest(d, self)) {
             emit(d, SCN_OP_POLL, SCN_OBJ_KIND_MAX, 0, 0);
             return true;
         }
         return false;
     default:
-        if (d->s->uses_main_loop && nest(d)) {
+        if (d->s->uses_main_loop && nest(d, self)) {
             emit(d, SCN_OP_MAIN_LOOP_WAIT, SCN_OBJ_KIND_MAX, 0, take(d->b, 2));
             return true;
         }
@@ -276,7 +282,7 @@ static void decode_side_op(Decoder *d, Self self)
             emit(d, SCN_OP_CANCEL, SCN_OBJ_BH, bh, 0);
             return;
         }
-        if (nest(d)) {
+        if (nest(d, self)) {
             emit(d, SCN_OP_POLL_NB, SCN_OBJ_KIND_MAX, 0, 0);
             return;
         }

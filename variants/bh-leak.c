@@ -140,22 +140,28 @@ void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
 
 void aio_bh_call(QEMUBH *bh)
 {
+    /*
+     * The callback may free bh (qemu_bh_delete() then a nested aio_poll(),
+     * which reclaims it): everything needed afterwards is read now.  QEMU
+     * fixed the same use after free in 7915bd06f2.
+     */
+    MemReentrancyGuard *guard = bh->reentrancy_guard;
     bool last_engaged_in_io = false;
 
-    /* A device's BH must not re-enter its own MMIO/PIO handlers. */
-    if (bh->reentrancy_guard) {
-        last_engaged_in_io = bh->reentrancy_guard->engaged_in_io;
-        if (last_engaged_in_io) {
-            fprintf(stderr, "qloop: BH '%s' re-entered a device; skipped\n",
-                    bh->name);
-            return;
-        }
-        bh->reentrancy_guard->engaged_in_io = true;
+    /*
+     * The guard marks the device as engaged in I/O while its BH runs, so
+     * the device's MMIO/PIO handlers refuse re-entry.  A BH that runs while
+     * its device is already engaged (a nested poll from another of its BHs)
+     * still runs: QEMU only reports it; skipping it would lose the BH.
+     */
+    if (guard) {
+        last_engaged_in_io = guard->engaged_in_io;
+        guard->engaged_in_io = true;
     }
     qos_trace(QOS_EV_BH_RUN, bh->name, aio_trace_key(bh->ctx) | bh->id, 0);
     bh->cb(bh->opaque);
-    if (bh->reentrancy_guard) {
-        bh->reentrancy_guard->engaged_in_io = last_engaged_in_io;
+    if (guard) {
+        guard->engaged_in_io = last_engaged_in_io;
     }
 }
 
