@@ -182,7 +182,16 @@ static bool decode_callback_only_op(Decoder *d, Self self, unsigned pick,
                 SCN_OP_FD_REMOVE, SCN_OP_FD_REPLACE, SCN_OP_FD_LOWER,
                 SCN_OP_FD_ADD,
             };
-            emit(d, fd_ops[take(d->b, 4)], SCN_OBJ_FD, fd, 0);
+            ScnOpKind k = fd_ops[take(d->b, 4)];
+
+            /* (Re-)registering is adding work: a handler that re-adds
+             * itself and nests a poll runs again, as in QEMU — later
+             * fds only, so chains end. */
+            if ((k == SCN_OP_FD_ADD || k == SCN_OP_FD_REPLACE) &&
+                !may_target(d, self, SCN_OBJ_FD, fd)) {
+                return false;
+            }
+            emit(d, k, SCN_OBJ_FD, fd, 0);
             return true;
         }
         return false;

@@ -63,8 +63,17 @@ struct RunState {
     uint64_t job_seq;                   /* requests submitted so far */
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
-    bool in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready running */
-    bool fd_alt[SCN_OBJECTS_MAX];   /* FD: the body last registered */
+    unsigned in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready calls
+                                                   running (nested: > 1) */
+    /* FD: the registration whose io_poll_ready runs was replaced since it
+     * began (add/replace): the new one may run in a nested poll — QEMU's
+     * 6d740fb01b disables a node, not an fd. */
+    bool reregistered[SCN_OBJECTS_MAX];
+    bool fd_alt[SCN_OBJECTS_MAX];   /* FD: the body last registered, as of
+                                       its FD_ADD event (the linearization
+                                       point: threads may race to register) */
+    int8_t registering_alt[64];     /* sim thread -> alt of the registration
+                                       it is making, -1 none */
     char setup_error[160];      /* the Error that ended setup, or "" */
     bool quiesced;              /* teardown freed the objects */
     bool cut_waits;             /* waited for nothing: no more blocking */
@@ -258,16 +267,20 @@ static void fd_poll_ready_cb(void *opaque)
     RunState *rs = cb->rs;
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
 
-    if (rs->in_poll_ready[cb->index]) {
+    bool outer_rereg = rs->reregistered[cb->index];
+
+    if (rs->in_poll_ready[cb->index] && !outer_rereg) {
         sim_fail("reentrancy: io_poll_ready of fd '%s' was called again from "
                  "a nested aio_poll() while it ran (a poll handler must be "
                  "disabled while its io_poll_ready runs)", o->name);
     }
     fd_check_current(rs, cb);
-    rs->in_poll_ready[cb->index] = true;
+    rs->in_poll_ready[cb->index]++;
+    rs->reregistered[cb->index] = false;
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
-    rs->in_poll_ready[cb->index] = false;
+    rs->in_poll_ready[cb->index]--;
+    rs->reregistered[cb->index] = outer_rereg;
     consume(rs->fd[cb->index]);
 }
 
@@ -276,11 +289,21 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][i];
     CbCtx *cb = alt ? &rs->cb_alt[i] : &rs->cb[SCN_OBJ_FD][i];
 
+    uint32_t self = sim_thread_self();
+
+    /* fd_alt changes when the core's FD_ADD event says so (observe()). */
+    rs->registering_alt[self & 63] = alt;
     aio_set_fd_handler(rs->ctx, rs->fd[i], fd_read_cb, NULL,
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
+    rs->registering_alt[self & 63] = -1;
     rs->fd_registered[i] = true;
-    rs->fd_alt[i] = alt;
+    if (!rs->model) {
+        rs->fd_alt[i] = alt;
+    }
+    if (rs->in_poll_ready[i]) {
+        rs->reregistered[i] = true;
+    }
 }
 
 /* Every nested wait goes through here: the depth oracle. */
@@ -675,6 +698,14 @@ static void observe(const SimEvent *ev, void *opaque)
         strcmp(ev->name, "notify_event_cb") == 0) {
         rs->notify_event_unconsumed = false;
     }
+    /* A scenario fd registered by this thread: which body is current. */
+    if (ev->kind == QOS_EV_FD_ADD && rs->registering_alt[ev->thread & 63] >= 0) {
+        for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
+            if (rs->fd[i] == ev->arg2) {
+                rs->fd_alt[i] = rs->registering_alt[ev->thread & 63];
+            }
+        }
+    }
     if (violation) {
         sim_fail("%s (event %" G_GUINT64_FORMAT ", t=%" G_GINT64_FORMAT
                  " ns, thread %u)", violation, ev->seq, ev->time_ns,
@@ -910,6 +941,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         main_loop_abandoned = false;
     }
     rs->s = s;
+    memset(rs->registering_alt, -1, sizeof(rs->registering_alt));
     current_rs = rs;
     for (uint32_t i = 0; i < s->op_count; i++) {
         if (s->ops[i].kind == SCN_OP_POLL_PARAMS && s->ops[i].arg > 0) {
