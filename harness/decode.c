@@ -18,10 +18,11 @@
  * (work due while every thread waits), and only the second is a finding.
  *
  * Two rules keep runs finite on a correct core:
- *  - callbacks only *add* work (schedule, arm, raise, kill) on objects
- *    ranked after themselves, so callback chains end;
- *  - nested waits inside callbacks are budgeted (NEST_BUDGET per scenario),
- *    so nesting stays far below the runner's depth oracle.
+ *  - callbacks only *add* work (schedule, arm, raise, kill, add or replace
+ *    a handler) on objects ranked after themselves, so callback chains end;
+ *  - nested waits inside callbacks are budgeted (NEST_BUDGET per scenario)
+ *    and never in a oneshot's or a job's body (many may be pending), so
+ *    nesting stays far below the runner's depth oracle.
  * BHs 0-1 are shared with worker threads and never deleted; BHs 2-3 belong
  * to the home thread and its callbacks, which may delete them.
  */
