@@ -647,6 +647,37 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
  * scenario busy-polls): a late timer proper is late by its whole period. */
 #define MODEL_LATE_SLACK_NS 2000000
 
+/*
+ * ... and no (non-idle) BH may be scheduled and pending then: its schedule
+ * made the context's timeout 0 or notified the waiter, so a sleep that only
+ * a deadline ended — an unrelated timer's, a poll's timeout — lost its
+ * wake-up, however soon the timer came.  Idle BHs allow a sleep of 10 ms.
+ */
+static const char *model_idle_jump_bh(Model *m, const SimEvent *ev)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    int64_t best = INT64_MAX;
+    const ModelBh *due = NULL;
+
+    g_hash_table_iter_init(&it, m->bh);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const ModelBh *b = v;
+
+        if (b->pending && b->scheduled && !b->deleted && !b->idle &&
+            *(int64_t *)k < best) {
+            best = *(int64_t *)k;
+            due = b;
+        }
+    }
+    if (!due) {
+        return NULL;
+    }
+    return fail(m, "liveness: every thread waited until %" PRId64 " ns while "
+                "BH '%s' was scheduled and pending: a wake-up was lost, and "
+                "only a deadline ended the wait", ev->arg, bh_name(due));
+}
+
 static const char *model_idle_jump(Model *m, const SimEvent *ev)
 {
     GHashTableIter it;
@@ -668,7 +699,7 @@ static const char *model_idle_jump(Model *m, const SimEvent *ev)
         }
     }
     if (!late) {
-        return NULL;
+        return model_idle_jump_bh(m, ev);
     }
     return fail(m, "timing: timer %s (expiry %" PRId64 " ns) is late: every "
                 "thread waited until %" PRId64 " ns, past its deadline (a "

@@ -297,8 +297,8 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
     rs->registering_alt[self & 63] = -1;
-    rs->fd_registered[i] = true;
-    if (!rs->model) {
+    if (!rs->model) {   /* else observe() follows the core's events */
+        rs->fd_registered[i] = true;
         rs->fd_alt[i] = alt;
     }
     if (rs->in_poll_ready[i]) {
@@ -564,7 +564,9 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_FD_REMOVE:
         aio_set_fd_handler(rs->ctx, rs->fd[i], NULL, NULL, NULL, NULL, NULL);
-        rs->fd_registered[i] = false;
+        if (!rs->model) {
+            rs->fd_registered[i] = false;
+        }
         return;
     case SCN_OP_FD_RAISE:
     case SCN_OP_FD_LOWER:
@@ -687,6 +689,8 @@ static void *scenario_thread(void *opaque)
     return NULL;
 }
 
+static bool ready_fd_pending(RunState *rs, char *buf, size_t len);
+
 static void observe(const SimEvent *ev, void *opaque)
 {
     RunState *rs = opaque;
@@ -698,10 +702,33 @@ static void observe(const SimEvent *ev, void *opaque)
         strcmp(ev->name, "notify_event_cb") == 0) {
         rs->notify_event_unconsumed = false;
     }
-    /* A scenario fd registered by this thread: which body is current. */
-    if (ev->kind == QOS_EV_FD_ADD && rs->registering_alt[ev->thread & 63] >= 0) {
+    /* Time jumped because every thread waited: a readable fd with a read
+     * handler should have ended the wait (the model sees no fd readiness;
+     * the runner does).  Only a deadline did: a lost wake-up. */
+    if (!violation && ev->kind == SIM_EV_CLOCK && ev->name &&
+        strcmp(ev->name, "idle") == 0) {
+        char due[160];
+
+        if (ready_fd_pending(rs, due, sizeof(due))) {
+            sim_fail("liveness: every thread waited until %" G_GINT64_FORMAT
+                     " ns while %s: a wake-up was lost, and only a deadline "
+                     "ended the wait", ev->arg, due);
+        }
+    }
+    /*
+     * Whether a scenario fd has a handler, and which body, as of the core's
+     * FD_ADD/FD_REMOVE events (their linearization points): threads race
+     * to register, and bookkeeping after aio_set_fd_handler() returns can
+     * be overtaken.  A replacement is a REMOVE then an ADD.
+     */
+    if (ev->kind == QOS_EV_FD_ADD || ev->kind == QOS_EV_FD_REMOVE) {
         for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
-            if (rs->fd[i] == ev->arg2) {
+            if (rs->fd[i] != ev->arg2) {
+                continue;
+            }
+            rs->fd_registered[i] = ev->kind == QOS_EV_FD_ADD;
+            if (ev->kind == QOS_EV_FD_ADD &&
+                rs->registering_alt[ev->thread & 63] >= 0) {
                 rs->fd_alt[i] = rs->registering_alt[ev->thread & 63];
             }
         }

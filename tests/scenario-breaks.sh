@@ -34,6 +34,7 @@ docs/examples/bh-cancel-slot.scn|bh-fifo|a cancelled, re-scheduled BH keeps its 
 docs/examples/bh-delete.scn|bh-deleted-runs|a BH deleted while pending never runs
 docs/examples/bh-order.scn|bh-fifo|BHs run newest first by first enqueue, merged once
 docs/examples/cross-thread-oneshots.scn|notify-poll-deaf|a cross-thread oneshot wakes the blocked aio_poll (notify protocol)
+docs/examples/wake-not-by-timer.scn|notify-poll-deaf|the oneshot, not the next tick of an unrelated timer, ends the wait
 docs/examples/fd-remove-in-dispatch.scn|fd-deleted-called|a handler removed mid-dispatch is not called in that round
 docs/examples/fd-replace.scn|fd-replace-stale|a re-registered handler runs its new callback from the next dispatch
 docs/examples/main-loop.scn|main-loop-bare-notify|qemu_notify_event makes the next main_loop_wait return, even with nobody waiting
