@@ -319,7 +319,11 @@ run_afl() {   # run_afl CONFIG TARGET CORPUS: AFL++'s driver over every file
   files=$(find "$corpus" -type f | wc -l)
   # Outside afl-fuzz the driver runs each file named once; AFL_DEBUG makes
   # the instrumentation report its edge count as it starts.
-  if ! AFL_DEBUG=1 ASAN_OPTIONS="$runner_asan" "$out/$t" "$corpus"/* > "$log" 2>&1; then
+  # stdout and stderr apart: the driver's "Execution successful" lines are
+  # buffered, the core's stderr (a failed signalfd read under the readfail
+  # fault) is not, and one would split the other mid-line.
+  if ! AFL_DEBUG=1 ASAN_OPTIONS="$runner_asan" "$out/$t" "$corpus"/* > "$log" 2> "$log.err"; then
+    cat "$log.err" >> "$log"
     tail -20 "$log"
     fail "$c: $t failed on $(sed -n 's/^Reading [0-9]* bytes from //p' "$log" | tail -1) (log: $log)"
     echo "reproduce: $out/$t FILE"
@@ -327,7 +331,7 @@ run_afl() {   # run_afl CONFIG TARGET CORPUS: AFL++'s driver over every file
   fi
   n=$(grep -a -c '^Execution successful' "$log")
   [ "$n" -eq "$files" ] || fail "$c: $t ran $n of the $files seed files"
-  n=$(grep -a -o '__afl_final_loc = [0-9]*' "$log" | grep -o '[0-9]*$' | head -1)
+  n=$(cat "$log" "$log.err" | grep -a -o '__afl_final_loc = [0-9]*' | grep -o '[0-9]*$' | head -1)
   [ "${n:-0}" -ge 100 ] || fail "$c: $t has ${n:-0} AFL++ edges (< 100)"
   ok "$c: $t ran $files seeds, ${n:-0} edges"
   afl_session "$c" "$t" "$corpus"
