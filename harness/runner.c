@@ -642,10 +642,12 @@ static void exec_op(RunState *rs, const ScnOp *op)
         main_loop_once(rs, op->arg != 0);
         return;
     case SCN_OP_NOTIFY_EVENT:
-        qemu_notify_event();
+        /* The promise is made before the call: its BH may run (and spend
+         * it, observe()) before qemu_notify_event() returns here. */
         if (rs->main_loop_waits == 0) {
             rs->notify_event_unconsumed = true;
         }
+        qemu_notify_event();
         return;
     case SCN_OP_SUBMIT:
         job_submit(rs, i);
@@ -702,6 +704,7 @@ static void observe(const SimEvent *ev, void *opaque)
         strcmp(ev->name, "notify_event_cb") == 0) {
         rs->notify_event_unconsumed = false;
     }
+
     /* Time jumped because every thread waited: a readable fd with a read
      * handler should have ended the wait (the model sees no fd readiness;
      * the runner does).  Only a deadline did: a lost wake-up. */
