@@ -114,26 +114,38 @@ uint64_t model_outcome_hash(const Model *m)
     return m->outcome;
 }
 
+/* A BH scheduled and pending (idle ones too, or not): the lowest key, so
+ * the answer does not depend on table order.  NULL if none. */
+static const ModelBh *bh_due(Model *m, bool idle_too)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    int64_t best = INT64_MAX;
+    const ModelBh *due = NULL;
+
+    g_hash_table_iter_init(&it, m->bh);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const ModelBh *b = v;
+
+        if (b->pending && b->scheduled && !b->deleted && b->name &&
+            (idle_too || !b->idle) && *(int64_t *)k < best) {
+            best = *(int64_t *)k;
+            due = b;
+        }
+    }
+    return due;
+}
+
 bool model_pending_work(Model *m, char *buf, size_t len)
 {
     GHashTableIter it;
     gpointer k, v;
     int64_t best = INT64_MAX;
     const char *best_name = NULL;
+    const ModelBh *due = bh_due(m, true);
 
-    /* The lowest key, so the answer does not depend on table order. */
-    g_hash_table_iter_init(&it, m->bh);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        ModelBh *b = v;
-
-        if (b->pending && b->scheduled && !b->deleted &&
-            *(int64_t *)k < best) {
-            best = *(int64_t *)k;
-            best_name = b->name;
-        }
-    }
-    if (best_name) {
-        g_snprintf(buf, len, "BH '%s' is scheduled and pending", best_name);
+    if (due) {
+        g_snprintf(buf, len, "BH '%s' is scheduled and pending", due->name);
         return true;
     }
     /* An armed timer: a waiter's timeout should have covered it — unless
@@ -655,21 +667,8 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
  */
 static const char *model_idle_jump_bh(Model *m, const SimEvent *ev)
 {
-    GHashTableIter it;
-    gpointer k, v;
-    int64_t best = INT64_MAX;
-    const ModelBh *due = NULL;
+    const ModelBh *due = bh_due(m, false);
 
-    g_hash_table_iter_init(&it, m->bh);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        const ModelBh *b = v;
-
-        if (b->pending && b->scheduled && !b->deleted && !b->idle &&
-            *(int64_t *)k < best) {
-            best = *(int64_t *)k;
-            due = b;
-        }
-    }
     if (!due) {
         return NULL;
     }

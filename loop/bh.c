@@ -14,8 +14,6 @@
  * Threads: any thread may schedule, cancel or delete; only the home thread
  * polls, so only it removes BHs from a list or frees them.
  */
-#include <stdio.h>
-
 #include "internal.h"
 
 static void bh_registry_add(AioContext *ctx, QEMUBH *bh)

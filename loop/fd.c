@@ -368,8 +368,7 @@ bool aio_dispatch_gsource_handlers(AioContext *ctx)
         qemu_mutex_lock(&ctx->list_lock);
         for (node = ctx->handlers_head; node; node = node->next) {
             if (node->pfd.revents & node->pfd.events) {
-                node->ready_list = list.id;
-                list.node[list.count++] = node;
+                ready_list_add(&list, node);    /* in order: appends */
                 if (list.count == AIO_READY_MAX) {
                     break;
                 }
