@@ -552,9 +552,17 @@ int sim_fd_new_signalfd(const sigset_t *mask)
     return f->fd;
 }
 
+/* The signals the kernel delivers before any other (SYNCHRONOUS_MASK). */
+static bool sim_signal_synchronous(int signo)
+{
+    return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
+           signo == SIGTRAP || signo == SIGFPE || signo == SIGSYS;
+}
+
 int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
 {
     SimFd *f = sim_fd_lookup(fd);
+    guint at;
     int signo;
 
     qos_sched_point("signalfd read");
@@ -571,8 +579,20 @@ int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
          */
         return -EIO;
     }
-    signo = g_array_index(f->signals, int, 0);
-    g_array_remove_index(f->signals, 0);
+    /* The kernel's next_signal(): synchronous signals (SIGBUS...) first,
+     * then the lowest number — never the order they were raised in. */
+    at = 0;
+    for (guint j = 1; j < f->signals->len; j++) {
+        int a = g_array_index(f->signals, int, at);
+        int b = g_array_index(f->signals, int, j);
+
+        if (sim_signal_synchronous(b) != sim_signal_synchronous(a) ?
+            sim_signal_synchronous(b) : b < a) {
+            at = j;
+        }
+    }
+    signo = g_array_index(f->signals, int, at);
+    g_array_remove_index(f->signals, at);
     if (info) {
         struct signalfd_siginfo si;
 
