@@ -83,6 +83,38 @@ typedef struct {
     bool progress;
 } ModelPoll;
 
+/*
+ * Blocking waits in progress (aio_poll(ctx, true), main_loop_wait(false)),
+ * innermost last, for the spin oracle: the wake-up count when the wait
+ * before each began, and what happened inside it.
+ */
+typedef struct {
+    uint32_t thread;
+    uint64_t window;        /* wake-ups seen when the previous wait began */
+    bool dispatched;        /* a callback ran in it (any BH, a handler other
+                               than a notifier, a timer) */
+    bool notifier;          /* a context's notifier handler was called */
+    int64_t timeout_ns;     /* its last poll's timeout (-2: no poll) */
+} ModelSpinWait;
+
+typedef struct {
+    ModelSpinWait waits[MODEL_POLL_DEPTH_MAX];
+    unsigned depth;
+    uint64_t wakeups;       /* events that could end a wait, so far */
+    uint64_t last_begin;    /* wakeups when the last blocking wait began */
+    unsigned wasted;        /* consecutive wasted wake-ups */
+    unsigned wasted_max;    /* the most seen in this run */
+} ModelSpin;
+
+/*
+ * Signals (SIGIO, SIGALRM, SIGBUS: numbers below 32): raised and not yet
+ * handled since, per number — a standard signal is one pending instance.
+ */
+typedef struct {
+    bool pending[32];
+    uint64_t raised_seq[32];    /* event of the first kill still pending */
+} ModelSignals;
+
 /* Objects are keyed by the trace's ids (context key | per-context id). */
 struct Model {
     ModelPoll polls[MODEL_POLL_DEPTH_MAX];
@@ -94,6 +126,8 @@ struct Model {
     GHashTable *handler;    /* int64 key -> ModelHandler */
     uint64_t bh_runs, timer_fires, fd_calls;
     uint64_t outcome;       /* FNV-1a over what ran */
+    ModelSpin spin;
+    ModelSignals sig;
     char story[1024];
 };
 
@@ -758,8 +792,257 @@ static const char *model_fd_event(Model *m, const SimEvent *ev)
     return NULL;
 }
 
+/* ---- spin: blocking waits woken for nothing ------------------------------ */
+
+/*
+ * What could end a blocking wait, from the trace: an aio_notify() (of any
+ * context: qemu_notify_event, a BH scheduled, a timer armed, a handler
+ * (un)registered all notify), a BH scheduled, a timer armed, an external fd
+ * raised or lowered, a signal, virtual time jumping because every thread
+ * waited (a timeout ended), the scenario's advance or host-clock jump, an
+ * injected fault (spurious wake-up, EINTR, early return...), or the hang
+ * resolver cutting every wait short.  Clock reads that cost time (busy
+ * polling) are not among them: a deadline they reach is a timer due, which
+ * model_spin_end() looks at.
+ */
+static bool spin_wakeup(const SimEvent *ev)
+{
+    switch (ev->kind) {
+    case QOS_EV_NOTIFY:
+    case QOS_EV_BH_SCHEDULE:
+    case QOS_EV_TIMER_ARM:
+    case SIM_EV_FAULT:
+        return true;
+    case SIM_EV_CLOCK:
+        return ev->name && strcmp(ev->name, "idle") == 0;
+    case SIM_EV_USER:
+        return ev->name && (strcmp(ev->name, "external") == 0 ||
+                            strcmp(ev->name, "signal") == 0 ||
+                            strcmp(ev->name, "advance") == 0 ||
+                            strcmp(ev->name, "jump") == 0 ||
+                            strncmp(ev->name, "every wait cut short", 20) == 0);
+    }
+    return false;
+}
+
+static void spin_event(Model *m, const SimEvent *ev)
+{
+    ModelSpin *sp = &m->spin;
+    bool dispatch = false, notifier = false;
+
+    if (spin_wakeup(ev)) {
+        sp->wakeups++;
+        return;
+    }
+    switch (ev->kind) {
+    case QOS_EV_BH_RUN:
+    case QOS_EV_TIMER_FIRE:
+        dispatch = true;
+        break;
+    case QOS_EV_FD_CALL:
+    case QOS_EV_FD_POLLED:
+        /* A context's own notifier (its fd is the context key) ended the
+         * wait, but called nothing. */
+        notifier = ev->arg2 == (CTX_OF(ev->arg) >> 32);
+        dispatch = !notifier;
+        break;
+    case QOS_EV_POLL_ENTER:
+        break;
+    default:
+        return;
+    }
+    for (unsigned i = 0; i < sp->depth && i < MODEL_POLL_DEPTH_MAX; i++) {
+        ModelSpinWait *w = &sp->waits[i];
+
+        if (w->thread != ev->thread) {
+            continue;
+        }
+        w->dispatched |= dispatch;
+        w->notifier |= notifier;
+        if (ev->kind == QOS_EV_POLL_ENTER && i + 1 == sp->depth) {
+            w->timeout_ns = ev->arg;
+        }
+    }
+}
+
+void model_spin_begin(Model *m, uint32_t thread)
+{
+    ModelSpin *sp = &m->spin;
+
+    if (sp->depth < MODEL_POLL_DEPTH_MAX) {
+        sp->waits[sp->depth] = (ModelSpinWait){
+            .thread = thread, .window = sp->last_begin, .timeout_ns = -2,
+        };
+    }
+    sp->depth++;
+    sp->last_begin = sp->wakeups;
+}
+
+/* A timer (of a clock that follows virtual time) due by now, or within the
+ * GSource path's rounding: a wake-up for it is no waste, early or not. */
+static bool spin_timer_due(Model *m, int64_t now_ns)
+{
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_hash_table_iter_init(&it, m->timer);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const ModelTimer *t = v;
+        int clock = (int)((*(int64_t *)k >> 32) & 15);
+
+        if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
+            t->expire_ns <= now_ns + MODEL_LATE_SLACK_NS) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *model_spin_end(Model *m, const char *what, bool progress,
+                           bool excused, unsigned limit)
+{
+    ModelSpin *sp = &m->spin;
+    ModelSpinWait w;
+    char how[160];
+
+    if (sp->depth == 0) {
+        return fail(m, "model: a blocking wait ended that never began");
+    }
+    sp->depth--;
+    if (sp->depth >= MODEL_POLL_DEPTH_MAX) {
+        return NULL;
+    }
+    w = sp->waits[sp->depth];
+    if (progress || excused || w.dispatched || sp->wakeups != w.window ||
+        spin_timer_due(m, sim_now_ns())) {
+        sp->wasted = 0;
+        return NULL;
+    }
+    sp->wasted++;
+    sp->wasted_max = MAX(sp->wasted_max, sp->wasted);
+    if (sp->wasted < limit) {
+        return NULL;
+    }
+    if (w.notifier) {
+        g_strlcpy(how, "was woken by a context's own notifier, set with no "
+                  "aio_notify() since (an EventNotifier never cleared?)",
+                  sizeof(how));
+    } else if (w.timeout_ns == 0) {
+        g_strlcpy(how, "polled with a timeout of 0 ns although nothing was "
+                  "due (a stale 'notified', or a timeout computed as 0?)",
+                  sizeof(how));
+    } else if (w.timeout_ns == -2) {
+        g_strlcpy(how, "did not even poll: its timeout was 0 although "
+                  "nothing was due (a stale 'notified', or a timeout "
+                  "computed as 0?)", sizeof(how));
+    } else {
+        g_snprintf(how, sizeof(how), "polled with a timeout of %" PRId64
+                   " ns and woke with nothing ready", w.timeout_ns);
+    }
+    return fail(m, "spin: %s returned %u times in a row with nothing done "
+                "while nothing could have woken it (no aio_notify, BH "
+                "scheduled, timer armed or due, fd raised, signal, clock jump "
+                "or fault since the wait before began); the last one %s "
+                "(limit %u, $QLOOP_MAX_SPIN)", what, sp->wasted, how, limit);
+}
+
+unsigned model_spin_max(const Model *m)
+{
+    return m->spin.wasted_max;
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+/*
+ * QEMU reads its signals from a signalfd in the main loop (signals.c) and
+ * runs each one's handler as it reads it.  Linux keeps one pending
+ * instance of a standard signal: kills of a signal already pending merge
+ * into it, and a read takes the lowest-numbered pending signal first (the
+ * synchronous ones, SIGBUS among them, before any other; for SIGBUS,
+ * SIGALRM and SIGIO that is the same order).  So: a handler runs only for
+ * a signal raised and not handled since (two kills before the read, one
+ * call), only in the main loop's thread from main_loop_wait()'s dispatch,
+ * never while a lower-numbered signal is pending, and every kill is
+ * followed by a handler call (model_signal_lost()).
+ */
+static const char *signal_label(int signo, char *buf, size_t len)
+{
+    switch (signo) {
+    case SIGIO: return "SIGIO";
+    case SIGALRM: return "SIGALRM";
+    case SIGBUS: return "SIGBUS";
+    }
+    g_snprintf(buf, len, "signal %d", signo);
+    return buf;
+}
+
+static void signal_raised(Model *m, const SimEvent *ev)
+{
+    if (ev->arg > 0 && ev->arg < 32 && !m->sig.pending[ev->arg]) {
+        m->sig.pending[ev->arg] = true;
+        m->sig.raised_seq[ev->arg] = ev->seq;
+    }
+}
+
+const char *model_signal_handler(Model *m, int signo, uint32_t thread,
+                                 uint32_t loop_thread, bool in_main_loop_wait)
+{
+    char a[24], b[24];
+
+    if (signo <= 0 || signo >= 32 || !m->sig.pending[signo]) {
+        return fail(m, "signals: the handler of %s ran, but it was not "
+                    "raised since its last handler call (a pending signal "
+                    "is one instance: kills before the read merge into one "
+                    "call; a handler runs only for a signal raised)",
+                    signal_label(signo, a, sizeof(a)));
+    }
+    if (thread != loop_thread || !in_main_loop_wait) {
+        return fail(m, "signals: the handler of %s ran in thread %u %s; "
+                    "signals are read and handled only by the main loop's "
+                    "thread (%u), from main_loop_wait()'s dispatch (the "
+                    "signalfd is on iohandler_ctx, which aio_poll() never "
+                    "runs)", signal_label(signo, a, sizeof(a)), thread,
+                    in_main_loop_wait ? "" : "outside main_loop_wait() or "
+                    "in an aio_poll() nested in it", loop_thread);
+    }
+    for (int lower = 1; lower < signo; lower++) {
+        if (m->sig.pending[lower]) {
+            return fail(m, "signals: the handler of %s ran while %s was "
+                        "pending (raised at event %" PRIu64 "): a read "
+                        "takes the lowest-numbered pending signal first",
+                        signal_label(signo, a, sizeof(a)),
+                        signal_label(lower, b, sizeof(b)),
+                        m->sig.raised_seq[lower]);
+        }
+    }
+    m->sig.pending[signo] = false;
+    return NULL;
+}
+
+bool model_signal_lost(Model *m, char *buf, size_t len)
+{
+    char a[24];
+
+    for (int signo = 1; signo < 32; signo++) {
+        if (m->sig.pending[signo]) {
+            g_snprintf(buf, len, "signals: %s was raised (event %" PRIu64
+                       ") but no handler call followed: every kill is "
+                       "followed by a handler call (merged with others "
+                       "pending, never dropped)", signal_label(signo, a,
+                       sizeof(a)), m->sig.raised_seq[signo]);
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *model_event(Model *m, const SimEvent *ev)
 {
+    spin_event(m, ev);
+    if (ev->kind == SIM_EV_USER && ev->name &&
+        strcmp(ev->name, "signal") == 0) {
+        signal_raised(m, ev);
+    }
     switch (ev->kind) {
     case SIM_EV_CLOCK:
         if (ev->name && strcmp(ev->name, "idle") == 0) {

@@ -50,6 +50,35 @@ const char *model_poll_end(Model *m, bool progress);
 void model_wait_begin(Model *m, uint32_t thread);
 void model_wait_end(Model *m);
 
+/*
+ * The spin oracle: a blocking wait (aio_poll(ctx, true), main_loop_wait
+ * (false)) begins / ended.  A wake-up is wasted when the wait did nothing
+ * (no progress, no callback but a notifier's) and nothing that could have
+ * woken it happened since the wait before it began: no aio_notify, BH
+ * scheduled, timer armed, fd raised, signal, clock jump, injected fault,
+ * and no timer due (within the GSource path's rounding).  excused: the
+ * caller knows of a cause the trace does not show (a scenario fd readable
+ * with a handler; waits cut short).  model_spin_end returns a violation
+ * story once limit wake-ups in a row were wasted, else NULL.
+ */
+void model_spin_begin(Model *m, uint32_t thread);
+const char *model_spin_end(Model *m, const char *what, bool progress,
+                           bool excused, unsigned limit);
+/* The longest run of wasted wake-ups seen (for reports and tests). */
+unsigned model_spin_max(const Model *m);
+
+/*
+ * Signals (raised: the simulator's "signal" events).  model_signal_handler:
+ * the process's handler for signo runs, in thread; loop_thread is the main
+ * loop's, in_main_loop_wait whether the innermost wait running there is
+ * main_loop_wait() (not an aio_poll() nested in it).  NULL or a violation
+ * story.  model_signal_lost: after the last main_loop_wait(), a signal
+ * raised with no handler call after it — into buf, true.
+ */
+const char *model_signal_handler(Model *m, int signo, uint32_t thread,
+                                 uint32_t loop_thread, bool in_main_loop_wait);
+bool model_signal_lost(Model *m, char *buf, size_t len);
+
 /* Hash of what ran, in order (BH runs, timer firings, handler calls):
  * two schedules with the same outcome hash ran the same callbacks. */
 uint64_t model_outcome_hash(const Model *m);

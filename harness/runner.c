@@ -91,6 +91,7 @@ struct RunState {
     bool main_loop_wait_owed;
     bool in_aio_poll;           /* the innermost wait running is aio_poll():
                                    its sleeping is not the promised return */
+    uint32_t loop_thread;       /* the main loop's thread (set it up) */
 };
 
 /*
@@ -110,6 +111,27 @@ static unsigned depth_max(void)
         long v = env ? strtol(env, NULL, 10) : 0;
 
         cached = v > 0 && v < 1000 ? (unsigned)v : RUNNER_DEPTH_MAX_DEFAULT;
+    }
+    return cached;
+}
+
+/*
+ * How many wasted wake-ups in a row a blocking wait may have before the run
+ * is a `spin` verdict (model_spin_end()).  A correct core wastes none but
+ * for a notification left over from the wait before; $QLOOP_MAX_SPIN
+ * overrides it.
+ */
+#define RUNNER_SPIN_MAX_DEFAULT 16
+
+static unsigned spin_max(void)
+{
+    static unsigned cached;
+
+    if (!cached) {
+        const char *env = getenv("QLOOP_MAX_SPIN");
+        long v = env ? strtol(env, NULL, 10) : 0;
+
+        cached = v > 0 && v < 1000000 ? (unsigned)v : RUNNER_SPIN_MAX_DEFAULT;
     }
     return cached;
 }
@@ -306,6 +328,34 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
     }
 }
 
+/*
+ * A scenario fd readable with a handler registered wakes every poll (level
+ * triggered) even while its handler is disabled (its io_poll_ready runs):
+ * the spin oracle cannot see that in the trace.
+ */
+static bool scenario_fd_ready(RunState *rs)
+{
+    for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
+        if (rs->fd_registered[i] && sim_fd_readable(rs->fd[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* After a blocking wait: the spin oracle. */
+static void spin_check(RunState *rs, const char *what, bool progress)
+{
+    const char *violation = model_spin_end(rs->model, what, progress,
+                                           rs->cut_waits ||
+                                           scenario_fd_ready(rs),
+                                           spin_max());
+
+    if (violation) {
+        sim_fail("%s", violation);
+    }
+}
+
 /* Every nested wait goes through here: the depth oracle. */
 static void depth_enter(RunState *rs, const char *what)
 {
@@ -325,6 +375,9 @@ static bool poll_once(RunState *rs, bool blocking)
     if (rs->model) {
         model_poll_begin(rs->model, sim_thread_self(),
                          (int64_t)rs->ctx->notifier.rfd << 32);
+        if (blocking) {
+            model_spin_begin(rs->model, sim_thread_self());
+        }
     }
     {
         bool outer = rs->in_aio_poll;
@@ -339,6 +392,9 @@ static bool poll_once(RunState *rs, bool blocking)
         if (violation) {
             sim_fail("%s", violation);
         }
+        if (blocking) {
+            spin_check(rs, "aio_poll(ctx, true)", progress);
+        }
     }
     rs->depth--;
     return progress;
@@ -350,6 +406,9 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     nonblocking = nonblocking || rs->cut_waits;
     if (rs->model) {
         model_wait_begin(rs->model, sim_thread_self());
+        if (!nonblocking) {
+            model_spin_begin(rs->model, sim_thread_self());
+        }
     }
     rs->main_loop_waits++;
     rs->main_loop_wait_owed = rs->notify_event_unconsumed;
@@ -365,6 +424,9 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     rs->main_loop_waits--;
     if (rs->model) {
         model_wait_end(rs->model);
+        if (!nonblocking) {
+            spin_check(rs, "main_loop_wait(false)", false);
+        }
     }
     rs->depth--;
 }
@@ -482,6 +544,16 @@ static void signal_handler(int signo, siginfo_t *info, void *uctx)
     (void)uctx;
     if (!rs || rs->quiesced) {
         return;     /* between runs, or after teardown: nothing to run */
+    }
+    if (rs->model) {
+        const char *violation =
+            model_signal_handler(rs->model, signo, sim_thread_self(),
+                                 rs->loop_thread,
+                                 rs->main_loop_waits > 0 && !rs->in_aio_poll);
+
+        if (violation) {
+            sim_fail("%s", violation);
+        }
     }
     s = rs->s;
     sim_signal_info(signo, &sent);
@@ -767,6 +839,7 @@ static bool setup_context(RunState *rs)
             return false;
         }
         rs->ctx = qemu_get_aio_context();
+        rs->loop_thread = sim_thread_self();
     } else {
         rs->ctx = aio_context_new(&err);
         if (!rs->ctx || err) {
@@ -834,7 +907,33 @@ static void drain(RunState *rs)
     }
     /* Signals wait on iohandler_ctx, which only main_loop_wait runs. */
     for (int i = 0; i < 4 && rs->s->uses_main_loop; i++) {
+        rs->main_loop_waits++;
         main_loop_wait(true);
+        rs->main_loop_waits--;
+    }
+}
+
+/*
+ * Every kill is followed by a handler call: a signal still pending once
+ * the objects are drained was lost.  A read that failed (the readfail
+ * fault) leaves its signal pending and the signalfd readable, so first
+ * give the main loop more rounds, while the model still waits for one.
+ */
+static void check_signals_delivered(RunState *rs)
+{
+    char lost[256];
+
+    if (!rs->model || !rs->s->uses_main_loop) {
+        return;
+    }
+    for (int i = 0; i < 64 && model_signal_lost(rs->model, lost, sizeof(lost));
+         i++) {
+        rs->main_loop_waits++;
+        main_loop_wait(true);
+        rs->main_loop_waits--;
+    }
+    if (model_signal_lost(rs->model, lost, sizeof(lost))) {
+        sim_fail("%s", lost);
     }
 }
 
@@ -868,6 +967,7 @@ static void teardown(RunState *rs)
         timer_del(rs->timer[i]);
     }
     drain(rs);
+    check_signals_delivered(rs);
     /* From here on a late signal finds the scenario's objects gone: its
      * handler must not run the body. */
     rs->quiesced = true;

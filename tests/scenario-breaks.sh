@@ -53,6 +53,8 @@ corpus/regressions/poll-ready-nested-sibling.scn|fd-poll-stranded|a handler wait
 corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
+corpus/regressions/spin-wasted-wakeups.scn|notify-accept-missing notifier-never-cleared timeout-zero|a blocking aio_poll returns only when something could have woken it (spin)
+corpus/regressions/signal-rules.scn|signals-twice signals-drop-repeat signals-batch-lifo|one handler call per pending signal, none lost, lowest number first
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }

@@ -153,6 +153,100 @@ static void test_handlers(void)
                             "called after it was removed"));
 }
 
+/* Feed one event to m; its objection or NULL. */
+static const char *feed1(Model *m, uint32_t kind, const char *name, int64_t a)
+{
+    SimEvent ev = { .seq = 0, .thread = 1, .kind = kind, .name = name,
+                    .arg = a };
+
+    return model_event(m, &ev);
+}
+
+static void test_signals(void)
+{
+    Model *m = model_new();
+    char buf[256];
+
+    /* Two kills before the read: one call; the next call needs a kill. */
+    feed1(m, SIM_EV_USER, "signal", SIGIO);
+    feed1(m, SIM_EV_USER, "signal", SIGIO);
+    g_assert_true(model_signal_lost(m, buf, sizeof(buf)));
+    g_assert_nonnull(strstr(buf, "SIGIO was raised"));
+    g_assert_null(model_signal_handler(m, SIGIO, 1, 1, true));
+    g_assert_false(model_signal_lost(m, buf, sizeof(buf)));
+    g_assert_nonnull(strstr(model_signal_handler(m, SIGIO, 1, 1, true),
+                            "not raised since its last handler call"));
+    model_free(m);
+
+    /* Lowest number first: SIGBUS (7) before SIGIO (29). */
+    m = model_new();
+    feed1(m, SIM_EV_USER, "signal", SIGIO);
+    feed1(m, SIM_EV_USER, "signal", SIGBUS);
+    g_assert_nonnull(strstr(model_signal_handler(m, SIGIO, 1, 1, true),
+                            "while SIGBUS was pending"));
+    model_free(m);
+    m = model_new();
+    feed1(m, SIM_EV_USER, "signal", SIGIO);
+    feed1(m, SIM_EV_USER, "signal", SIGBUS);
+    g_assert_null(model_signal_handler(m, SIGBUS, 1, 1, true));
+    g_assert_null(model_signal_handler(m, SIGIO, 1, 1, true));
+    model_free(m);
+
+    /* Only the main loop's thread, only from main_loop_wait(). */
+    m = model_new();
+    feed1(m, SIM_EV_USER, "signal", SIGALRM);
+    g_assert_nonnull(strstr(model_signal_handler(m, SIGALRM, 2, 1, true),
+                            "ran in thread 2"));
+    model_free(m);
+    m = model_new();
+    feed1(m, SIM_EV_USER, "signal", SIGALRM);
+    g_assert_nonnull(strstr(model_signal_handler(m, SIGALRM, 1, 1, false),
+                            "outside main_loop_wait()"));
+    model_free(m);
+}
+
+static void test_spin(void)
+{
+    Model *m = model_new();
+    const char *why = NULL;
+
+    /* Wake-ups with nothing done and nothing to wake them: the third in
+     * a row (limit 3) is the verdict, with what the last one did. */
+    for (int i = 0; i < 3 && !why; i++) {
+        model_spin_begin(m, 1);
+        feed1(m, QOS_EV_POLL_ENTER, "ctx", 0);
+        why = model_spin_end(m, "aio_poll(ctx, true)", false, false, 3);
+        g_assert_true(i == 2 || !why);
+    }
+    g_assert_nonnull(why);
+    g_assert_nonnull(strstr(why, "spin: aio_poll(ctx, true) returned 3 times"));
+    g_assert_nonnull(strstr(why, "timeout of 0 ns"));
+    model_free(m);
+
+    /* An aio_notify() wakes the wait it comes in and the next one (its
+     * 'notified' outlives the first); progress, a dispatch or an excuse
+     * (waits cut short) resets the count. */
+    m = model_new();
+    for (int i = 0; i < 10; i++) {
+        model_spin_begin(m, 1);
+        if (i % 2 == 0) {
+            feed1(m, QOS_EV_NOTIFY, "ctx", 0);
+        }
+        g_assert_null(model_spin_end(m, "aio_poll(ctx, true)", false, false,
+                                     2));
+    }
+    for (int i = 0; i < 10; i++) {
+        model_spin_begin(m, 1);
+        if (i % 3 == 0) {
+            feed1(m, QOS_EV_BH_RUN, "B", BH(0));
+        }
+        g_assert_null(model_spin_end(m, "main_loop_wait(false)", false,
+                                     i % 3 == 1, 2));
+    }
+    g_assert_cmpuint(model_spin_max(m), ==, 1);
+    model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -162,5 +256,7 @@ int main(int argc, char **argv)
     g_test_add_func("/model/bh/nested-slices", test_bh_nested_slices);
     g_test_add_func("/model/timers", test_timers);
     g_test_add_func("/model/handlers", test_handlers);
+    g_test_add_func("/model/signals", test_signals);
+    g_test_add_func("/model/spin", test_spin);
     return g_test_run();
 }

@@ -1,0 +1,63 @@
+/*
+ * variants/notify-accept-missing.c — a deliberately broken loop/notify-accept.c.
+ *
+ * NOT the production core: built in place of loop/notify-accept.c (qloop-notify-accept-missing) so
+ * tests/scenario-breaks.sh can check that a scenario fails when the rule
+ * it states is broken.  The one change, marked VARIANT:
+ * aio_notify_accept() never clears ctx->notified: after the first
+ * aio_notify(), every blocking aio_poll() sees it still set, polls with
+ * a timeout of 0 and returns at once with nothing done — a context that
+ * spins without progress.  Breaks corpus/regressions/spin-wasted-wakeups.scn
+ * (the spin oracle).
+ * The rest is loop/notify-accept.c as it stands.
+ */
+/*
+ * loop/notify-accept.c — the waiter's side of the notify protocol and the
+ * context's own EventNotifier callbacks (see loop/notify.c for the whole
+ * protocol; this half is shared by every variant of aio_notify()).
+ */
+#include "internal.h"
+
+void aio_notify_accept(AioContext *ctx)
+{
+    (void)ctx;  /* VARIANT: qatomic_set(&ctx->notified, false) is gone */
+
+    /*
+     * Order the clear of ctx->notified before the reads of what it
+     * announced (BHs, fd events, timers).  Pairs with smp_wmb() in
+     * aio_notify().
+     */
+    smp_mb();
+}
+
+/* The context's own EventNotifier: its activity is never progress. */
+static void aio_context_notifier_cb(EventNotifier *e)
+{
+    event_notifier_test_and_clear(e);
+}
+
+/* Polling mode: a pending aio_notify() ends the busy-wait. */
+static bool aio_context_notifier_poll(void *opaque)
+{
+    EventNotifier *e = opaque;
+    AioContext *ctx = (AioContext *)((char *)e - offsetof(AioContext, notifier));
+
+    /*
+     * No need for a barrier: the poll loop and aio_notify_accept() are in
+     * the same thread and aio_notify()'s barriers cover the other side.
+     */
+    return qatomic_read(&ctx->notified);
+}
+
+static void aio_context_notifier_poll_ready(EventNotifier *e)
+{
+    /* Nothing to do: the point was to end the busy-wait. */
+    (void)e;
+}
+
+void aio_context_notifier_init(AioContext *ctx)
+{
+    aio_set_event_notifier(ctx, &ctx->notifier, aio_context_notifier_cb,
+                           aio_context_notifier_poll,
+                           aio_context_notifier_poll_ready);
+}
