@@ -16,7 +16,10 @@
  * pass's snapshot fires in that pass; no timer is late when time jumps
  * because every thread waits; ready fd handlers run in registration order
  * and a handler removed by the dispatching thread is never called again;
- * each aio_poll()'s progress result is what happened inside it.
+ * each aio_poll()'s progress result is what happened inside it; a
+ * blocking wait does not keep returning with nothing done while nothing
+ * could have woken it (spin); signal handlers run once per pending signal,
+ * lowest number first, only from main_loop_wait(), and none is lost.
  */
 #ifndef QLOOP_HARNESS_MODEL_H
 #define QLOOP_HARNESS_MODEL_H
