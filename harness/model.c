@@ -932,9 +932,11 @@ const char *model_spin_end(Model *m, const char *what, bool progress,
                   "due (a stale 'notified', or a timeout computed as 0?)",
                   sizeof(how));
     } else if (w.timeout_ns == -2) {
-        g_strlcpy(how, "did not even poll: its timeout was 0 although "
-                  "nothing was due (a stale 'notified', or a timeout "
-                  "computed as 0?)", sizeof(how));
+        /* aio_poll() skips its poll when the timeout is 0 and every
+         * handler is pollable; main_loop_wait()'s glib poll is untraced. */
+        g_strlcpy(how, "woke with nothing ready, at once (a timeout of 0 "
+                  "although nothing was due: a stale 'notified', or a "
+                  "timeout computed as 0?)", sizeof(how));
     } else {
         g_snprintf(how, sizeof(how), "polled with a timeout of %" PRId64
                    " ns and woke with nothing ready", w.timeout_ns);
@@ -997,13 +999,14 @@ const char *model_signal_handler(Model *m, int signo, uint32_t thread,
                     signal_label(signo, a, sizeof(a)));
     }
     if (thread != loop_thread || !in_main_loop_wait) {
-        return fail(m, "signals: the handler of %s ran in thread %u %s; "
-                    "signals are read and handled only by the main loop's "
-                    "thread (%u), from main_loop_wait()'s dispatch (the "
-                    "signalfd is on iohandler_ctx, which aio_poll() never "
-                    "runs)", signal_label(signo, a, sizeof(a)), thread,
-                    in_main_loop_wait ? "" : "outside main_loop_wait() or "
-                    "in an aio_poll() nested in it", loop_thread);
+        return fail(m, "signals: the handler of %s ran %s; signals are read "
+                    "and handled only by the main loop's thread (%u), from "
+                    "main_loop_wait()'s dispatch (the signalfd is on "
+                    "iohandler_ctx, which aio_poll() never runs)",
+                    signal_label(signo, a, sizeof(a)),
+                    thread != loop_thread ? "in another thread" :
+                    "in an aio_poll(), or outside main_loop_wait()",
+                    loop_thread);
     }
     for (int lower = 1; lower < signo; lower++) {
         if (m->sig.pending[lower]) {

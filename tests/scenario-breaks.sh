@@ -54,6 +54,8 @@ corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO h
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
 corpus/regressions/spin-wasted-wakeups.scn|notify-accept-missing notifier-never-cleared timeout-zero|a blocking aio_poll returns only when something could have woken it (spin)
+corpus/regressions/signal-main-loop-only.scn|signals-deferred-bh|a signal handler runs only from main_loop_wait, never from aio_poll
+corpus/regressions/spin-main-loop.scn|notifier-never-cleared timeout-zero|a blocking main_loop_wait returns only when something could have woken it (spin)
 corpus/regressions/signal-rules.scn|signals-twice signals-drop-repeat signals-batch-lifo|one handler call per pending signal, none lost, lowest number first
 '
 

@@ -111,6 +111,7 @@ int qemu_signal_init(Error **errp)
     }
     qemu_set_fd_handler(sigfd, sigfd_handler, NULL, (void *)(intptr_t)sigfd);
     signal_fd = sigfd;
+    last_signo = 0;     /* VARIANT: each main loop starts afresh */
     return 0;
 }
 
