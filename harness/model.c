@@ -90,7 +90,7 @@ typedef struct {
  */
 typedef struct {
     uint32_t thread;
-    uint64_t window;        /* wake-ups seen when the previous wait began */
+    uint64_t window;        /* wake-ups seen when the wait two before began */
     bool dispatched;        /* a callback ran in it (any BH, a handler other
                                than a notifier, a timer) */
     bool notifier;          /* a context's notifier handler was called */
@@ -101,7 +101,8 @@ typedef struct {
     ModelSpinWait waits[MODEL_POLL_DEPTH_MAX];
     unsigned depth;
     uint64_t wakeups;       /* events that could end a wait, so far */
-    uint64_t last_begin;    /* wakeups when the last blocking wait began */
+    uint64_t begin[2];      /* wakeups when the last two blocking waits
+                               began, the last first */
     unsigned wasted;        /* consecutive wasted wake-ups */
     unsigned wasted_max;    /* the most seen in this run */
 } ModelSpin;
@@ -803,12 +804,16 @@ static const char *model_fd_event(Model *m, const SimEvent *ev)
  * injected fault (spurious wake-up, EINTR, early return...), or the hang
  * resolver cutting every wait short.  Clock reads that cost time (busy
  * polling) are not among them: a deadline they reach is a timer due, which
- * model_spin_end() looks at.
+ * model_spin_end() looks at.  The window opens when the wait two before
+ * began: an aio_notify() during a wait may end the next one twice over —
+ * its 'notified' keeps that one from sleeping, and its eventfd write (the
+ * notifier stays readable until read) wakes the one after.
  */
 static bool spin_wakeup(const SimEvent *ev)
 {
     switch (ev->kind) {
     case QOS_EV_NOTIFY:
+    case QOS_EV_NOTIFY_SET:
     case QOS_EV_BH_SCHEDULE:
     case QOS_EV_TIMER_ARM:
     case SIM_EV_FAULT:
@@ -871,11 +876,12 @@ void model_spin_begin(Model *m, uint32_t thread)
 
     if (sp->depth < MODEL_POLL_DEPTH_MAX) {
         sp->waits[sp->depth] = (ModelSpinWait){
-            .thread = thread, .window = sp->last_begin, .timeout_ns = -2,
+            .thread = thread, .window = sp->begin[1], .timeout_ns = -2,
         };
     }
     sp->depth++;
-    sp->last_begin = sp->wakeups;
+    sp->begin[1] = sp->begin[0];
+    sp->begin[0] = sp->wakeups;
 }
 
 /* A timer (of a clock that follows virtual time) due by now, or within the
@@ -937,6 +943,9 @@ const char *model_spin_end(Model *m, const char *what, bool progress,
         g_strlcpy(how, "woke with nothing ready, at once (a timeout of 0 "
                   "although nothing was due: a stale 'notified', or a "
                   "timeout computed as 0?)", sizeof(how));
+    } else if (w.timeout_ns < 0) {
+        g_strlcpy(how, "slept with no timeout and woke, but dispatched "
+                  "nothing (a ready handler the core left out?)", sizeof(how));
     } else {
         g_snprintf(how, sizeof(how), "polled with a timeout of %" PRId64
                    " ns and woke with nothing ready", w.timeout_ns);
@@ -944,7 +953,7 @@ const char *model_spin_end(Model *m, const char *what, bool progress,
     return fail(m, "spin: %s returned %u times in a row with nothing done "
                 "while nothing could have woken it (no aio_notify, BH "
                 "scheduled, timer armed or due, fd raised, signal, clock jump "
-                "or fault since the wait before began); the last one %s "
+                "or fault since the two waits before it began); the last one %s "
                 "(limit %u, $QLOOP_MAX_SPIN)", what, sp->wasted, how, limit);
 }
 

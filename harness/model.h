@@ -57,7 +57,7 @@ void model_wait_end(Model *m);
  * The spin oracle: a blocking wait (aio_poll(ctx, true), main_loop_wait
  * (false)) begins / ended.  A wake-up is wasted when the wait did nothing
  * (no progress, no callback but a notifier's) and nothing that could have
- * woken it happened since the wait before it began: no aio_notify, BH
+ * woken it happened since the two waits before it began: no aio_notify, BH
  * scheduled, timer armed, fd raised, signal, clock jump, injected fault,
  * and no timer due (within the GSource path's rounding).  excused: the
  * caller knows of a cause the trace does not show (a scenario fd readable

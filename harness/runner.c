@@ -118,7 +118,7 @@ static unsigned depth_max(void)
 /*
  * How many wasted wake-ups in a row a blocking wait may have before the run
  * is a `spin` verdict (model_spin_end()).  A correct core wastes none but
- * for a notification left over from the wait before; $QLOOP_MAX_SPIN
+ * for a notification left over from the waits before; $QLOOP_MAX_SPIN
  * overrides it.
  */
 #define RUNNER_SPIN_MAX_DEFAULT 16
@@ -330,17 +330,24 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
 
 /*
  * A scenario fd readable with a handler registered wakes every poll (level
- * triggered) even while its handler is disabled (its io_poll_ready runs):
- * the spin oracle cannot see that in the trace.
+ * triggered) even while the handler is disabled because its io_poll_ready
+ * runs: the spin oracle cannot see that in the trace.  But an enabled one
+ * readable then should have been called — a wake-up the core wasted, not
+ * an excuse, whatever else is readable.
  */
 static bool scenario_fd_ready(RunState *rs)
 {
+    bool disabled_ready = false;
+
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_FD]; i++) {
         if (rs->fd_registered[i] && sim_fd_readable(rs->fd[i])) {
-            return true;
+            if (!rs->in_poll_ready[i]) {
+                return false;
+            }
+            disabled_ready = true;
         }
     }
-    return false;
+    return disabled_ready;
 }
 
 /* After a blocking wait: the spin oracle. */
