@@ -71,6 +71,15 @@ typedef enum {
                              * flight): returns once it has completed */
     SCN_OP_POOL_SIZE,       /* aio_context_set_thread_pool_params(ctx, arg,
                              * arg): arg workers, 1..SCN_POOL_SIZE_MAX */
+    /* queries checked against the model, clocks, write handlers */
+    SCN_OP_TIMER_CHECK,     /* timer_pending/_expired/_expire_time_ns and
+                               the list's has_timers/expired/deadline */
+    SCN_OP_RUN_TIMERS,      /* qemu_clock_run_timers(arg = clock) */
+    SCN_OP_CLOCK_ENABLE,    /* qemu_clock_enable(arg = clock, true) */
+    SCN_OP_CLOCK_DISABLE,   /* qemu_clock_enable(arg = clock, false) */
+    SCN_OP_LOOP_CHECK,      /* the context and main-loop queries */
+    SCN_OP_FD_WRITABLE,     /* the fd becomes writable (external) */
+    SCN_OP_FD_UNWRITABLE,   /* the fd is no longer writable */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -100,11 +109,19 @@ typedef struct ScnObject {
     bool poll;              /* FD: also io_poll / io_poll_ready (polling
                                mode); io_poll_ready runs the body */
     uint8_t signal;         /* SIGNAL: 0 SIGIO, 1 SIGALRM, 2 SIGBUS */
+    uint8_t scale;          /* TIMER: SCN_SCALE_NS/US/MS (timer_mod in
+                               that unit) */
+    bool main_timer;        /* TIMER: on main_loop_tlg (timer_init_full
+                               with no group), run by main_loop_wait */
+    bool write;             /* FD: also an io_write handler (the body) */
 } ScnObject;
+
+enum { SCN_SCALE_NS, SCN_SCALE_US, SCN_SCALE_MS, SCN_SCALES };
 
 /* pool_size's bound: each worker is a simulated thread. */
 #define SCN_POOL_SIZE_MAX 16
 #define SCN_GUARDS_MAX 8    /* reentrancy guards a scenario may name */
+#define SCN_CLOCKS 4        /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
 #define SCN_SIGNALS 3       /* SIGIO, SIGALRM, SIGBUS: qemu_init_main_loop's */
 
 typedef struct ScnThread {

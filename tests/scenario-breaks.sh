@@ -53,6 +53,9 @@ corpus/regressions/poll-ready-nested-sibling.scn|fd-poll-stranded|a handler wait
 corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
+corpus/regressions/timer-query-expired.scn|timer-expired-early|timer_expired() is true once the clock reaches the expiry (the check query oracle)
+corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|a disabled clock's timers set no deadline and do not run until it is enabled
+corpus/regressions/clock-disable-waits.scn|clock-disable-nowait|no timer of a clock fires after qemu_clock_enable(false) returned
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }
