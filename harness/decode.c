@@ -412,7 +412,7 @@ static void decode_home_op(Decoder *d)
         }
         return;
     case D_RAISE_WAIT:
-        if (d->n_fd && d->fd_added[fd]) {
+        if (d->n_fd && d->fd_added[fd] && !d->s->objects[SCN_OBJ_FD][fd].write) {
             emit(d, SCN_OP_FD_RAISE, SCN_OBJ_FD, fd, 0);
             emit_wait(d, SCN_OBJ_FD, fd);
         }

@@ -104,6 +104,7 @@ struct RunState {
     bool fd_write_due[SCN_OBJECTS_MAX]; /* FD: made writable since its
                                            io_write last ran */
     bool iohandler_made;        /* check_loop made iohandler_ctx lazily */
+    bool clock_self_wait;       /* a timer callback disabled its own clock */
 };
 
 /*
@@ -308,7 +309,7 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
 
     /* fd_alt changes when the core's FD_ADD event says so (observe()). */
     rs->registering_alt[self & 63] = alt;
-    aio_set_fd_handler(rs->ctx, rs->fd[i], fd_read_cb,
+    aio_set_fd_handler(rs->ctx, rs->fd[i], o->write ? NULL : fd_read_cb,
                        o->write ? fd_write_cb : NULL,
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
@@ -464,6 +465,31 @@ static void job_done(void *opaque, int ret)
     g_free(req);
     rs->jobs_in_flight--;
     bh_cb(cb);
+}
+
+/*
+ * A job without a completion callback: QEMU's pool frees the request
+ * itself once its work is done.  bdrv_aio_cancel() holds a reference and
+ * polls until that happened, so it returns only then — and the request
+ * must be gone: a pool still holding it at teardown panics.
+ */
+static void job_submit_nocb(RunState *rs, uint8_t i)
+{
+    JobReq *req = g_new0(JobReq, 1);
+    BlockAIOCB *acb;
+
+    req->cb = &rs->cb[SCN_OBJ_JOB][i];
+    acb = thread_pool_submit_aio(job_work, req, NULL, NULL);
+    depth_enter(rs, "bdrv_aio_cancel()");
+    if (rs->model) {
+        model_wait_begin(rs->model, sim_thread_self());
+    }
+    bdrv_aio_cancel(acb);
+    if (rs->model) {
+        model_wait_end(rs->model);
+    }
+    rs->depth--;
+    g_free(req);    /* the work, which reads it, is done or never ran */
 }
 
 static void job_submit(RunState *rs, uint8_t i)
@@ -793,8 +819,9 @@ static void run_timers(RunState *rs, int clock)
 
 /*
  * qemu_clock_enable().  Disabling from inside a timer callback of that
- * clock waits for the callback's own pass — a deadlock QEMU documents —
- * so the runner skips it there.
+ * clock waits for the callback's own pass — a deadlock QEMU documents: the
+ * run hangs, and that hang is the scenario's (clock_self_wait), never a
+ * lost wake-up.
  */
 static void clock_set(RunState *rs, int clock, bool enabled)
 {
@@ -802,9 +829,9 @@ static void clock_set(RunState *rs, int clock, bool enabled)
 
     if (!enabled && rs->in_timer_cb[clock] &&
         sim_thread_self() == rs->home_thread) {
-        sim_trace_user("skipped: disabling the clock of a running timer "
-                       "callback would wait for itself", clock);
-        return;
+        sim_trace_user("deadlock: disabling the clock of a running timer "
+                       "callback waits for itself", clock);
+        rs->clock_self_wait = true;
     }
     if (rs->model) {
         token = model_clock_enable_begin(rs->model, clock);
@@ -841,7 +868,9 @@ static void loop_check_notifier(RunState *rs)
     unsigned lossy = (1u << 3) | (1u << 7);    /* eagain, readfail */
 
     if (event_notifier_init(&e, true) < 0) {
-        sim_trace_user("check_loop: no eventfd (fdcreate)", 0);
+        /* fdcreate: never opened; cleaning it up is a no-op (QEMU's
+         * error paths do it). */
+        event_notifier_cleanup(&e);
         return;
     }
     event_notifier_init_fd(&alias, event_notifier_get_fd(&e));
@@ -874,6 +903,7 @@ static void loop_check_main_loop(RunState *rs)
         sim_fail("qemu_init_main_loop() called twice returned %d %s an Error "
                  "(want -EEXIST with one)", ret, err ? "with" : "without");
     }
+    error_propagate(&moved, NULL);      /* no error: nothing to move */
     error_propagate(&moved, err);
     if (moved != err) {
         sim_fail("error_propagate() into an empty Error ** did not move the "
@@ -883,6 +913,7 @@ static void loop_check_main_loop(RunState *rs)
     if (moved) {
         sim_fail("error_free_or_abort() left its Error ** set");
     }
+    error_free(moved);      /* NULL: a no-op, as QEMU's callers rely on */
 }
 
 /*
@@ -902,6 +933,10 @@ static void loop_check_no_main_loop(RunState *rs)
         return;
     }
     io = iohandler_get_aio_context();
+    if (!rs->iohandler_made && !in_aio_context_home_thread(io)) {
+        sim_fail("in_aio_context_home_thread() is false for iohandler_ctx, "
+                 "which no thread polled yet (every thread is its home)");
+    }
     rs->iohandler_made = true;
     if (!io || io == rs->ctx || io != iohandler_get_aio_context() ||
         qemu_main_loop_initialized()) {
@@ -921,15 +956,51 @@ static void poll_params_refused(RunState *rs, int64_t max_ns)
     int64_t before_ns = rs->ctx->poll_max_ns;
     Error *err = NULL;
 
+    /* max, grow, shrink: each negative in turn (max_ns < 0). */
+    const int64_t bad[3][3] = {
+        { max_ns, 0, 0 }, { 0, max_ns, 0 }, { 0, 0, max_ns },
+    };
+
     aio_context_set_poll_params(rs->ctx, max_ns, 0, 0, NULL);
-    aio_context_set_poll_params(rs->ctx, max_ns, 0, 0, &err);
-    if (!err || rs->ctx->poll_max_ns != before_ns) {
-        sim_fail("aio_context_set_poll_params(%" G_GINT64_FORMAT "): %s, "
-                 "poll_max_ns %" G_GINT64_FORMAT " -> %" G_GINT64_FORMAT,
-                 max_ns, err ? "an Error" : "no Error", before_ns,
-                 rs->ctx->poll_max_ns);
+    for (unsigned k = 0; k < 3; k++) {
+        aio_context_set_poll_params(rs->ctx, bad[k][0], bad[k][1], bad[k][2],
+                                    &err);
+        if (!err || rs->ctx->poll_max_ns != before_ns) {
+            sim_fail("aio_context_set_poll_params(%" G_GINT64_FORMAT ", %"
+                     G_GINT64_FORMAT ", %" G_GINT64_FORMAT "): %s, poll_max_ns %"
+                     G_GINT64_FORMAT " -> %" G_GINT64_FORMAT, bad[k][0],
+                     bad[k][1], bad[k][2], err ? "an Error" : "no Error",
+                     before_ns, rs->ctx->poll_max_ns);
+        }
+        error_free(err);
+        err = NULL;
     }
-    error_free(err);
+}
+
+/* pool_size 0: thread-pool limits that are wrong in each way QEMU checks
+ * are refused with an Error, the context's limits left as they were. */
+static void pool_size_refused(RunState *rs)
+{
+    static const int64_t bad[][2] = {
+        { 2, 1 }, { 0, 0 }, { -1, 1 }, { 1, (int64_t)INT32_MAX + 1 },
+    };
+    int before_min = rs->ctx->thread_pool_min;
+    int before_max = rs->ctx->thread_pool_max;
+
+    for (unsigned k = 0; k < G_N_ELEMENTS(bad); k++) {
+        Error *err = NULL;
+
+        aio_context_set_thread_pool_params(rs->ctx, bad[k][0], bad[k][1], &err);
+        if (!err || rs->ctx->thread_pool_min != before_min ||
+            rs->ctx->thread_pool_max != before_max) {
+            sim_fail("aio_context_set_thread_pool_params(%" G_GINT64_FORMAT ", %"
+                     G_GINT64_FORMAT ") %s an Error, limits %d..%d -> %d..%d",
+                     bad[k][0], bad[k][1], err ? "with" : "without", before_min,
+                     before_max, rs->ctx->thread_pool_min,
+                     rs->ctx->thread_pool_max);
+        }
+        error_free(err);
+    }
 }
 
 /* `check_loop`: the context's and the main loop's queries. */
@@ -939,6 +1010,14 @@ static void loop_check(RunState *rs)
     const Scenario *s = rs->s;
     guint refs;
 
+    /* The home thread's context is current there; elsewhere the main
+     * loop's (QEMU's fallback), or none. */
+    if (qemu_get_current_aio_context() !=
+        (home ? rs->ctx : qemu_get_aio_context())) {
+        sim_fail("qemu_get_current_aio_context() in thread %u is not the %s",
+                 sim_thread_self(), home ? "scenario's context"
+                 : "main loop's context (or NULL without one)");
+    }
     if (in_aio_context_home_thread(rs->ctx) != home) {
         sim_fail("in_aio_context_home_thread() is %s in thread %u, the home "
                  "thread is %u", home ? "false" : "true", sim_thread_self(),
@@ -1140,12 +1219,17 @@ static void exec_op(RunState *rs, const ScnOp *op)
         qemu_notify_event();
         return;
     case SCN_OP_SUBMIT:
-        job_submit(rs, i);
+        (rs->s->objects[SCN_OBJ_JOB][i].nocb ? job_submit_nocb
+                                             : job_submit)(rs, i);
         return;
     case SCN_OP_JOB_CANCEL:
         job_cancel(rs, i);
         return;
     case SCN_OP_POOL_SIZE:
+        if (op->arg == 0) {
+            pool_size_refused(rs);
+            return;
+        }
         aio_context_set_thread_pool_params(rs->ctx, op->arg, op->arg,
                                            &error_abort);
         return;
@@ -1455,7 +1539,7 @@ static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
         /* A handler disabled while its io_poll_ready runs waits for
          * itself: the scenario's deadlock, not a lost wake-up. */
         if (rs->fd_registered[i] && !rs->in_poll_ready[i] &&
-            sim_fd_readable(rs->fd[i])) {
+            !rs->s->objects[SCN_OBJ_FD][i].write && sim_fd_readable(rs->fd[i])) {
             g_snprintf(buf, len, "fd '%s' is readable and has a read handler",
                        rs->s->objects[SCN_OBJ_FD][i].name);
             return true;
@@ -1562,7 +1646,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     if (rs->model) {
         char due[160];
 
-        if (out->verdict == SIM_HANG &&
+        if (out->verdict == SIM_HANG && !rs->clock_self_wait &&
             (model_pending_work(rs->model, due, sizeof(due)) ||
              ready_fd_pending(rs, due, sizeof(due)) ||
              notify_event_owed(rs, due, sizeof(due)))) {
@@ -1591,9 +1675,11 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     if (out->verdict == SIM_HANG && rs->model && !out->lost_wakeup) {
         out->waited_for_nothing = true;
         out->verdict = SIM_OK;
-        g_strlcpy(out->story, "ended with every thread waiting and nothing "
-                  "due: the scenario waits for work nobody does",
-                  sizeof(out->story));
+        g_strlcpy(out->story, rs->clock_self_wait
+                  ? "ended in the scenario's deadlock: a timer callback "
+                    "disabled its own clock, which waits for that callback"
+                  : "ended with every thread waiting and nothing due: the "
+                    "scenario waits for work nobody does", sizeof(out->story));
         return out->verdict;    /* rs stays: its world was abandoned */
     }
     if (out->verdict == SIM_OK) {

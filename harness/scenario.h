@@ -64,13 +64,16 @@ typedef enum {
     SCN_OP_YIELD,           /* an explicit scheduling point */
     /* extreme and absolute values, polling mode, signals */
     SCN_OP_TIMER_MOD_AT,    /* timer_mod_ns(t, arg_ns): any int64, absolute */
-    SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0) */
+    SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0);
+                               < 0: refused with an Error, as are negative
+                               grow and shrink */
     SCN_OP_KILL,            /* the signal is raised (sim_raise_signal) */
     SCN_OP_HOST_JUMP,       /* QEMU_CLOCK_HOST jumps by arg_ns (either way) */
     SCN_OP_JOB_CANCEL,      /* bdrv_aio_cancel(the job's newest request in
                              * flight): returns once it has completed */
     SCN_OP_POOL_SIZE,       /* aio_context_set_thread_pool_params(ctx, arg,
-                             * arg): arg workers, 1..SCN_POOL_SIZE_MAX */
+                             * arg): arg workers, 1..SCN_POOL_SIZE_MAX;
+                             * 0: bad limits, each refused with an Error */
     /* queries checked against the model, clocks, write handlers */
     SCN_OP_TIMER_CHECK,     /* timer_pending/_expired/_expire_time_ns and
                                the list's has_timers/expired/deadline */
@@ -113,7 +116,10 @@ typedef struct ScnObject {
                                that unit) */
     bool main_timer;        /* TIMER: on main_loop_tlg (timer_init_full
                                with no group), run by main_loop_wait */
-    bool write;             /* FD: also an io_write handler (the body) */
+    bool write;             /* FD: a writer — io_write (the body), no
+                               io_read */
+    bool nocb;              /* JOB: submitted with no completion callback
+                               and waited for with bdrv_aio_cancel */
 } ScnObject;
 
 enum { SCN_SCALE_NS, SCN_SCALE_US, SCN_SCALE_MS, SCN_SCALES };

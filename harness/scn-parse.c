@@ -45,7 +45,7 @@ const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
 /* Words that are neither operations nor object kinds but still reserved. */
 static const char *const scn_reserved[] = {
     "thread", "faults", "main_loop", "alt", "nonblocking", "guard", "scale",
-    "write",
+    "write", "nocb",
 };
 
 /* Units of a timer's 'scale', SCN_SCALE_* order. */
@@ -506,6 +506,11 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
                             "workers, found %s",
                             scn_tok_desc(&P->tok, buf, sizeof buf));
         }
+        if (P->tok.len == 1 && P->tok.text[0] == '0') {   /* refused: checked */
+            op->arg = 0;
+            scn_next(P);
+            return true;
+        }
         if (!scn_count(P, what, &op->arg)) {
             return false;
         }
@@ -790,6 +795,10 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
     }
     if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "write")) {
         o->write = true;
+        scn_next(P);
+    }
+    if (kind == SCN_OBJ_JOB && scn_tok_is(&P->tok, "nocb")) {
+        o->nocb = true;
         scn_next(P);
     }
     if (P->tok.kind == TOK_LBRACE && !scn_parse_body(P, &o->body)) {

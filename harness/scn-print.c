@@ -139,6 +139,9 @@ void scn_print(const Scenario *s, FILE *out)
             if (o->write) {
                 fputs(" write", out);
             }
+            if (o->nocb) {
+                fputs(" nocb", out);
+            }
             if (o->body.count) {
                 fputc(' ', out);
                 scn_print_body(s, o->body, true, out);
@@ -202,7 +205,7 @@ bool scn_equal(const Scenario *a, const Scenario *b)
             if (strncmp(x->name, y->name, SCN_NAME_MAX) != 0 || x->clock != y->clock ||
                 x->guard != y->guard || x->poll != y->poll || x->signal != y->signal ||
                 x->scale != y->scale || x->main_timer != y->main_timer ||
-                x->write != y->write ||
+                x->write != y->write || x->nocb != y->nocb ||
                 !scn_body_equal(a, x->body, b, y->body) ||
                 !scn_body_equal(a, x->alt_body, b, y->alt_body)) {
                 return false;

@@ -163,8 +163,8 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
     case SCN_OP_POLL_PARAMS:
         return NULL;    /* negative: refused with an Error, checked */
     case SCN_OP_POOL_SIZE:
-        return op->arg >= 1 && op->arg <= SCN_POOL_SIZE_MAX ? NULL
-               : "pool_size is not 1..SCN_POOL_SIZE_MAX";
+        return op->arg >= 0 && op->arg <= SCN_POOL_SIZE_MAX ? NULL
+               : "pool_size is not 0..SCN_POOL_SIZE_MAX";
     case SCN_OP_KILL:
         if (!s->uses_main_loop) {
             return "kill without uses_main_loop";
@@ -237,6 +237,9 @@ static const char *scn_validate_objects(const Scenario *s)
             }
             if (k != SCN_OBJ_FD && o->write) {
                 return "'write' on an object that is not an fd";
+            }
+            if (k != SCN_OBJ_JOB && o->nocb) {
+                return "'nocb' on an object that is not a job";
             }
             if (k == SCN_OBJ_SIGNAL && !s->uses_main_loop) {
                 return "a signal without uses_main_loop";

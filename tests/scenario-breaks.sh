@@ -54,7 +54,7 @@ corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO h
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
 corpus/regressions/timer-query-expired.scn|timer-expired-early|timer_expired() is true once the clock reaches the expiry (the check query oracle)
-corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|a disabled clock's timers set no deadline and do not run until it is enabled
+corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|the timers of a disabled clock set no deadline and do not run until it is enabled
 corpus/regressions/clock-disable-waits.scn|clock-disable-nowait|no timer of a clock fires after qemu_clock_enable(false) returned
 '
 

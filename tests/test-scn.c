@@ -203,6 +203,7 @@ static const OpCase op_cases[] = {
     { "cancel_job J", SCN_OP_JOB_CANCEL, 0, 0, SCN_OBJ_KIND_MAX },
     { "pool_size 16", SCN_OP_POOL_SIZE, 0, 16, SCN_OBJ_KIND_MAX },
     { "poll_params -1", SCN_OP_POLL_PARAMS, 0, -1, SCN_OBJ_KIND_MAX },
+    { "pool_size 0", SCN_OP_POOL_SIZE, 0, 0, SCN_OBJ_KIND_MAX },
     { "check T", SCN_OP_TIMER_CHECK, 0, 0, SCN_OBJ_KIND_MAX },
     { "run_timers host", SCN_OP_RUN_TIMERS, 0, 2, SCN_OBJ_KIND_MAX },
     { "clock_enable virtual_rt", SCN_OP_CLOCK_ENABLE, 0, 3, SCN_OBJ_KIND_MAX },
@@ -304,7 +305,7 @@ static void test_decl_attributes(void)
               "x.scn:2: 'check' needs a name, found '}'");
     parse_err("fd F\nthread t { kill F }\n",
               "x.scn:2: 'kill' needs a signal, but 'F' is an fd");
-    parse_err("thread t { pool_size 0 }\n",
+    parse_err("thread t { pool_size -1 }\n",
               "x.scn:1: 'pool_size' count must be at least 1");
     parse_err("thread t { pool_size 17 }\n",
               "x.scn:1: 'pool_size' is at most 16 workers");
