@@ -56,6 +56,7 @@ corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries
 corpus/regressions/timer-query-expired.scn|timer-expired-early|timer_expired() is true once the clock reaches the expiry (the check query oracle)
 corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|the timers of a disabled clock set no deadline and do not run until it is enabled
 corpus/regressions/clock-disable-waits.scn|clock-disable-nowait|no timer of a clock fires after qemu_clock_enable(false) returned
+corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler runs when its fd is writable, never because it is readable
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }
