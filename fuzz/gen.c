@@ -79,7 +79,7 @@ static bool takes_extra(const char *name)
 {
     static const char *const extra[] = {
         "mod+wait", "anticipate", "advance", "mod_at", "poll_params",
-        "kill+wait", "jump",
+        "kill+wait", "jump", "clock", "run_timers",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(extra); i++) {

@@ -58,7 +58,8 @@ typedef enum {
     D_RAISE_WAIT, D_DELETE_LOCAL, D_IDLE, D_ANTICIPATE, D_ADVANCE, D_YIELD,
     D_SUBMIT_WAIT, D_FD_TOGGLE, D_TIMER_DEL, D_REPLACE, D_MAIN_LOOP_WAIT,
     D_NOTIFY_EVENT, D_MOD_AT, D_POLL_PARAMS, D_KILL_WAIT, D_POLL, D_DRAIN,
-    D_LOWER, D_HOST_JUMP,
+    D_LOWER, D_HOST_JUMP, D_CHECK, D_CLOCK_TOGGLE, D_RUN_TIMERS,
+    D_CHECK_LOOP, D_WRITABLE_WAIT,
     D_HOME_MAX
 } DecodeOp;
 
@@ -67,7 +68,8 @@ const char *const scn_decode_opcodes[] = {
     "raise+wait", "delete", "schedule_idle", "anticipate", "advance", "yield",
     "submit+wait", "add/remove", "del", "replace", "main_loop_wait",
     "notify_event", "mod_at", "poll_params", "kill+wait", "poll", "drain",
-    "lower", "jump", NULL,
+    "lower", "jump", "check", "clock", "run_timers", "check_loop",
+    "writable+wait", NULL,
 };
 
 typedef struct {
@@ -80,6 +82,7 @@ typedef struct {
     int64_t want[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     bool fd_added[SCN_OBJECTS_MAX];
     bool bh_deleted[SCN_OBJECTS_MAX];
+    bool clock_disabled[SCN_CLOCKS];    /* by the home thread, so far */
 } Decoder;
 
 static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
@@ -224,14 +227,55 @@ static bool decode_callback_only_op(Decoder *d, Self self, unsigned pick,
 }
 
 /* An op for a callback body or a worker thread. */
+/*
+ * Queries and clocks from a callback or a worker: `check` a timer or the
+ * loop (anywhere: they only read), make a later fd writable; a worker
+ * disables a clock and enables it again at once, racing with the home
+ * thread's passes over its timers (the disable waits for them) and
+ * leaving the clock as it found it.
+ */
+static bool decode_side_query_op(Decoder *d, Self self, bool second,
+                                 unsigned fd, unsigned t)
+{
+    bool worker = self.kind == SCN_OBJ_KIND_MAX;
+
+    if (!second) {
+        if (d->n_timer && take(d->b, 2) == 0) {
+            emit(d, SCN_OP_TIMER_CHECK, SCN_OBJ_TIMER, t, 0);
+        } else {
+            emit(d, SCN_OP_LOOP_CHECK, SCN_OBJ_KIND_MAX, 0, 0);
+        }
+        return true;
+    }
+    if (worker && take(d->b, 2) == 0) {
+        unsigned clock = take(d->b, SCN_CLOCKS);
+
+        emit(d, SCN_OP_CLOCK_DISABLE, SCN_OBJ_KIND_MAX, 0, clock);
+        emit(d, SCN_OP_CLOCK_ENABLE, SCN_OBJ_KIND_MAX, 0, clock);
+        return true;
+    }
+    if (d->n_fd && may_target(d, self, SCN_OBJ_FD, fd)) {
+        emit(d, SCN_OP_FD_WRITABLE, SCN_OBJ_FD, fd, 0);
+        return true;
+    }
+    return false;
+}
+
 static void decode_side_op(Decoder *d, Self self)
 {
     bool worker = self.kind == SCN_OBJ_KIND_MAX;
-    unsigned pick = take(d->b, worker ? 8 : 15);
+    unsigned first_query = worker ? 8 : 15;     /* picks before: the old ones */
+    unsigned pick = take(d->b, first_query + 2);
     unsigned bh = take(d->b, worker ? MIN(2, d->n_bh) : d->n_bh);
     unsigned fd = d->n_fd ? take(d->b, d->n_fd) : 0;
     unsigned t = d->n_timer ? take(d->b, d->n_timer) : 0;
 
+    if (pick >= first_query) {
+        if (!decode_side_query_op(d, self, pick > first_query, fd, t)) {
+            emit(d, SCN_OP_YIELD, SCN_OBJ_KIND_MAX, 0, 0);
+        }
+        return;
+    }
     switch (pick) {
     case 0:
         if (may_target(d, self, SCN_OBJ_BH, bh)) {
@@ -368,7 +412,7 @@ static void decode_home_op(Decoder *d)
         }
         return;
     case D_RAISE_WAIT:
-        if (d->n_fd && d->fd_added[fd]) {
+        if (d->n_fd && d->fd_added[fd] && !d->s->objects[SCN_OBJ_FD][fd].write) {
             emit(d, SCN_OP_FD_RAISE, SCN_OBJ_FD, fd, 0);
             emit_wait(d, SCN_OBJ_FD, fd);
         }
@@ -412,9 +456,10 @@ static void decode_home_op(Decoder *d)
         }
         return;
     case D_POLL_PARAMS: {
-        static const int64_t max_ns[] = { 0, 1000, 10000, 100000 };
+        /* -1: refused with an Error, the context's polling unchanged. */
+        static const int64_t max_ns[] = { 0, 1000, 10000, 100000, -1 };
 
-        emit(d, SCN_OP_POLL_PARAMS, SCN_OBJ_KIND_MAX, 0, max_ns[take(d->b, 4)]);
+        emit(d, SCN_OP_POLL_PARAMS, SCN_OBJ_KIND_MAX, 0, max_ns[take(d->b, 5)]);
         return;
     }
     case D_KILL_WAIT:
@@ -446,6 +491,39 @@ static void decode_home_op(Decoder *d)
     case D_LOWER:
         if (d->n_fd) {
             emit(d, SCN_OP_FD_LOWER, SCN_OBJ_FD, fd, 0);
+        }
+        return;
+    case D_CHECK:
+        if (d->n_timer) {
+            emit(d, SCN_OP_TIMER_CHECK, SCN_OBJ_TIMER, t, 0);
+        }
+        return;
+    case D_CLOCK_TOGGLE: {
+        /* Disabled until the home thread's next toggle of that clock:
+         * meanwhile waits for its timers wait for nothing (cut short). */
+        unsigned clock = take(d->b, SCN_CLOCKS);
+
+        emit(d, d->clock_disabled[clock] ? SCN_OP_CLOCK_ENABLE
+                                         : SCN_OP_CLOCK_DISABLE,
+             SCN_OBJ_KIND_MAX, 0, clock);
+        d->clock_disabled[clock] = !d->clock_disabled[clock];
+        return;
+    }
+    case D_RUN_TIMERS: {
+        unsigned clock = take(d->b, SCN_CLOCKS);
+
+        if (d->s->uses_main_loop) {
+            emit(d, SCN_OP_RUN_TIMERS, SCN_OBJ_KIND_MAX, 0, clock);
+        }
+        return;
+    }
+    case D_CHECK_LOOP:
+        emit(d, SCN_OP_LOOP_CHECK, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    case D_WRITABLE_WAIT:
+        if (d->n_fd && d->fd_added[fd] && d->s->objects[SCN_OBJ_FD][fd].write) {
+            emit(d, SCN_OP_FD_WRITABLE, SCN_OBJ_FD, fd, 0);
+            emit_wait(d, SCN_OBJ_FD, fd);
         }
         return;
     case D_HOME_MAX:
@@ -537,6 +615,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     for (unsigned i = 0; i < d.n_fd; i++) {
         name_object(out, SCN_OBJ_FD, i, "fd");
         out->objects[SCN_OBJ_FD][i].poll = take(&b, 2) == 1;
+        out->objects[SCN_OBJ_FD][i].write = take(&b, 2) == 1;
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].body, SCN_OBJ_FD,
                              i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].alt_body,
@@ -545,6 +624,15 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     for (unsigned i = 0; i < d.n_timer; i++) {
         name_object(out, SCN_OBJ_TIMER, i, "timer");
         out->objects[SCN_OBJ_TIMER][i].clock = (uint8_t)take(&b, 4);
+        /* Two timers in three count in us or ms (timer_mod in that unit);
+         * with a main loop, one in three lives on main_loop_tlg. */
+        {
+            unsigned shape = take(&b, 6);
+
+            out->objects[SCN_OBJ_TIMER][i].scale = (uint8_t)(shape % SCN_SCALES);
+            out->objects[SCN_OBJ_TIMER][i].main_timer =
+                out->uses_main_loop && shape >= 4;
+        }
         decode_callback_body(&d, &out->objects[SCN_OBJ_TIMER][i].body,
                              SCN_OBJ_TIMER, i);
     }

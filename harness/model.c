@@ -116,6 +116,24 @@ typedef struct {
     uint64_t raised_seq[32];    /* event of the first kill still pending */
 } ModelSignals;
 
+/*
+ * qemu_clock_enable(): per clock type, as of the calls that returned.
+ * While a call is in flight — or two raced and which came last is not
+ * known — the state is unknown and no rule about the clock applies.
+ */
+#define MODEL_CLOCKS 4
+typedef enum {
+    MODEL_CLOCK_ENABLED,    /* the initial state */
+    MODEL_CLOCK_DISABLED,
+    MODEL_CLOCK_UNKNOWN,
+} ModelClockState;
+
+/* The context part of a main_loop_tlg timer's key (its lists have no
+ * context in their trace key). */
+#define MODEL_MAIN_LOOP_CTX 0
+/* ModelPoll.ctx of a main_loop_wait(): it runs main-loop timers too. */
+#define MODEL_CTX_MAIN_LOOP_WAIT (-2)
+
 /* Objects are keyed by the trace's ids (context key | per-context id). */
 struct Model {
     ModelPoll polls[MODEL_POLL_DEPTH_MAX];
@@ -129,6 +147,8 @@ struct Model {
     uint64_t outcome;       /* FNV-1a over what ran */
     ModelSpin spin;
     ModelSignals sig;
+    ModelClockState clock_state[MODEL_CLOCKS];
+    uint64_t clock_changes[MODEL_CLOCKS];   /* enable/disable calls begun */
     char story[1024];
 };
 
@@ -171,6 +191,8 @@ static const ModelBh *bh_due(Model *m, bool idle_too)
     return due;
 }
 
+static bool timer_rules_apply(Model *m, int64_t key);
+
 bool model_pending_work(Model *m, char *buf, size_t len)
 {
     GHashTableIter it;
@@ -192,7 +214,7 @@ bool model_pending_work(Model *m, char *buf, size_t len)
         int clock = (int)((*(int64_t *)k >> 32) & 15);
 
         if (t->armed && t->expire_ns < SIM_END_OF_TIME_NS && clock != 2 &&
-            *(int64_t *)k < best) {
+            timer_rules_apply(m, *(int64_t *)k) && *(int64_t *)k < best) {
             best = *(int64_t *)k;
             best_name = t->name ? t->name : "?";
         }
@@ -605,6 +627,11 @@ static bool timer_first(Model *m, int64_t clock_key, int64_t *first_key,
     return *first != NULL;
 }
 
+static const char *const model_clock_names[MODEL_CLOCKS] = {
+    "QEMU_CLOCK_REALTIME", "QEMU_CLOCK_VIRTUAL", "QEMU_CLOCK_HOST",
+    "QEMU_CLOCK_VIRTUAL_RT",
+};
+
 static const char *model_timer_event(Model *m, const SimEvent *ev)
 {
     ModelClock *clk = lookup_or_new(m->clock, CLOCK_OF(ev->arg),
@@ -653,6 +680,13 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
         t->armed = false;
         return NULL;
     case QOS_EV_TIMER_FIRE:
+        if (m->clock_state[(ev->arg >> 32) & 3] == MODEL_CLOCK_DISABLED) {
+            return fail(m, "clock: timer %s fired after qemu_clock_enable(%s, "
+                        "false) returned (a disabled clock's timers do not "
+                        "run, and disabling waits for a pass in progress)",
+                        timer_label(m, ev->arg, a, sizeof(a)),
+                        model_clock_names[(ev->arg >> 32) & 3]);
+        }
         if (!t->armed) {
             return fail(m, "safety: timer %s fired but was not armed",
                         timer_label(m, ev->arg, a, sizeof(a)));
@@ -727,7 +761,8 @@ static const char *model_idle_jump(Model *m, const SimEvent *ev)
         int clock = (int)((key >> 32) & 15);
 
         if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
-            t->expire_ns < ev->arg - MODEL_LATE_SLACK_NS && key < late_key) {
+            t->expire_ns < ev->arg - MODEL_LATE_SLACK_NS &&
+            timer_rules_apply(m, key) && key < late_key) {
             late = t;
             late_key = key;
         }
@@ -740,6 +775,79 @@ static const char *model_idle_jump(Model *m, const SimEvent *ev)
                 "waiter's timeout ignored it, or a re-arm did not wake it)",
                 timer_label(m, late_key, a, sizeof(a)), late->expire_ns,
                 ev->arg);
+}
+
+/* ---- clocks and timer queries -------------------------------------------- */
+
+/*
+ * Whether the liveness rules (late timers, work due at a hang) hold for a
+ * timer: not while its clock is disabled (its timers set no deadline) or
+ * its state unknown, and a main-loop timer only inside main_loop_wait(),
+ * the one wait whose timeout includes main_loop_tlg's deadline.
+ */
+static bool timer_rules_apply(Model *m, int64_t key)
+{
+    bool main_loop_timer = (key >> 36) == MODEL_MAIN_LOOP_CTX;
+
+    if (m->clock_state[(key >> 32) & 3] != MODEL_CLOCK_ENABLED) {
+        return false;
+    }
+    return !main_loop_timer ||
+           (m->poll_depth > 0 && m->poll_depth <= MODEL_POLL_DEPTH_MAX &&
+            m->polls[m->poll_depth - 1].ctx == MODEL_CTX_MAIN_LOOP_WAIT);
+}
+
+void model_main_loop_wait_begin(Model *m, uint32_t thread)
+{
+    model_poll_begin(m, thread, MODEL_CTX_MAIN_LOOP_WAIT);
+}
+
+uint64_t model_clock_enable_begin(Model *m, int clock)
+{
+    m->clock_state[clock & 3] = MODEL_CLOCK_UNKNOWN;
+    return ++m->clock_changes[clock & 3];
+}
+
+/* The call that began as `token` returned: its state holds unless another
+ * call began meanwhile (then which one stored last is not known). */
+void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token)
+{
+    if (m->clock_changes[clock & 3] == token) {
+        m->clock_state[clock & 3] = enabled ? MODEL_CLOCK_ENABLED
+                                            : MODEL_CLOCK_DISABLED;
+    }
+}
+
+int model_clock_enabled(const Model *m, int clock)
+{
+    switch (m->clock_state[clock & 3]) {
+    case MODEL_CLOCK_ENABLED: return 1;
+    case MODEL_CLOCK_DISABLED: return 0;
+    default: return -1;
+    }
+}
+
+bool model_timer_armed(Model *m, int64_t key, int64_t *expire_ns)
+{
+    ModelTimer *t = g_hash_table_lookup(m->timer, &key);
+
+    if (!t || !t->armed) {
+        return false;
+    }
+    *expire_ns = t->expire_ns;
+    return true;
+}
+
+bool model_list_first(Model *m, int64_t key, int64_t *expire_ns)
+{
+    ModelTimer *first;
+    int64_t first_key;
+
+    if (!timer_first(m, CLOCK_OF(key), &first_key, &first)) {
+        return false;
+    }
+    *expire_ns = first->expire_ns;
+    return true;
 }
 
 /* ---- fd handlers --------------------------------------------------------- */

@@ -81,6 +81,25 @@ unsigned model_spin_max(const Model *m);
 const char *model_signal_handler(Model *m, int signo, uint32_t thread,
                                  uint32_t loop_thread, bool in_main_loop_wait);
 bool model_signal_lost(Model *m, char *buf, size_t len);
+/* A main_loop_wait(): like model_wait_begin (ended by model_wait_end),
+ * and the one wait in which main-loop timers are due. */
+void model_main_loop_wait_begin(Model *m, uint32_t thread);
+
+/*
+ * qemu_clock_enable(clock, enabled) begins / returned.  Between the two
+ * the clock's state is unknown; after a disable returns none of its
+ * timers may fire, and while it is disabled its timers are not due (no
+ * late-timer or lost-wake-up verdict for them).  begin returns a token
+ * for end.  model_clock_enabled: 1, 0, or -1 (unknown).
+ */
+uint64_t model_clock_enable_begin(Model *m, int clock);
+void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token);
+int model_clock_enabled(const Model *m, int clock);
+
+/* The model's view of a timer (key as in its events): armed, and when;
+ * and of its list: the expiry of the timer that fires first. */
+bool model_timer_armed(Model *m, int64_t key, int64_t *expire_ns);
+bool model_list_first(Model *m, int64_t key, int64_t *expire_ns);
 
 /* Hash of what ran, in order (BH runs, timer firings, handler calls):
  * two schedules with the same outcome hash ran the same callbacks. */

@@ -92,6 +92,20 @@ struct RunState {
     bool in_aio_poll;           /* the innermost wait running is aio_poll():
                                    its sleeping is not the promised return */
     uint32_t loop_thread;       /* the main loop's thread (set it up) */
+    /* Queries, clocks, main-loop timers, write handlers (section "queries"). */
+    uint32_t home_thread;       /* sim thread of threads[0] */
+    QEMUTimer main_timers[SCN_OBJECTS_MAX]; /* TIMER main_loop: embedded */
+    int64_t timer_key[SCN_OBJECTS_MAX];     /* TIMER: its key in the model */
+    /* [main_loop][clock]: a thread other than the home one arms or deletes
+     * timers of that list, so the home thread's queries race with it. */
+    bool list_shared[2][SCN_CLOCKS];
+    bool host_jumps_elsewhere;  /* a non-home thread jumps QEMU_CLOCK_HOST */
+    unsigned in_timer_cb[SCN_CLOCKS];   /* timer callbacks running (home) */
+    bool fd_writable[SCN_OBJECTS_MAX];  /* FD: as the scenario set it */
+    bool fd_write_due[SCN_OBJECTS_MAX]; /* FD: made writable since its
+                                           io_write last ran */
+    bool iohandler_made;        /* check_loop made iohandler_ctx lazily */
+    bool clock_self_wait;       /* a timer callback disabled its own clock */
 };
 
 /*
@@ -156,7 +170,7 @@ static bool op_polls(ScnOpKind k)
     return k == SCN_OP_POLL || k == SCN_OP_POLL_NB || k == SCN_OP_WAIT ||
            k == SCN_OP_DRAIN || k == SCN_OP_MAIN_LOOP_WAIT ||
            k == SCN_OP_SUBMIT || k == SCN_OP_JOB_CANCEL ||
-           k == SCN_OP_POOL_SIZE;
+           k == SCN_OP_POOL_SIZE || k == SCN_OP_RUN_TIMERS;
 }
 
 const char *runner_check(const Scenario *s, char *buf, size_t len)
@@ -307,6 +321,8 @@ static void fd_poll_ready_cb(void *opaque)
     consume(rs->fd[cb->index]);
 }
 
+static void fd_write_cb(void *opaque);
+
 static void fd_register(RunState *rs, uint8_t i, bool alt)
 {
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][i];
@@ -316,7 +332,8 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
 
     /* fd_alt changes when the core's FD_ADD event says so (observe()). */
     rs->registering_alt[self & 63] = alt;
-    aio_set_fd_handler(rs->ctx, rs->fd[i], fd_read_cb, NULL,
+    aio_set_fd_handler(rs->ctx, rs->fd[i], o->write ? NULL : fd_read_cb,
+                       o->write ? fd_write_cb : NULL,
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
     rs->registering_alt[self & 63] = -1;
@@ -374,6 +391,44 @@ static void depth_enter(RunState *rs, const char *what)
     }
 }
 
+/* A timer's callback: what qemu_clock_enable(false) must not wait for
+ * from inside it. */
+static void timer_cb(void *opaque)
+{
+    CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
+    unsigned clock = rs->s->objects[SCN_OBJ_TIMER][cb->index].clock;
+
+    rs->in_timer_cb[clock]++;
+    bh_cb(cb);
+    rs->in_timer_cb[clock]--;
+}
+
+/*
+ * io_write: called only while the fd is writable — so only if it was made
+ * writable since the handler last ran, which makes it unwritable again
+ * (the write fills the buffer), as a level-triggered writer must.
+ */
+static void fd_write_cb(void *opaque)
+{
+    CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
+    int fd = rs->fd[cb->index];
+
+    if (!rs->fd_write_due[cb->index]) {
+        sim_fail("write: io_write of fd '%s' was called, but the fd was not "
+                 "made writable since its last call (a write handler runs "
+                 "only on POLLOUT)", o->name);
+    }
+    fd_check_current(rs, cb);
+    rs->fd_write_due[cb->index] = false;
+    rs->fd_writable[cb->index] = false;
+    sim_external_set(fd, sim_fd_readable(fd), false);
+    ran(cb);
+    exec_body(rs, cb->alt ? &o->alt_body : &o->body);
+}
+
 static bool poll_once(RunState *rs, bool blocking)
 {
     bool progress;
@@ -413,7 +468,7 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     depth_enter(rs, "main_loop_wait()");
     nonblocking = nonblocking || rs->cut_waits;
     if (rs->model) {
-        model_wait_begin(rs->model, sim_thread_self());
+        model_main_loop_wait_begin(rs->model, sim_thread_self());
         if (!nonblocking) {
             model_spin_begin(rs->model, sim_thread_self());
         }
@@ -480,6 +535,31 @@ static void job_done(void *opaque, int ret)
     g_free(req);
     rs->jobs_in_flight--;
     bh_cb(cb);
+}
+
+/*
+ * A job without a completion callback: QEMU's pool frees the request
+ * itself once its work is done.  bdrv_aio_cancel() holds a reference and
+ * polls until that happened, so it returns only then — and the request
+ * must be gone: a pool still holding it at teardown panics.
+ */
+static void job_submit_nocb(RunState *rs, uint8_t i)
+{
+    JobReq *req = g_new0(JobReq, 1);
+    BlockAIOCB *acb;
+
+    req->cb = &rs->cb[SCN_OBJ_JOB][i];
+    acb = thread_pool_submit_aio(job_work, req, NULL, NULL);
+    depth_enter(rs, "bdrv_aio_cancel()");
+    if (rs->model) {
+        model_wait_begin(rs->model, sim_thread_self());
+    }
+    bdrv_aio_cancel(acb);
+    if (rs->model) {
+        model_wait_end(rs->model);
+    }
+    rs->depth--;
+    g_free(req);    /* the work, which reads it, is done or never ran */
 }
 
 static void job_submit(RunState *rs, uint8_t i)
@@ -609,6 +689,478 @@ static void signals_install(void)
     installed = true;
 }
 
+/* ---- queries, clocks, main-loop timers, write handlers -------------------- */
+
+static int64_t scale_ns(const ScnObject *o)
+{
+    static const int64_t ns[SCN_SCALES] = { SCALE_NS, SCALE_US, SCALE_MS };
+
+    return ns[o->scale];
+}
+
+/*
+ * Whether the model's view of timer i's list is exact where this runs: in
+ * the home thread (which runs every timer callback), on a list no other
+ * thread arms or deletes timers of.  Elsewhere a query races with them
+ * and its answer may be either.
+ */
+static bool timer_view_exact(RunState *rs, uint8_t i)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_TIMER][i];
+
+    return rs->model && sim_thread_self() == rs->home_thread &&
+           !rs->list_shared[o->main_timer][o->clock];
+}
+
+/* The expiry timer_mod*() must leave: QEMU stores MAX(request, 0), and
+ * anticipate keeps an armed expiry at or before the request. */
+static int64_t expected_expiry_ns(bool armed, int64_t old_ns,
+                                  int64_t request_ns, bool anticipate)
+{
+    if (anticipate && armed && old_ns <= request_ns) {
+        return old_ns;
+    }
+    return request_ns < 0 ? 0 : request_ns;
+}
+
+/*
+ * timer_mod_ns / timer_mod_anticipate_ns, or for a timer with a scale
+ * timer_mod / timer_mod_anticipate in its unit (at_ns rounded toward zero
+ * to one).  Where the model's view is exact, timer_expire_time_ns() must
+ * then be what the request implies.
+ */
+static void timer_arm(RunState *rs, uint8_t i, int64_t at_ns, bool anticipate)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_TIMER][i];
+    QEMUTimer *t = rs->timer[i];
+    int64_t scale = scale_ns(o);
+    int64_t request_ns = at_ns / scale * scale;
+    int64_t old_ns = 0, want_ns;
+    bool exact = timer_view_exact(rs, i);
+    bool armed = exact && model_timer_armed(rs->model, rs->timer_key[i], &old_ns);
+
+    if (scale == SCALE_NS) {
+        (anticipate ? timer_mod_anticipate_ns : timer_mod_ns)(t, at_ns);
+    } else {
+        (anticipate ? timer_mod_anticipate : timer_mod)(t, at_ns / scale);
+    }
+    if (!exact) {
+        return;
+    }
+    want_ns = expected_expiry_ns(armed, old_ns, request_ns, anticipate);
+    if (timer_expire_time_ns(t) != (uint64_t)want_ns) {
+        sim_fail("timer query: after %s(%s, %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
+                 " ns) timer_expire_time_ns() is %" G_GINT64_FORMAT ", the "
+                 "request gives %" G_GINT64_FORMAT " ns",
+                 anticipate ? "timer_mod_anticipate" : "timer_mod", o->name,
+                 at_ns / scale, scale, (int64_t)timer_expire_time_ns(t), want_ns);
+    }
+}
+
+/* What the core answered to the queries of one `check`. */
+typedef struct {
+    int64_t now0_ns, now1_ns;   /* the clock before and after the queries */
+    bool pending, expired, has_timers, list_expired, clock_expired;
+    uint64_t expire_ns;
+    int64_t deadline_ns, wall_ns;
+} TimerAnswers;
+
+static void timer_ask(RunState *rs, uint8_t i, TimerAnswers *a)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_TIMER][i];
+    QEMUTimer *t = rs->timer[i];
+    QEMUTimerList *tl = t->timer_list;
+
+    a->now0_ns = qemu_clock_get_ns(o->clock);
+    a->pending = timer_pending(t);
+    a->expire_ns = timer_expire_time_ns(t);
+    a->expired = timer_expired(t, a->now0_ns / scale_ns(o));
+    a->has_timers = timerlist_has_timers(tl);
+    a->list_expired = timerlist_expired(tl);
+    a->clock_expired = o->main_timer ? qemu_clock_expired(o->clock)
+                                     : a->list_expired;
+    a->deadline_ns = timerlist_deadline_ns(tl);
+    a->wall_ns = o->clock == QEMU_CLOCK_REALTIME ? get_clock()
+               : o->clock == QEMU_CLOCK_HOST ? get_clock_realtime()
+               : a->now0_ns;
+    a->now1_ns = qemu_clock_get_ns(o->clock);
+    if (timerlist_get_clock(tl) != (QEMUClockType)o->clock) {
+        sim_fail("timer query: timerlist_get_clock() of timer '%s' is %d, "
+                 "its clock %d", o->name, (int)timerlist_get_clock(tl),
+                 o->clock);
+    }
+}
+
+static void timer_mismatch(const ScnObject *o, const char *query,
+                           int64_t got, int64_t want)
+{
+    sim_fail("timer query: %s for timer '%s' answered %" G_GINT64_FORMAT
+             ", the model says %" G_GINT64_FORMAT, query, o->name, got, want);
+}
+
+/* x - y, saturated, and no less than 0: a deadline. */
+static int64_t deadline_from(int64_t expire_ns, int64_t now_ns)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(expire_ns, now_ns, &d)) {
+        return expire_ns > now_ns ? INT64_MAX : 0;
+    }
+    return d < 0 ? 0 : d;
+}
+
+/* The answers that depend on when the core read the clock: any time from
+ * now0 to now1 (clock reads may cost time), so only what every such time
+ * gives is checked. */
+static void timer_check_timed(RunState *rs, const ScnObject *o,
+                              const TimerAnswers *a, bool has_first,
+                              int64_t first_ns)
+{
+    int64_t lo = a->now0_ns, hi = a->now1_ns;
+    int enabled = model_clock_enabled(rs->model, o->clock);
+
+    if (o->clock == QEMU_CLOCK_HOST &&
+        (lo != hi || rs->host_jumps_elsewhere || (sim_fault_mask() & 16))) {
+        return;     /* HOST jumps either way: no bounds to trust */
+    }
+    if (has_first && first_ns <= lo && (!a->list_expired || !a->clock_expired)) {
+        timer_mismatch(o, "timerlist_expired()/qemu_clock_expired()", 0, 1);
+    }
+    if ((!has_first || first_ns > hi) && (a->list_expired || a->clock_expired)) {
+        timer_mismatch(o, "timerlist_expired()/qemu_clock_expired()", 1, 0);
+    }
+    if (a->wall_ns < lo || a->wall_ns > hi) {
+        timer_mismatch(o, "get_clock()/get_clock_realtime()", a->wall_ns, lo);
+    }
+    if (enabled == 0 || (enabled == 1 && !has_first)) {
+        if (a->deadline_ns != -1) {
+            timer_mismatch(o, enabled ? "timerlist_deadline_ns() (no timer armed)"
+                           : "timerlist_deadline_ns() (clock disabled)",
+                           a->deadline_ns, -1);
+        }
+    } else if (enabled == 1 && (a->deadline_ns < deadline_from(first_ns, hi) ||
+                                a->deadline_ns > deadline_from(first_ns, lo))) {
+        timer_mismatch(o, "timerlist_deadline_ns()", a->deadline_ns,
+                       deadline_from(first_ns, lo));
+    }
+}
+
+/* `check T`: the query API against the model's view. */
+static void timer_check(RunState *rs, uint8_t i)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_TIMER][i];
+    TimerAnswers a;
+    int64_t expire_ns = -1, first_ns = -1, scale = scale_ns(o);
+    bool armed, has_first;
+
+    timer_ask(rs, i, &a);
+    if (!timer_view_exact(rs, i)) {
+        sim_trace_user("check: not compared (another thread arms this list)", i);
+        return;
+    }
+    armed = model_timer_armed(rs->model, rs->timer_key[i], &expire_ns);
+    has_first = model_list_first(rs->model, rs->timer_key[i], &first_ns);
+    if (a.pending != armed) {
+        timer_mismatch(o, "timer_pending()", a.pending, armed);
+    }
+    if (a.expire_ns != (armed ? (uint64_t)expire_ns : UINT64_MAX)) {
+        timer_mismatch(o, "timer_expire_time_ns()", (int64_t)a.expire_ns,
+                       armed ? expire_ns : -1);
+    }
+    if (a.expired != (armed && expire_ns <= a.now0_ns / scale * scale)) {
+        timer_mismatch(o, "timer_expired()", a.expired, !a.expired);
+    }
+    if (a.has_timers != has_first) {
+        timer_mismatch(o, "timerlist_has_timers()", a.has_timers, has_first);
+    }
+    timer_check_timed(rs, o, &a, has_first, first_ns);
+}
+
+/* `run_timers CLOCK`: qemu_clock_run_timers() on main_loop_tlg; it makes
+ * progress exactly when a timer fired in it. */
+static void run_timers(RunState *rs, int clock)
+{
+    bool progress;
+
+    depth_enter(rs, "qemu_clock_run_timers()");
+    if (rs->model) {
+        model_poll_begin(rs->model, sim_thread_self(), 0 /* main_loop_tlg */);
+    }
+    progress = qemu_clock_run_timers(clock);
+    if (rs->model) {
+        const char *violation = model_poll_end(rs->model, progress);
+
+        if (violation) {
+            sim_fail("qemu_clock_run_timers(): %s", violation);
+        }
+    }
+    rs->depth--;
+}
+
+/*
+ * qemu_clock_enable().  Disabling from inside a timer callback of that
+ * clock waits for the callback's own pass — a deadlock QEMU documents: the
+ * run hangs, and that hang is the scenario's (clock_self_wait), never a
+ * lost wake-up.
+ */
+static void clock_set(RunState *rs, int clock, bool enabled)
+{
+    uint64_t token = 0;
+
+    if (!enabled && rs->in_timer_cb[clock] &&
+        sim_thread_self() == rs->home_thread) {
+        sim_trace_user("deadlock: disabling the clock of a running timer "
+                       "callback waits for itself", clock);
+        rs->clock_self_wait = true;
+    }
+    if (rs->model) {
+        token = model_clock_enable_begin(rs->model, clock);
+    }
+    qemu_clock_enable(clock, enabled);
+    if (rs->model) {
+        model_clock_enable_end(rs->model, clock, enabled, token);
+    }
+}
+
+static void fd_set_writable(RunState *rs, uint8_t i, bool writable)
+{
+    int fd = rs->fd[i];
+
+    if (writable) {
+        rs->fd_write_due[i] = true;     /* before the poller can see it */
+    }
+    rs->fd_writable[i] = writable;
+    sim_external_set(fd, sim_fd_readable(fd), writable);
+}
+
+static void loop_notifier_cb(EventNotifier *e)
+{
+    (void)e;
+    sim_fail("event notifier: a handler set with event_notifier_set_handler() "
+             "ran for a notifier that was clear, and removed before any poll");
+}
+
+/* An EventNotifier made active is set; its write fd is its fd; a handler
+ * on the iohandler context is added and removed. */
+static void loop_check_notifier(RunState *rs)
+{
+    EventNotifier e, alias;
+    unsigned lossy = (1u << 3) | (1u << 7);    /* eagain, readfail */
+
+    if (event_notifier_init(&e, true) < 0) {
+        /* fdcreate: never opened; cleaning it up is a no-op (QEMU's
+         * error paths do it). */
+        event_notifier_cleanup(&e);
+        return;
+    }
+    event_notifier_init_fd(&alias, event_notifier_get_fd(&e));
+    if (event_notifier_get_wfd(&e) != event_notifier_get_fd(&e) ||
+        event_notifier_get_fd(&alias) != event_notifier_get_fd(&e)) {
+        sim_fail("event notifier: an eventfd notifier has read fd %d, write "
+                 "fd %d; one made with init_fd(%d) has %d",
+                 event_notifier_get_fd(&e), event_notifier_get_wfd(&e),
+                 event_notifier_get_fd(&e), event_notifier_get_fd(&alias));
+    }
+    if (!event_notifier_test_and_clear(&e) && !(sim_fault_mask() & lossy)) {
+        sim_fail("event notifier: event_notifier_init(e, true) left it clear");
+    }
+    if (rs->s->uses_main_loop) {
+        event_notifier_set_handler(&e, loop_notifier_cb);
+        event_notifier_set_handler(&e, NULL);
+    }
+    event_notifier_cleanup(&e);     /* alias shares the fd: not cleaned */
+}
+
+/* A second qemu_init_main_loop() is refused with an Error, which
+ * error_propagate() moves as it is and error_free_or_abort() frees. */
+static void loop_check_main_loop(RunState *rs)
+{
+    Error *err = NULL, *moved = NULL;
+    int ret = qemu_init_main_loop(&err);
+
+    (void)rs;
+    if (ret != -EEXIST || !err) {
+        sim_fail("qemu_init_main_loop() called twice returned %d %s an Error "
+                 "(want -EEXIST with one)", ret, err ? "with" : "without");
+    }
+    error_propagate(&moved, NULL);      /* no error: nothing to move */
+    error_propagate(&moved, err);
+    if (moved != err) {
+        sim_fail("error_propagate() into an empty Error ** did not move the "
+                 "Error as it was");
+    }
+    error_free_or_abort(&moved);
+    if (moved) {
+        sim_fail("error_free_or_abort() left its Error ** set");
+    }
+    error_free(moved);      /* NULL: a no-op, as QEMU's callers rely on */
+}
+
+/*
+ * Without a main loop: qemu_notify_event() has nothing to wake (the model
+ * would see any BH it scheduled), and iohandler_get_aio_context() makes
+ * iohandler_ctx on first use — a context of its own, made once, which
+ * teardown frees with the main loop's state (qloop_main_loop_teardown).
+ */
+static void loop_check_no_main_loop(RunState *rs)
+{
+    AioContext *io;
+
+    qemu_notify_event();
+    if (sim_fault_mask() & (1u << 6)) {
+        /* fdcreate: QEMU makes it with &error_abort — out of fds it
+         * aborts by design (docs/fuzzing.md, "Coverage"). */
+        return;
+    }
+    io = iohandler_get_aio_context();
+    if (!rs->iohandler_made && !in_aio_context_home_thread(io)) {
+        sim_fail("in_aio_context_home_thread() is false for iohandler_ctx, "
+                 "which no thread polled yet (every thread is its home)");
+    }
+    rs->iohandler_made = true;
+    if (!io || io == rs->ctx || io != iohandler_get_aio_context() ||
+        qemu_main_loop_initialized()) {
+        sim_fail("without a main loop: iohandler_get_aio_context() is %s, "
+                 "qemu_main_loop_initialized() is %d",
+                 !io ? "NULL" : io == rs->ctx ? "the scenario's context"
+                 : "a different context each call", qemu_main_loop_initialized());
+    }
+}
+
+/*
+ * poll_params with a negative budget: refused with an Error (and dropped
+ * silently with a NULL errp), the context's polling left as it was.
+ */
+static void poll_params_refused(RunState *rs, int64_t max_ns)
+{
+    int64_t before_ns = rs->ctx->poll_max_ns;
+    Error *err = NULL;
+
+    /* max, grow, shrink: each negative in turn (max_ns < 0). */
+    const int64_t bad[3][3] = {
+        { max_ns, 0, 0 }, { 0, max_ns, 0 }, { 0, 0, max_ns },
+    };
+
+    aio_context_set_poll_params(rs->ctx, max_ns, 0, 0, NULL);
+    for (unsigned k = 0; k < 3; k++) {
+        aio_context_set_poll_params(rs->ctx, bad[k][0], bad[k][1], bad[k][2],
+                                    &err);
+        if (!err || rs->ctx->poll_max_ns != before_ns) {
+            sim_fail("aio_context_set_poll_params(%" G_GINT64_FORMAT ", %"
+                     G_GINT64_FORMAT ", %" G_GINT64_FORMAT "): %s, poll_max_ns %"
+                     G_GINT64_FORMAT " -> %" G_GINT64_FORMAT, bad[k][0],
+                     bad[k][1], bad[k][2], err ? "an Error" : "no Error",
+                     before_ns, rs->ctx->poll_max_ns);
+        }
+        error_free(err);
+        err = NULL;
+    }
+}
+
+/* pool_size 0: thread-pool limits that are wrong in each way QEMU checks
+ * are refused with an Error, the context's limits left as they were. */
+static void pool_size_refused(RunState *rs)
+{
+    static const int64_t bad[][2] = {
+        { 2, 1 }, { 0, 0 }, { -1, 1 }, { 1, (int64_t)INT32_MAX + 1 },
+    };
+    int before_min = rs->ctx->thread_pool_min;
+    int before_max = rs->ctx->thread_pool_max;
+
+    for (unsigned k = 0; k < G_N_ELEMENTS(bad); k++) {
+        Error *err = NULL;
+
+        aio_context_set_thread_pool_params(rs->ctx, bad[k][0], bad[k][1], &err);
+        if (!err || rs->ctx->thread_pool_min != before_min ||
+            rs->ctx->thread_pool_max != before_max) {
+            sim_fail("aio_context_set_thread_pool_params(%" G_GINT64_FORMAT ", %"
+                     G_GINT64_FORMAT ") %s an Error, limits %d..%d -> %d..%d",
+                     bad[k][0], bad[k][1], err ? "with" : "without", before_min,
+                     before_max, rs->ctx->thread_pool_min,
+                     rs->ctx->thread_pool_max);
+        }
+        error_free(err);
+    }
+}
+
+/* `check_loop`: the context's and the main loop's queries. */
+static void loop_check(RunState *rs)
+{
+    bool home = sim_thread_self() == rs->home_thread;
+    const Scenario *s = rs->s;
+    guint refs;
+
+    /* The home thread's context is current there; elsewhere the main
+     * loop's (QEMU's fallback), or none. */
+    if (qemu_get_current_aio_context() !=
+        (home ? rs->ctx : qemu_get_aio_context())) {
+        sim_fail("qemu_get_current_aio_context() in thread %u is not the %s",
+                 sim_thread_self(), home ? "scenario's context"
+                 : "main loop's context (or NULL without one)");
+    }
+    if (in_aio_context_home_thread(rs->ctx) != home) {
+        sim_fail("in_aio_context_home_thread() is %s in thread %u, the home "
+                 "thread is %u", home ? "false" : "true", sim_thread_self(),
+                 rs->home_thread);
+    }
+    for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
+        if (!rs->bh_deleted[i] &&
+            strcmp(qemu_bh_get_name(rs->bh[i]), s->objects[SCN_OBJ_BH][i].name)) {
+            sim_fail("qemu_bh_get_name() of bh '%s' is '%s'",
+                     s->objects[SCN_OBJ_BH][i].name, qemu_bh_get_name(rs->bh[i]));
+        }
+    }
+    /* No scheduling point between the ref and the read: exact. */
+    refs = rs->ctx->source.ref_count;
+    aio_context_ref(rs->ctx);
+    if (rs->ctx->source.ref_count != refs + 1) {
+        sim_fail("aio_context_ref() took the reference count from %u to %u",
+                 refs, rs->ctx->source.ref_count);
+    }
+    aio_context_unref(rs->ctx);
+    aio_context_set_aio_params(rs->ctx, 32);
+    if (rs->ctx->aio_max_batch != 32) {
+        sim_fail("aio_context_set_aio_params(32): aio_max_batch is %" G_GINT64_FORMAT,
+                 (int64_t)rs->ctx->aio_max_batch);
+    }
+    if (qemu_main_loop_initialized() != s->uses_main_loop ||
+        (s->uses_main_loop && (!iohandler_get_aio_context() ||
+                               iohandler_get_aio_context() == rs->ctx))) {
+        sim_fail("main loop queries: qemu_main_loop_initialized() is %d with%s "
+                 "a main loop, or iohandler_get_aio_context() is not a context "
+                 "of its own", qemu_main_loop_initialized(),
+                 s->uses_main_loop ? "" : "out");
+    }
+    if (home) {
+        loop_check_notifier(rs);
+        (s->uses_main_loop ? loop_check_main_loop : loop_check_no_main_loop)(rs);
+    }
+}
+
+/* Which lists other threads touch, so the home thread's queries know when
+ * their answers are exact. */
+static void find_shared_lists(RunState *rs)
+{
+    const Scenario *s = rs->s;
+
+    for (unsigned t = 1; t < s->thread_count; t++) {
+        const ScnBody *b = &s->threads[t].body;
+
+        for (uint32_t j = b->first; j < b->first + b->count; j++) {
+            const ScnOp *op = &s->ops[j];
+            const ScnObject *o = &s->objects[SCN_OBJ_TIMER][op->obj];
+
+            if (op->kind == SCN_OP_HOST_JUMP) {
+                rs->host_jumps_elsewhere = true;
+            }
+            if (scn_op_object_kind(op->kind) == SCN_OBJ_TIMER &&
+                op->kind != SCN_OP_TIMER_CHECK) {
+                rs->list_shared[o->main_timer][o->clock] = true;
+            }
+        }
+    }
+}
+
 static void exec_op(RunState *rs, const ScnOp *op)
 {
     uint8_t i = op->obj;
@@ -650,7 +1202,25 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_FD_RAISE:
     case SCN_OP_FD_LOWER:
-        sim_external_set(rs->fd[i], op->kind == SCN_OP_FD_RAISE, false);
+        sim_external_set(rs->fd[i], op->kind == SCN_OP_FD_RAISE,
+                         rs->fd_writable[i]);
+        return;
+    case SCN_OP_FD_WRITABLE:
+    case SCN_OP_FD_UNWRITABLE:
+        fd_set_writable(rs, i, op->kind == SCN_OP_FD_WRITABLE);
+        return;
+    case SCN_OP_TIMER_CHECK:
+        timer_check(rs, i);
+        return;
+    case SCN_OP_RUN_TIMERS:
+        run_timers(rs, (int)op->arg);
+        return;
+    case SCN_OP_CLOCK_ENABLE:
+    case SCN_OP_CLOCK_DISABLE:
+        clock_set(rs, (int)op->arg, op->kind == SCN_OP_CLOCK_ENABLE);
+        return;
+    case SCN_OP_LOOP_CHECK:
+        loop_check(rs);
         return;
     case SCN_OP_TIMER_MOD:
     case SCN_OP_TIMER_ANTICIPATE: {
@@ -662,21 +1232,20 @@ static void exec_op(RunState *rs, const ScnOp *op)
         if (__builtin_add_overflow(now_ns, op->arg, &at_ns)) {
             at_ns = op->arg > 0 ? INT64_MAX : INT64_MIN;
         }
-
-        if (op->kind == SCN_OP_TIMER_MOD) {
-            timer_mod_ns(rs->timer[i], at_ns);
-        } else {
-            timer_mod_anticipate_ns(rs->timer[i], at_ns);
-        }
+        timer_arm(rs, i, at_ns, op->kind == SCN_OP_TIMER_ANTICIPATE);
         return;
     }
     case SCN_OP_TIMER_MOD_AT:
-        timer_mod_ns(rs->timer[i], op->arg);
+        timer_arm(rs, i, op->arg, false);
         return;
     case SCN_OP_HOST_JUMP:
         sim_host_clock_jump_ns(op->arg);
         return;
     case SCN_OP_POLL_PARAMS:
+        if (op->arg < 0) {
+            poll_params_refused(rs, op->arg);
+            return;
+        }
         aio_context_set_poll_params(rs->ctx, op->arg, 0, 0, &error_abort);
         return;
     case SCN_OP_KILL:
@@ -730,12 +1299,17 @@ static void exec_op(RunState *rs, const ScnOp *op)
         qemu_notify_event();
         return;
     case SCN_OP_SUBMIT:
-        job_submit(rs, i);
+        (rs->s->objects[SCN_OBJ_JOB][i].nocb ? job_submit_nocb
+                                             : job_submit)(rs, i);
         return;
     case SCN_OP_JOB_CANCEL:
         job_cancel(rs, i);
         return;
     case SCN_OP_POOL_SIZE:
+        if (op->arg == 0) {
+            pool_size_refused(rs);
+            return;
+        }
         aio_context_set_thread_pool_params(rs->ctx, op->arg, op->arg,
                                            &error_abort);
         return;
@@ -866,6 +1440,51 @@ static bool setup_context(RunState *rs)
     return true;
 }
 
+/*
+ * On the context (aio_timer_new), or embedded and on main_loop_tlg
+ * (timer_init_full with no group), in the timer's unit.  The model's key
+ * is its list's trace key and its id: main_loop_tlg's lists have no
+ * context part.
+ */
+static void runner_timer_create(RunState *rs, unsigned i)
+{
+    const ScnObject *o = &rs->s->objects[SCN_OBJ_TIMER][i];
+    CbCtx *cb = &rs->cb[SCN_OBJ_TIMER][i];
+    int64_t ctx_part = 0;
+    QEMUTimer *t;
+
+    if (o->main_timer) {
+        t = &rs->main_timers[i];
+        timer_init_full(t, NULL, o->clock, (int)scale_ns(o), 0, timer_cb, cb);
+    } else {
+        t = aio_timer_new(rs->ctx, o->clock, (int)scale_ns(o), timer_cb, cb);
+        ctx_part = (int64_t)rs->ctx->notifier.rfd << 36;
+    }
+    rs->timer[i] = t;
+    rs->timer_key[i] = ctx_part | (int64_t)o->clock << 32 | t->id;
+    if (rs->model) {
+        model_name_timer(rs->model, rs->timer_key[i], o->name);
+    }
+}
+
+/* A main-loop timer is embedded: deinit, after which timer_del has no
+ * list to take it from and must leave it not pending. */
+static void runner_timer_destroy(RunState *rs, unsigned i)
+{
+    QEMUTimer *t = rs->timer[i];
+
+    if (!rs->s->objects[SCN_OBJ_TIMER][i].main_timer) {
+        timer_free(t);
+        return;
+    }
+    timer_deinit(t);
+    timer_del(t);
+    if (timer_pending(t) || t->timer_list) {
+        sim_fail("timer_deinit: timer '%s' still pending or on a list",
+                 rs->s->objects[SCN_OBJ_TIMER][i].name);
+    }
+}
+
 static bool setup(RunState *rs)
 {
     const Scenario *s = rs->s;
@@ -893,18 +1512,10 @@ static bool setup(RunState *rs)
         rs->cb_alt[i] = (CbCtx){ rs, SCN_OBJ_FD, (uint8_t)i, true };
     }
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
-        int clock = s->objects[SCN_OBJ_TIMER][i].clock;
-        QEMUTimer *t = aio_timer_new(rs->ctx, clock, SCALE_NS, bh_cb,
-                                     &rs->cb[SCN_OBJ_TIMER][i]);
-
-        rs->timer[i] = t;
-        if (rs->model) {
-            int64_t key = (int64_t)rs->ctx->notifier.rfd << 36 |
-                          (int64_t)clock << 32 | t->id;
-
-            model_name_timer(rs->model, key, s->objects[SCN_OBJ_TIMER][i].name);
-        }
+        runner_timer_create(rs, i);
     }
+    rs->home_thread = sim_thread_self();
+    find_shared_lists(rs);
     return true;
 }
 
@@ -926,6 +1537,8 @@ static void drain(RunState *rs)
  * the objects are drained was lost.  A read that failed (the readfail
  * fault) leaves its signal pending and the signalfd readable, so first
  * give the main loop more rounds, while the model still waits for one.
+ * Those rounds run with no injected fault: a fault schedule that fails
+ * every read would otherwise starve a signal no core could deliver.
  */
 static void check_signals_delivered(RunState *rs)
 {
@@ -933,6 +1546,9 @@ static void check_signals_delivered(RunState *rs)
 
     if (!rs->model || !rs->s->uses_main_loop) {
         return;
+    }
+    if (model_signal_lost(rs->model, lost, sizeof(lost))) {
+        sim_faults_set(0);
     }
     for (int i = 0; i < 64 && model_signal_lost(rs->model, lost, sizeof(lost));
          i++) {
@@ -980,13 +1596,16 @@ static void teardown(RunState *rs)
      * handler must not run the body. */
     rs->quiesced = true;
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
-        timer_free(rs->timer[i]);
+        runner_timer_destroy(rs, i);
     }
     if (s->uses_main_loop) {
         qloop_main_loop_teardown(false);
     } else {
         qemu_set_current_aio_context(NULL);
         aio_context_unref(rs->ctx);
+        if (rs->iohandler_made) {
+            qloop_main_loop_teardown(false);    /* iohandler_ctx */
+        }
     }
 }
 
@@ -1033,8 +1652,14 @@ static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
         /* A handler disabled while its io_poll_ready runs waits for
          * itself: the scenario's deadlock, not a lost wake-up. */
         if (rs->fd_registered[i] && !rs->in_poll_ready[i] &&
-            sim_fd_readable(rs->fd[i])) {
+            !rs->s->objects[SCN_OBJ_FD][i].write && sim_fd_readable(rs->fd[i])) {
             g_snprintf(buf, len, "fd '%s' is readable and has a read handler",
+                       rs->s->objects[SCN_OBJ_FD][i].name);
+            return true;
+        }
+        if (rs->fd_registered[i] && rs->fd_writable[i] &&
+            rs->s->objects[SCN_OBJ_FD][i].write) {
+            g_snprintf(buf, len, "fd '%s' is writable and has a write handler",
                        rs->s->objects[SCN_OBJ_FD][i].name);
             return true;
         }
@@ -1080,6 +1705,9 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     }
     rs->s = s;
     memset(rs->registering_alt, -1, sizeof(rs->registering_alt));
+    /* A run that ended mid-flight left its timer lists registered with
+     * their clocks, and maybe a clock disabled: none of it is this run's. */
+    qloop_clocks_forget();
     current_rs = rs;
     for (uint32_t i = 0; i < s->op_count; i++) {
         if (s->ops[i].kind == SCN_OP_POLL_PARAMS && s->ops[i].arg > 0) {
@@ -1131,7 +1759,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     if (rs->model) {
         char due[160];
 
-        if (out->verdict == SIM_HANG &&
+        if (out->verdict == SIM_HANG && !rs->clock_self_wait &&
             (model_pending_work(rs->model, due, sizeof(due)) ||
              ready_fd_pending(rs, due, sizeof(due)) ||
              notify_event_owed(rs, due, sizeof(due)))) {
@@ -1160,9 +1788,11 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     if (out->verdict == SIM_HANG && rs->model && !out->lost_wakeup) {
         out->waited_for_nothing = true;
         out->verdict = SIM_OK;
-        g_strlcpy(out->story, "ended with every thread waiting and nothing "
-                  "due: the scenario waits for work nobody does",
-                  sizeof(out->story));
+        g_strlcpy(out->story, rs->clock_self_wait
+                  ? "ended in the scenario's deadlock: a timer callback "
+                    "disabled its own clock, which waits for that callback"
+                  : "ended with every thread waiting and nothing due: the "
+                    "scenario waits for work nobody does", sizeof(out->story));
         return out->verdict;    /* rs stays: its world was abandoned */
     }
     if (out->verdict == SIM_OK) {

@@ -64,13 +64,25 @@ typedef enum {
     SCN_OP_YIELD,           /* an explicit scheduling point */
     /* extreme and absolute values, polling mode, signals */
     SCN_OP_TIMER_MOD_AT,    /* timer_mod_ns(t, arg_ns): any int64, absolute */
-    SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0) */
+    SCN_OP_POLL_PARAMS,     /* aio_context_set_poll_params(ctx, arg_ns, 0, 0);
+                               < 0: refused with an Error, as are negative
+                               grow and shrink */
     SCN_OP_KILL,            /* the signal is raised (sim_raise_signal) */
     SCN_OP_HOST_JUMP,       /* QEMU_CLOCK_HOST jumps by arg_ns (either way) */
     SCN_OP_JOB_CANCEL,      /* bdrv_aio_cancel(the job's newest request in
                              * flight): returns once it has completed */
     SCN_OP_POOL_SIZE,       /* aio_context_set_thread_pool_params(ctx, arg,
-                             * arg): arg workers, 1..SCN_POOL_SIZE_MAX */
+                             * arg): arg workers, 1..SCN_POOL_SIZE_MAX;
+                             * 0: bad limits, each refused with an Error */
+    /* queries checked against the model, clocks, write handlers */
+    SCN_OP_TIMER_CHECK,     /* timer_pending/_expired/_expire_time_ns and
+                               the list's has_timers/expired/deadline */
+    SCN_OP_RUN_TIMERS,      /* qemu_clock_run_timers(arg = clock) */
+    SCN_OP_CLOCK_ENABLE,    /* qemu_clock_enable(arg = clock, true) */
+    SCN_OP_CLOCK_DISABLE,   /* qemu_clock_enable(arg = clock, false) */
+    SCN_OP_LOOP_CHECK,      /* the context and main-loop queries */
+    SCN_OP_FD_WRITABLE,     /* the fd becomes writable (external) */
+    SCN_OP_FD_UNWRITABLE,   /* the fd is no longer writable */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -100,11 +112,22 @@ typedef struct ScnObject {
     bool poll;              /* FD: also io_poll / io_poll_ready (polling
                                mode); io_poll_ready runs the body */
     uint8_t signal;         /* SIGNAL: 0 SIGIO, 1 SIGALRM, 2 SIGBUS */
+    uint8_t scale;          /* TIMER: SCN_SCALE_NS/US/MS (timer_mod in
+                               that unit) */
+    bool main_timer;        /* TIMER: on main_loop_tlg (timer_init_full
+                               with no group), run by main_loop_wait */
+    bool write;             /* FD: a writer — io_write (the body), no
+                               io_read */
+    bool nocb;              /* JOB: submitted with no completion callback
+                               and waited for with bdrv_aio_cancel */
 } ScnObject;
+
+enum { SCN_SCALE_NS, SCN_SCALE_US, SCN_SCALE_MS, SCN_SCALES };
 
 /* pool_size's bound: each worker is a simulated thread. */
 #define SCN_POOL_SIZE_MAX 16
 #define SCN_GUARDS_MAX 8    /* reentrancy guards a scenario may name */
+#define SCN_CLOCKS 4        /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
 #define SCN_SIGNALS 3       /* SIGIO, SIGALRM, SIGBUS: qemu_init_main_loop's */
 
 typedef struct ScnThread {

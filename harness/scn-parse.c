@@ -44,8 +44,12 @@ const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
 
 /* Words that are neither operations nor object kinds but still reserved. */
 static const char *const scn_reserved[] = {
-    "thread", "faults", "main_loop", "alt", "nonblocking", "guard",
+    "thread", "faults", "main_loop", "alt", "nonblocking", "guard", "scale",
+    "write", "nocb",
 };
+
+/* Units of a timer's 'scale', SCN_SCALE_* order. */
+const char *const scn_scales[SCN_SCALES] = { "ns", "us", "ms" };
 
 const char *const scn_signals[SCN_SIGNALS] = { "sigio", "sigalrm", "sigbus" };
 
@@ -456,6 +460,23 @@ static bool scn_is_statement_word(const ScnTok *t)
 }
 
 /* The arguments after an operation's keyword; the op is ops[op_count]. */
+/* The clock an operation names, into its arg. */
+static bool scn_op_clock(ScnParser *P, ScnOp *op, const char *what)
+{
+    char buf[64];
+
+    for (size_t i = 0; i < G_N_ELEMENTS(scn_clocks); i++) {
+        if (scn_tok_is(&P->tok, scn_clocks[i])) {
+            op->arg = (int64_t)i;
+            scn_next(P);
+            return true;
+        }
+    }
+    return scn_fail(P, P->tok.line, "'%s' needs a clock (realtime, virtual, "
+                    "host or virtual_rt), found %s", what,
+                    scn_tok_desc(&P->tok, buf, sizeof buf));
+}
+
 static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
 {
     ScnRef *ref = &P->refs[P->s->op_count];
@@ -472,13 +493,8 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     case SCN_OP_TIMER_ANTICIPATE:
     case SCN_OP_TIMER_MOD_AT:
     case SCN_OP_HOST_JUMP:
+    case SCN_OP_POLL_PARAMS:       /* negative: refused, checked */
         return scn_duration(P, what, &op->arg);
-    case SCN_OP_POLL_PARAMS:
-        if (!scn_duration(P, what, &op->arg)) {
-            return false;
-        }
-        return op->arg >= 0 ||
-               scn_fail(P, op->line, "'poll_params' needs a duration >= 0");
     case SCN_OP_KILL:
         P->s->uses_main_loop = true;
         return true;
@@ -489,6 +505,11 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
             return scn_fail(P, op->line, "'pool_size' needs a number of "
                             "workers, found %s",
                             scn_tok_desc(&P->tok, buf, sizeof buf));
+        }
+        if (P->tok.len == 1 && P->tok.text[0] == '0') {   /* refused: checked */
+            op->arg = 0;
+            scn_next(P);
+            return true;
         }
         if (!scn_count(P, what, &op->arg)) {
             return false;
@@ -515,6 +536,12 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     case SCN_OP_NOTIFY_EVENT:
         P->s->uses_main_loop = true;
         return true;
+    case SCN_OP_RUN_TIMERS:
+        P->s->uses_main_loop = true;    /* main_loop_tlg's timers */
+        /* fall through */
+    case SCN_OP_CLOCK_ENABLE:
+    case SCN_OP_CLOCK_DISABLE:
+        return scn_op_clock(P, op, what);
     default:
         return true;
     }
@@ -669,6 +696,38 @@ static bool scn_parse_clock(ScnParser *P, ScnObject *o)
                     scn_tok_desc(&P->tok, buf, sizeof buf));
 }
 
+/* CLOCK ['scale' UNIT] ['main_loop'], after a timer's name. */
+static bool scn_parse_timer_options(ScnParser *P, ScnObject *o)
+{
+    char buf[64];
+
+    if (!scn_parse_clock(P, o)) {
+        return false;
+    }
+    if (scn_tok_is(&P->tok, "scale")) {
+        size_t i;
+
+        scn_next(P);
+        for (i = 0; i < G_N_ELEMENTS(scn_scales); i++) {
+            if (scn_tok_is(&P->tok, scn_scales[i])) {
+                break;
+            }
+        }
+        if (i == G_N_ELEMENTS(scn_scales)) {
+            return scn_fail(P, P->tok.line, "'scale' needs ns, us or ms, found %s",
+                            scn_tok_desc(&P->tok, buf, sizeof buf));
+        }
+        o->scale = (uint8_t)i;
+        scn_next(P);
+    }
+    if (scn_tok_is(&P->tok, "main_loop")) {
+        o->main_timer = true;
+        P->s->uses_main_loop = true;    /* main_loop_tlg */
+        scn_next(P);
+    }
+    return true;
+}
+
 static bool scn_parse_signal(ScnParser *P, ScnObject *o)
 {
     char buf[64];
@@ -720,7 +779,7 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
     }
     o = &s->objects[kind][s->object_count[kind] - 1];
     o->body.first = s->op_count;
-    if (kind == SCN_OBJ_TIMER && !scn_parse_clock(P, o)) {
+    if (kind == SCN_OBJ_TIMER && !scn_parse_timer_options(P, o)) {
         return false;
     }
     if (kind == SCN_OBJ_SIGNAL && !scn_parse_signal(P, o)) {
@@ -732,6 +791,14 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
     }
     if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "poll")) {
         o->poll = true;
+        scn_next(P);
+    }
+    if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "write")) {
+        o->write = true;
+        scn_next(P);
+    }
+    if (kind == SCN_OBJ_JOB && scn_tok_is(&P->tok, "nocb")) {
+        o->nocb = true;
         scn_next(P);
     }
     if (P->tok.kind == TOK_LBRACE && !scn_parse_body(P, &o->body)) {

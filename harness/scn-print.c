@@ -60,6 +60,10 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
     if (op->kind == SCN_OP_MAIN_LOOP_WAIT && op->arg) {
         fputs(" nonblocking", out);
     }
+    if (op->kind == SCN_OP_RUN_TIMERS || op->kind == SCN_OP_CLOCK_ENABLE ||
+        op->kind == SCN_OP_CLOCK_DISABLE) {
+        fprintf(out, " %s", scn_clocks[op->arg]);
+    }
 }
 
 /* Short callback bodies on one line, thread bodies one op a line. */
@@ -117,6 +121,12 @@ void scn_print(const Scenario *s, FILE *out)
             if (k == SCN_OBJ_TIMER) {
                 fprintf(out, " %s", scn_clocks[o->clock]);
             }
+            if (o->scale) {
+                fprintf(out, " scale %s", scn_scales[o->scale]);
+            }
+            if (o->main_timer) {
+                fputs(" main_loop", out);
+            }
             if (k == SCN_OBJ_SIGNAL) {
                 fprintf(out, " %s", scn_signals[o->signal]);
             }
@@ -125,6 +135,12 @@ void scn_print(const Scenario *s, FILE *out)
             }
             if (o->poll) {
                 fputs(" poll", out);
+            }
+            if (o->write) {
+                fputs(" write", out);
+            }
+            if (o->nocb) {
+                fputs(" nocb", out);
             }
             if (o->body.count) {
                 fputc(' ', out);
@@ -188,6 +204,8 @@ bool scn_equal(const Scenario *a, const Scenario *b)
 
             if (strncmp(x->name, y->name, SCN_NAME_MAX) != 0 || x->clock != y->clock ||
                 x->guard != y->guard || x->poll != y->poll || x->signal != y->signal ||
+                x->scale != y->scale || x->main_timer != y->main_timer ||
+                x->write != y->write || x->nocb != y->nocb ||
                 !scn_body_equal(a, x->body, b, y->body) ||
                 !scn_body_equal(a, x->alt_body, b, y->alt_body)) {
                 return false;

@@ -17,6 +17,7 @@ typedef struct ScnFaultWord {
 
 extern const char *const scn_clocks[SCN_CLOCK_NAMES];
 extern const ScnFaultWord scn_faults[SCN_FAULT_WORDS];
-extern const char *const scn_signals[];   /* SCN_SIGNALS: sigio sigalrm sigbus */
+extern const char *const scn_signals[];
+extern const char *const scn_scales[];    /* SCN_SCALES: ns us ms */   /* SCN_SIGNALS: sigio sigalrm sigbus */
 
 #endif

@@ -57,6 +57,13 @@ static const struct {
     [SCN_OP_HOST_JUMP]          = { "jump", SCN_OBJ_KIND_MAX },
     [SCN_OP_JOB_CANCEL]         = { "cancel_job", SCN_OBJ_JOB },
     [SCN_OP_POOL_SIZE]          = { "pool_size", SCN_OBJ_KIND_MAX },
+    [SCN_OP_TIMER_CHECK]        = { "check", SCN_OBJ_TIMER },
+    [SCN_OP_RUN_TIMERS]         = { "run_timers", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CLOCK_ENABLE]       = { "clock_enable", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CLOCK_DISABLE]      = { "clock_disable", SCN_OBJ_KIND_MAX },
+    [SCN_OP_LOOP_CHECK]         = { "check_loop", SCN_OBJ_KIND_MAX },
+    [SCN_OP_FD_WRITABLE]        = { "writable", SCN_OBJ_FD },
+    [SCN_OP_FD_UNWRITABLE]      = { "unwritable", SCN_OBJ_FD },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -154,10 +161,10 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
     case SCN_OP_HOST_JUMP:
         return NULL;
     case SCN_OP_POLL_PARAMS:
-        return op->arg >= 0 ? NULL : "poll_params is negative";
+        return NULL;    /* negative: refused with an Error, checked */
     case SCN_OP_POOL_SIZE:
-        return op->arg >= 1 && op->arg <= SCN_POOL_SIZE_MAX ? NULL
-               : "pool_size is not 1..SCN_POOL_SIZE_MAX";
+        return op->arg >= 0 && op->arg <= SCN_POOL_SIZE_MAX ? NULL
+               : "pool_size is not 0..SCN_POOL_SIZE_MAX";
     case SCN_OP_KILL:
         if (!s->uses_main_loop) {
             return "kill without uses_main_loop";
@@ -165,6 +172,15 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
         break;
     case SCN_OP_ADVANCE:
         return op->arg >= 0 ? NULL : "an advance is negative";
+    case SCN_OP_RUN_TIMERS:
+        if (!s->uses_main_loop) {
+            return "run_timers without uses_main_loop";
+        }
+        /* fall through */
+    case SCN_OP_CLOCK_ENABLE:
+    case SCN_OP_CLOCK_DISABLE:
+        return op->arg >= 0 && op->arg < SCN_CLOCK_COUNT ? NULL
+               : "a clock operation's clock is out of range";
     case SCN_OP_MAIN_LOOP_WAIT:
         if (!s->uses_main_loop) {
             return "main_loop_wait without uses_main_loop";
@@ -211,6 +227,19 @@ static const char *scn_validate_objects(const Scenario *s)
             }
             if (k == SCN_OBJ_SIGNAL ? o->signal >= SCN_SIGNALS : o->signal != 0) {
                 return "a signal out of range, or on an object that is not a signal";
+            }
+            if (k == SCN_OBJ_TIMER ? o->scale >= SCN_SCALES : o->scale != 0) {
+                return "a scale out of range, or on an object that is not a timer";
+            }
+            if (o->main_timer && (k != SCN_OBJ_TIMER || !s->uses_main_loop)) {
+                return "'main_loop' on an object that is not a timer, or "
+                       "without uses_main_loop";
+            }
+            if (k != SCN_OBJ_FD && o->write) {
+                return "'write' on an object that is not an fd";
+            }
+            if (k != SCN_OBJ_JOB && o->nocb) {
+                return "'nocb' on an object that is not a job";
             }
             if (k == SCN_OBJ_SIGNAL && !s->uses_main_loop) {
                 return "a signal without uses_main_loop";

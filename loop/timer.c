@@ -15,6 +15,7 @@
  * and heap_index; any thread may arm or delete.  Callbacks run unlocked.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -31,9 +32,39 @@ struct QEMUTimerList {
     int64_t head_expire_ns;     /* atomic mirror of heap[0]->expire_time */
     QEMUTimerListNotifyCB *notify_cb;
     void *notify_opaque;
+    /* qemu_clock_enable(): the clock's other lists, and the passes that
+     * qemu_clock_enable(false) waits for (under lock). */
+    QEMUTimerList *clock_prev, *clock_next;
+    unsigned passes_running;
+    unsigned disable_waiters;
+    QemuCond passes_done;
 };
 
 QEMUTimerListGroup main_loop_tlg;
+
+/*
+ * Per clock type, as QEMU's QEMUClock: whether its timers run, and every
+ * timer list of the clock, so that enabling can notify each and disabling
+ * can wait for each one's running pass.  Like QEMU's (which relies on the
+ * BQL) the registry itself is unlocked: lists are created and freed, and
+ * clocks enabled, by one thread at a time.  Every clock starts enabled —
+ * QEMU starts QEMU_CLOCK_VIRTUAL disabled until a VM starts; a library
+ * has no VM to start.
+ */
+typedef struct {
+    bool disabled;              /* atomic; false = QEMU's enabled */
+    QEMUTimerList *lists;       /* newest first */
+} TimerClock;
+
+static TimerClock timer_clocks[QEMU_CLOCK_MAX];
+
+/* A plain load, not a scheduling point: the hot paths read it under the
+ * list's lock or beside a clock read, and qemu_clock_enable() orders its
+ * store with its own atomic exchange and each list's lock. */
+static bool clock_disabled(QEMUClockType type)
+{
+    return __atomic_load_n(&timer_clocks[type].disabled, __ATOMIC_SEQ_CST);
+}
 
 /* ---- clocks ------------------------------------------------------------- */
 
@@ -182,7 +213,25 @@ QEMUTimerList *timerlist_new(QEMUClockType type, QEMUTimerListNotifyCB *cb,
     tl->head_expire_ns = -1;
     tl->trace_key = (int64_t)type << 32;
     qemu_mutex_init(&tl->lock);
+    qemu_cond_init(&tl->passes_done);
+    tl->clock_next = timer_clocks[type].lists;
+    if (tl->clock_next) {
+        tl->clock_next->clock_prev = tl;
+    }
+    timer_clocks[type].lists = tl;
     return tl;
+}
+
+static void timerlist_unregister(QEMUTimerList *tl)
+{
+    if (tl->clock_prev) {
+        tl->clock_prev->clock_next = tl->clock_next;
+    } else {
+        timer_clocks[tl->type].lists = tl->clock_next;
+    }
+    if (tl->clock_next) {
+        tl->clock_next->clock_prev = tl->clock_prev;
+    }
 }
 
 void timerlist_free(QEMUTimerList *tl)
@@ -195,6 +244,8 @@ void timerlist_free(QEMUTimerList *tl)
         tl->heap[i]->expire_time = -1;
         tl->heap[i]->heap_index = -1;
     }
+    timerlist_unregister(tl);
+    qemu_cond_destroy(&tl->passes_done);
     qemu_mutex_destroy(&tl->lock);
     g_free(tl->heap);
     g_free(tl);
@@ -217,7 +268,8 @@ int64_t timerlist_deadline_ns(QEMUTimerList *tl)
     int64_t expire_ns = qatomic_read(&tl->head_expire_ns);
     int64_t delta_ns;
 
-    if (expire_ns < 0) {
+    /* A disabled clock's timers do not run, so they set no deadline. */
+    if (expire_ns < 0 || clock_disabled(tl->type)) {
         return -1;
     }
     /* HOST may stand before the epoch: a far deadline saturates. */
@@ -254,6 +306,11 @@ bool timerlist_run_timers(QEMUTimerList *tl)
     now_ns = qemu_clock_get_ns(tl->type);   /* once per pass */
 
     qemu_mutex_lock(&tl->lock);
+    if (clock_disabled(tl->type)) {
+        qemu_mutex_unlock(&tl->lock);
+        return false;
+    }
+    tl->passes_running++;   /* what qemu_clock_enable(false) waits for */
     qos_trace(QOS_EV_TIMERS_RUN, NULL, tl->trace_key, now_ns);
     while (tl->count > 0 && tl->heap[0]->expire_time <= now_ns) {
         QEMUTimer *ts = tl->heap[0];
@@ -272,6 +329,9 @@ bool timerlist_run_timers(QEMUTimerList *tl)
         qemu_mutex_lock(&tl->lock);
     }
     qos_trace(QOS_EV_TIMERS_DONE, NULL, tl->trace_key, now_ns);
+    if (--tl->passes_running == 0 && tl->disable_waiters) {
+        qemu_cond_broadcast(&tl->passes_done);
+    }
     qemu_mutex_unlock(&tl->lock);
     return progress;
 }
@@ -336,6 +396,46 @@ void init_clocks(QEMUTimerListNotifyCB *notify_cb)
     }
     timerlistgroup_init(&main_loop_tlg,
                         notify_cb ? notify_cb : main_loop_timer_notify, NULL);
+}
+
+/* Until no pass over tl's timers runs: one that began before the clock
+ * was disabled may still fire timers. */
+static void timerlist_wait_passes(QEMUTimerList *tl)
+{
+    qemu_mutex_lock(&tl->lock);
+    tl->disable_waiters++;
+    while (tl->passes_running) {
+        qemu_cond_wait(&tl->passes_done, &tl->lock);
+    }
+    tl->disable_waiters--;
+    qemu_mutex_unlock(&tl->lock);
+}
+
+/*
+ * QEMU's rule: a disabled clock's timers neither run nor set a deadline.
+ * Disabling returns once no pass over the clock's timers runs, so none
+ * fires after it — which deadlocks when called from a timer callback of
+ * that clock (QEMU says so too).  Enabling notifies every list: a waiter
+ * that slept without the clock's deadline must recompute its timeout.
+ */
+void qemu_clock_enable(QEMUClockType type, bool enabled)
+{
+    bool was_disabled;
+
+    QLOOP_ASSERT((unsigned)type < QEMU_CLOCK_MAX);
+    was_disabled = qatomic_xchg(&timer_clocks[type].disabled, !enabled);
+    for (QEMUTimerList *tl = timer_clocks[type].lists; tl; tl = tl->clock_next) {
+        if (enabled && was_disabled) {
+            timerlist_notify(tl);
+        } else if (!enabled && !was_disabled) {
+            timerlist_wait_passes(tl);
+        }
+    }
+}
+
+void qloop_clocks_forget(void)
+{
+    memset(timer_clocks, 0, sizeof(timer_clocks));
 }
 
 bool qemu_clock_expired(QEMUClockType type)

@@ -217,6 +217,10 @@ void sim_release(void);
 
 /* ---- time ----------------------------------------------------------------- */
 
+/* Replace the running world's fault mask (SimFault bits); returns the old
+ * one.  For a harness's own epilogue, e.g. rounds that must not fail. */
+unsigned sim_faults_set(unsigned faults);
+
 int64_t sim_now_ns(void);
 /* Virtual time the simulator never reaches (~146 years): when every thread
  * waits for a deadline at or past it, the run has hung, and a timer armed

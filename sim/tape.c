@@ -230,6 +230,15 @@ uint32_t sim_choose_sched(uint32_t *ids, uint32_t n, bool preemptive)
     return sim_tape_record(SIM_CHOICE_SCHED, n, value, preemptive);
 }
 
+unsigned sim_faults_set(unsigned faults)
+{
+    SimWorld *w = sim_world_get();
+    unsigned old = w->config.faults;
+
+    w->config.faults = faults;
+    return old;
+}
+
 bool sim_fault(SimFault fault, const char *name)
 {
     SimWorld *w = sim_world_get();

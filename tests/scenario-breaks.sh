@@ -57,6 +57,10 @@ corpus/regressions/spin-wasted-wakeups.scn|notify-accept-missing notifier-never-
 corpus/regressions/signal-main-loop-only.scn|signals-deferred-bh|a signal handler runs only from main_loop_wait, never from aio_poll
 corpus/regressions/spin-main-loop.scn|notifier-never-cleared timeout-zero|a blocking main_loop_wait returns only when something could have woken it (spin)
 corpus/regressions/signal-rules.scn|signals-twice signals-drop-repeat signals-batch-lifo|one handler call per pending signal, none lost, lowest number first
+corpus/regressions/timer-query-expired.scn|timer-expired-early|timer_expired() is true once the clock reaches the expiry (the check query oracle)
+corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|the timers of a disabled clock set no deadline and do not run until it is enabled
+corpus/regressions/clock-disable-waits.scn|clock-disable-nowait|no timer of a clock fires after qemu_clock_enable(false) returned
+corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler runs when its fd is writable, never because it is readable
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }

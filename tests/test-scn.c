@@ -202,6 +202,15 @@ static const OpCase op_cases[] = {
     { "jump -2s", SCN_OP_HOST_JUMP, 0, -2000000000, SCN_OBJ_KIND_MAX },
     { "cancel_job J", SCN_OP_JOB_CANCEL, 0, 0, SCN_OBJ_KIND_MAX },
     { "pool_size 16", SCN_OP_POOL_SIZE, 0, 16, SCN_OBJ_KIND_MAX },
+    { "poll_params -1", SCN_OP_POLL_PARAMS, 0, -1, SCN_OBJ_KIND_MAX },
+    { "pool_size 0", SCN_OP_POOL_SIZE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "check T", SCN_OP_TIMER_CHECK, 0, 0, SCN_OBJ_KIND_MAX },
+    { "run_timers host", SCN_OP_RUN_TIMERS, 0, 2, SCN_OBJ_KIND_MAX },
+    { "clock_enable virtual_rt", SCN_OP_CLOCK_ENABLE, 0, 3, SCN_OBJ_KIND_MAX },
+    { "clock_disable realtime", SCN_OP_CLOCK_DISABLE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "check_loop", SCN_OP_LOOP_CHECK, 0, 0, SCN_OBJ_KIND_MAX },
+    { "writable F", SCN_OP_FD_WRITABLE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "unwritable F", SCN_OP_FD_UNWRITABLE, 0, 0, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -225,7 +234,8 @@ static void test_ops(void)
         g_assert_cmpint(op->arg, ==, c->arg);
         g_assert_cmpuint(op->line, ==, 7);
         g_assert_cmpint(scn_a.uses_main_loop, ==,
-                        c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT);
+                        c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT ||
+                        c->kind == SCN_OP_RUN_TIMERS);
         covered[c->kind] = true;
     }
     /* kill needs a signal, and a signal makes it a main-loop scenario. */
@@ -277,11 +287,25 @@ static void test_decl_attributes(void)
               "x.scn:1: 'sigbus' is a keyword and cannot be a name");
     parse_err("timer T virtual guard 1\nthread t {}\n",
               "x.scn:1: expected end of line (one statement a line), found 'guard'");
-    parse_err("thread t { poll_params -1 }\n",
-              "x.scn:1: 'poll_params' needs a duration >= 0");
+    parse_err("thread t { clock_disable }\n",
+              "x.scn:1: 'clock_disable' needs a clock (realtime, virtual, host or "
+              "virtual_rt), found '}'");
+    parse_err("thread t { run_timers sometimes }\n",
+              "x.scn:1: 'run_timers' needs a clock (realtime, virtual, host or "
+              "virtual_rt), found 'sometimes'");
+    parse_err("timer T virtual scale s\nthread t {}\n",
+              "x.scn:1: 'scale' needs ns, us or ms, found 's'");
+    parse_err("timer T virtual main_loop scale us\nthread t {}\n",
+              "x.scn:1: expected end of line (one statement a line), found 'scale'");
+    parse_err("fd F write poll\nthread t {}\n",
+              "x.scn:1: expected end of line (one statement a line), found 'poll'");
+    parse_err("bh write\nthread t {}\n",
+              "x.scn:1: 'write' is a keyword and cannot be a name");
+    parse_err("timer T virtual\nthread t { check }\n",
+              "x.scn:2: 'check' needs a name, found '}'");
     parse_err("fd F\nthread t { kill F }\n",
               "x.scn:2: 'kill' needs a signal, but 'F' is an fd");
-    parse_err("thread t { pool_size 0 }\n",
+    parse_err("thread t { pool_size -1 }\n",
               "x.scn:1: 'pool_size' count must be at least 1");
     parse_err("thread t { pool_size 17 }\n",
               "x.scn:1: 'pool_size' is at most 16 workers");
@@ -767,6 +791,42 @@ static void test_equal(void)
     g_assert_false(scn_equal(&scn_a, &scn_b));
     parse_ok("faults eintr\nbh A { poll }\nthread t { schedule A }", &scn_b);
     g_assert_false(scn_equal(&scn_a, &scn_b));
+    /* Queries, clocks, scaled and main-loop timers, write handlers: they
+     * print back to the same scenario, and each attribute counts. */
+    {
+        static const char text[] =
+            "timer T virtual scale us main_loop { check T }\n"
+            "timer U host scale ms\nfd F write\n"
+            "thread t { check T; run_timers virtual; clock_disable host\n"
+            "  clock_enable host; check_loop; writable F; unwritable F\n"
+            "  poll_params -1 }\n";
+
+        round_trip(text, sizeof(text) - 1, "new-syntax");
+        parse_ok(text, &scn_a);
+        g_assert_cmpuint(scn_a.objects[SCN_OBJ_TIMER][0].scale, ==, SCN_SCALE_US);
+        g_assert_true(scn_a.objects[SCN_OBJ_TIMER][0].main_timer);
+        g_assert_true(scn_a.uses_main_loop);
+        g_assert_true(scn_a.objects[SCN_OBJ_FD][0].write);
+        g_assert_cmpint(scn_a.ops[3].arg, ==, 2);   /* clock_disable host */
+        parse_ok("timer T virtual scale ms main_loop { check T }\n"
+                 "timer U host scale ms\nfd F write\n"
+                 "thread t { check T; run_timers virtual; clock_disable host\n"
+                 "  clock_enable host; check_loop; writable F; unwritable F\n"
+                 "  poll_params -1 }\n", &scn_b);
+        g_assert_false(scn_equal(&scn_a, &scn_b));
+        parse_ok("timer T virtual scale us { check T }\nmain_loop\n"
+                 "timer U host scale ms\nfd F write\n"
+                 "thread t { check T; run_timers virtual; clock_disable host\n"
+                 "  clock_enable host; check_loop; writable F; unwritable F\n"
+                 "  poll_params -1 }\n", &scn_b);
+        g_assert_false(scn_equal(&scn_a, &scn_b));
+        parse_ok("timer T virtual scale us main_loop { check T }\n"
+                 "timer U host scale ms\nfd F\n"
+                 "thread t { check T; run_timers virtual; clock_disable host\n"
+                 "  clock_enable host; check_loop; writable F; unwritable F\n"
+                 "  poll_params -1 }\n", &scn_b);
+        g_assert_false(scn_equal(&scn_a, &scn_b));
+    }
 }
 
 /* ---- robustness ------------------------------------------------------------------------ */

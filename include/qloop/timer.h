@@ -77,6 +77,13 @@ bool qemu_clock_expired(QEMUClockType type);
 bool qemu_clock_run_timers(QEMUClockType type);
 bool qemu_clock_run_all_timers(void);
 void init_clocks(QEMUTimerListNotifyCB *notify_cb);
+/* A disabled clock's timers do not run and set no deadline; disabling
+ * waits until no timer of the clock runs (never call it from a timer
+ * callback of that clock), enabling wakes the waiters.  All start enabled. */
+void qemu_clock_enable(QEMUClockType type, bool enabled);
+/* qloop: forget every timer list and enable every clock — for a harness
+ * whose simulated world was abandoned with its timer lists in it. */
+void qloop_clocks_forget(void);
 
 /* Timer lists */
 QEMUTimerList *timerlist_new(QEMUClockType type, QEMUTimerListNotifyCB *cb,
