@@ -4,7 +4,7 @@
 #   check   every model and variant gives its expected verdict (the table
 #           in harness/model-check.c); a model whose BUG no longer fires is
 #           reported (the check can fail); usage errors exit 2.
-#   trail   spin trails of the notify and BH BUG variants replay against
+#   trail   spin trails of the notify, BH and handler BUG variants replay on
 #           the matching C variants with the same verdict; a malformed
 #           trail is one 'file:line:' error, exit 2.
 # Exit 77 (skipped) without spin.
@@ -80,9 +80,9 @@ trail)
     keep=$tmp/keep
     file= expect 0 "model check --keep (the BUG trails)" "$bin" model check \
         --keep "$keep" notify/BUG_SKIP_NOTIFIED notify/BUG_BARE_NOTIFY \
-        bh/BUG_FIFO bh/BUG_DELETED_RUNS
+        bh/BUG_FIFO bh/BUG_DELETED_RUNS handlers/BUG_NO_DELETED_CHECK
     for c in notify.BUG_SKIP_NOTIFIED notify.BUG_BARE_NOTIFY bh.BUG_FIFO \
-             bh.BUG_DELETED_RUNS; do
+             bh.BUG_DELETED_RUNS handlers.BUG_NO_DELETED_CHECK; do
         t=$keep/$c/$c.pml.trail
         if expect 1 "replay $c.pml.trail on its C variant" "$bin" replay "$t" &&
            grep -q '^agree:' "$tmp/out"; then
