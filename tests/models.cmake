@@ -27,3 +27,11 @@ set_tests_properties(model-outcomes-bh PROPERTIES LABELS "model" TIMEOUT 300
 set_tests_properties(model-outcomes-bh-bound1-disagrees PROPERTIES
                      LABELS "model" TIMEOUT 300 SKIP_RETURN_CODE 77
                      PASS_REGULAR_EXPRESSION "DISAGREE: the model reaches 'P A P'")
+
+# The notify protocol: two blocking polls against a worker's two oneshots;
+# bound 2 exhausts the C space (four outcomes, no hang on either side).
+add_test(NAME model-outcomes-notify
+         COMMAND test-model-outcomes ${CMAKE_CURRENT_SOURCE_DIR}/models/outcomes-notify.scn
+                 ${CMAKE_CURRENT_SOURCE_DIR}/models/outcomes-notify.pml 2)
+set_tests_properties(model-outcomes-notify PROPERTIES LABELS "model" TIMEOUT 300
+                     SKIP_RETURN_CODE 77)

@@ -6,10 +6,10 @@
  *
  * Method: the C side runs the scenario under the simulator's depth-first
  * enumerator (every schedule within PREEMPTIONS preemptions) and records
- * each run's outcome: the home thread's poll_nb operations ("P") and the
- * BHs run ("A", "B"...), in trace order, plus "hang" for a hang verdict.
- * The model side enumerates the model's outcomes (its out[] array, P=9,
- * A=1, B=2...) with spin by exclusion: known.h excludes what was found,
+ * each run's outcome: the home thread's poll_nb ("P") and poll ("W")
+ * operations and the BHs run ("A", "B"...), in trace order, plus "hang"
+ * for a hang verdict.  The model side enumerates the model's outcomes (its
+ * out[] array, P=9, W=8, A=1, B=2...) with spin by exclusion: known.h excludes what was found,
  * pan either passes (no other outcome) or its trail shows a new one.  The
  * two sets must be equal; both counts are printed, and a disagreement
  * names the first outcome one side has and the other lacks.  Exit 0
@@ -45,6 +45,9 @@ static gchar *c_outcome(const RunResult *r)
         if (ev[i].kind == SIM_EV_USER && ev[i].thread == 1 && ev[i].name &&
             g_str_has_prefix(ev[i].name, "poll_nb")) {
             tok = "P";
+        } else if (ev[i].kind == SIM_EV_USER && ev[i].thread == 1 &&
+                   ev[i].name && !strcmp(ev[i].name, "poll")) {
+            tok = "W";
         } else if (ev[i].kind == QOS_EV_BH_RUN && ev[i].name) {
             tok = ev[i].name;
         }
@@ -123,7 +126,7 @@ static gchar *model_outcome(const char *text, bool hang)
     }
     g_strfreev(lines);
     for (int i = 0; i < nout && i < TOKENS_MAX; i++) {
-        const char *tok = out[i] == 9 ? "P" :
+        const char *tok = out[i] == 9 ? "P" : out[i] == 8 ? "W" :
                           out[i] > 0 && out[i] < 5 ? names[out[i]] : "?";
 
         g_string_append_printf(s, "%s%s", s->len ? " " : "", tok);
