@@ -85,7 +85,7 @@ static void list_cases(void)
 
 static int check(int argc, char **argv)
 {
-    unsigned n, runs = 0, bad = 0;
+    unsigned n, runs = 0, bad = 0, failed = 0;
     const ModelCase *cases = model_cases(&n);
     const char *missing = model_tool_missing();
     gchar *tmp = NULL;
@@ -119,7 +119,7 @@ static int check(int argc, char **argv)
             fprintf(stderr, "qloop model: %s/%s: %s\n", cases[i].model,
                     cases[i].id, err);
             g_free(dir);
-            bad++;
+            failed++;
             runs++;
             continue;
         }
@@ -150,9 +150,9 @@ static int check(int argc, char **argv)
                      NULL, NULL, NULL, NULL);
         g_free(tmp);
     }
-    printf("%u runs, %u as expected, %u not; %.1f s\n", runs, runs - bad, bad,
-           total_s);
-    return bad ? EXIT_VERDICT : EXIT_PASS;
+    printf("%u runs, %u as expected, %u not, %u could not run; %.1f s\n", runs,
+           runs - bad - failed, bad, failed, total_s);
+    return failed ? EXIT_USAGE : bad ? EXIT_VERDICT : EXIT_PASS;
 }
 
 int cmd_model(int argc, char **argv)

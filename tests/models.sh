@@ -75,6 +75,12 @@ check)
     QLOOP_MODELS=$tmp/models file= expect 1 "a BUG that no longer fires is reported" \
         "$bin" model check notify/BUG_SKIP_NOTIFIED &&
         grep -q UNEXPECTED "$tmp/out" && ok "... as UNEXPECTED"
+    # A model spin cannot read: exit 2, the error on stderr.
+    mkdir "$tmp/broken"
+    echo "bogus" > "$tmp/broken/bh.pml"
+    QLOOP_MODELS=$tmp/broken file= expect 2 "a model spin rejects is exit 2" \
+        "$bin" model check bh/correct &&
+        grep -q "spin failed" "$tmp/err" && ok "... with spin's error"
     ;;
 trail)
     keep=$tmp/keep
