@@ -74,5 +74,6 @@ int cmd_fuzz(int argc, char **argv);
 int cmd_coverage(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model-check.h"
 #include "crash.h"
 #include "story.h"
 
@@ -53,10 +54,16 @@ int cmd_replay(int argc, char **argv)
     RunResult r;
     int status;
 
+    /* A spin counterexample (harness/model-trail.c). */
+    if (argc == 2 && g_str_has_suffix(argv[1], ".trail")) {
+        g_option_context_free(oc);
+        return model_trail_replay(argv[1], argc, argv);
+    }
     g_option_context_add_main_entries(oc, replay_entries, NULL);
     g_option_context_set_description(oc,
-        "FILE: a replay file, a .scn scenario (seed 1) or a fuzzer crash\n"
-        "file.  Exit status: 0 the run passed, 1 a verdict (or a replay file\n"
+        "FILE: a replay file, a .scn scenario (seed 1), a fuzzer crash\n"
+        "file, or a spin trail MODEL.CASE.pml.trail (docs/models.md).\n"
+        "Exit status: 0 the run passed, 1 a verdict (or a replay file\n"
         "whose trace hash no longer matches), 2 bad input or usage.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
         fprintf(stderr, "qloop replay: %s\n", gerr->message);

@@ -23,6 +23,7 @@ static const Command commands[] = {
     { "corpus", cmd_corpus, "minimize a fuzzing corpus (libFuzzer -merge=1, afl-cmin)" },
     { "triage", cmd_triage, "crash files to de-duplicated, shrunk replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
+    { "model", cmd_model, "check the Promela models in models/ with spin" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
 

@@ -1,0 +1,480 @@
+/*
+ * harness/model-trail.c — `qloop replay MODEL.CASE.pml.trail`: a spin
+ * counterexample replayed against the C core built with the matching
+ * variant.
+ *
+ * Method: the trail is checked line by line (STEP:PROC:TRANSITION), its
+ * name gives the model and case (as `qloop model check --keep` writes
+ * it), and `spin -t -p` turns it into the model's story.  From that story
+ * the operations the model's threads made — BHs scheduled or deleted,
+ * qemu_notify_event, the kind of wait — become a .scn scenario with the
+ * same threads and operations.  The scenario is explored (bounded
+ * preemptions) on qloop-VARIANT, which must reach the model's verdict
+ * (invalid end state = hang, assertion = a failing oracle), and on the
+ * production qloop, which must not.  The mapping is by operations, not
+ * by steps: the model's interleaving is not forced on the C run; the
+ * explorer finds a C schedule of the same operations with the same
+ * verdict, and both stories are printed side by side.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "model-check.h"
+
+#define STORY_LINES_MAX 400
+#define COLUMN 58
+
+/* Check every line; one "file:line: what" on the first bad one. */
+static bool trail_valid(const char *path, const char *text)
+{
+    gchar **lines = g_strsplit(text, "\n", -1);
+    unsigned steps = 0;
+    bool ok = true;
+
+    for (unsigned i = 0; lines[i] && ok; i++) {
+        long a, b, c;
+        char extra;
+
+        if (!lines[i][0]) {
+            continue;
+        }
+        if (sscanf(lines[i], "%ld:%ld:%ld%c", &a, &b, &c, &extra) != 3) {
+            fprintf(stderr, "%s:%u: malformed trail step '%.40s' (expected "
+                    "STEP:PROC:TRANSITION)\n", path, i + 1, lines[i]);
+            ok = false;
+        }
+        steps++;
+    }
+    if (ok && steps == 0) {
+        fprintf(stderr, "%s:1: empty trail\n", path);
+        ok = false;
+    }
+    g_strfreev(lines);
+    return ok;
+}
+
+/* MODEL.CASE.pml.trail -> the case. */
+static const ModelCase *trail_case(const char *path)
+{
+    gchar *base = g_path_get_basename(path);
+    const ModelCase *c = NULL;
+    char *dot;
+
+    if (g_str_has_suffix(base, ".pml.trail")) {
+        base[strlen(base) - strlen(".pml.trail")] = 0;
+        dot = strchr(base, '.');
+        if (dot) {
+            *dot = 0;
+            c = model_case_find(base, dot + 1);
+        }
+    }
+    g_free(base);
+    return c;
+}
+
+/* The model's steps, "proc: statement", from spin -t -p. */
+static GPtrArray *model_story(const ModelCase *c, const char *dir,
+                              const char *name, char *err, size_t err_len)
+{
+    gchar *flags = g_strdup_printf("-t -p %s", c->defs);
+    gchar **words = g_strsplit_set(flags, " ", -1);
+    GPtrArray *argv = g_ptr_array_new();
+    GPtrArray *story = NULL;
+    gchar *out = NULL, *serr = NULL;
+    GError *gerr = NULL;
+    const char *spin = g_getenv("QLOOP_SPIN");
+
+    g_ptr_array_add(argv, (gpointer)(spin && *spin ? spin : "spin"));
+    for (gchar **w = words; *w; w++) {
+        if (**w) {
+            g_ptr_array_add(argv, *w);
+        }
+    }
+    g_ptr_array_add(argv, (gpointer)name);
+    g_ptr_array_add(argv, NULL);
+    if (!g_spawn_sync(dir, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH,
+                      NULL, NULL, &out, &serr, NULL, &gerr)) {
+        g_snprintf(err, err_len, "cannot run spin: %s", gerr->message);
+        g_error_free(gerr);
+    } else {
+        gchar **lines = g_strsplit(out, "\n", -1);
+
+        story = g_ptr_array_new_with_free_func(g_free);
+        for (unsigned i = 0; lines[i] && story->len < STORY_LINES_MAX; i++) {
+            char proc[64];
+            const char *stmt = strchr(lines[i], '[');
+            const char *p = strstr(lines[i], "proc ");
+
+            if (!p || !stmt || sscanf(p, "proc %*d (%63[^:)]", proc) != 1) {
+                continue;
+            }
+            if (!strcmp(stmt, "[(1)]") || !strcmp(stmt, "[else]") ||
+                !strncmp(stmt, "[goto", 5)) {
+                continue;
+            }
+            g_ptr_array_add(story, g_strdup_printf("%s: %s", proc, stmt));
+        }
+        g_strfreev(lines);
+    }
+    g_free(out);
+    g_free(serr);
+    g_free(flags);
+    g_strfreev(words);
+    g_ptr_array_free(argv, TRUE);
+    return story;
+}
+
+static bool has_step(GPtrArray *story, const char *proc, const char *stmt)
+{
+    for (unsigned i = 0; i < story->len; i++) {
+        const char *s = g_ptr_array_index(story, i);
+
+        if ((!proc || g_str_has_prefix(s, proc)) && strstr(s, stmt)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* notify.pml: the notifier's oneshots (and qemu_notify_event) in another
+ * thread, the waiter waiting for each; main_loop if it used glib. */
+static gchar *notify_scenario(const ModelCase *c, GPtrArray *story)
+{
+    GString *s = g_string_new("# generated by qloop replay from a spin trail "
+                              "of models/notify.pml\n");
+    unsigned n = 0;
+    bool glib = has_step(story, "waiter", "notify_me = (notify_me|1)");
+    bool bare = strstr(c->defs, "BUG_BARE_NOTIFY") != NULL;
+
+    for (unsigned i = 0; i < story->len; i++) {
+        const char *line = g_ptr_array_index(story, i);
+
+        n += g_str_has_prefix(line, "notifier") &&
+             strstr(line, "pending = (pending+1)") != NULL;
+    }
+    if (glib || bare) {
+        g_string_append(s, "main_loop\n");
+    }
+    for (unsigned i = 1; i <= n; i++) {
+        g_string_append_printf(s, "oneshot o%u\n", i);
+    }
+    g_string_append(s, "\nthread main {\n");
+    for (unsigned i = 1; i <= n; i++) {
+        g_string_append_printf(s, "    wait o%u\n", i);
+    }
+    if (bare) {
+        /* the model's waiter is between two main_loop_waits when the
+         * notify lands: a scheduling point there */
+        g_string_append(s, "    yield\n    main_loop_wait\n");
+    }
+    g_string_append(s, "}\n\nthread worker {\n");
+    for (unsigned i = 1; i <= n; i++) {
+        g_string_append_printf(s, "    oneshot o%u\n", i);
+    }
+    if (bare) {
+        g_string_append(s, "    notify_event\n");
+    }
+    g_string_append(s, "}\n");
+    return g_string_free(s, FALSE);
+}
+
+/* bh.pml: the other thread's schedules become the worker's, but a BH
+ * the model deletes is scheduled and deleted by the home thread (the
+ * runner refuses a BH deleted by one thread and used by another: that use
+ * after free would be the scenario's).  B's callback nests a poll (the
+ * model's B also reschedules itself once, which .scn cannot bound). */
+static gchar *bh_scenario(GPtrArray *story)
+{
+    static const char *const names[] = { "A", "B", "C" };
+    GString *s = g_string_new("# generated by qloop replay from a spin trail "
+                              "of models/bh.pml\n"
+                              "bh A\nbh B { poll_nb }\nbh C\n\n");
+    GString *worker = g_string_new("");
+    GString *home = g_string_new("");
+    bool deleted[G_N_ELEMENTS(names)] = { false };
+
+    for (unsigned b = 0; b < G_N_ELEMENTS(names); b++) {
+        gchar *del = g_strdup_printf("deleted[%u] = 1", b);
+
+        deleted[b] = has_step(story, "other", del);
+        g_free(del);
+    }
+    for (unsigned i = 0; i < story->len; i++) {
+        const char *line = g_ptr_array_index(story, i);
+
+        if (!g_str_has_prefix(line, "other")) {
+            continue;
+        }
+        for (unsigned b = 0; b < G_N_ELEMENTS(names); b++) {
+            gchar *sched = g_strdup_printf("sched[%u] = (sched[%u]+1)", b, b);
+            gchar *del = g_strdup_printf("deleted[%u] = 1", b);
+
+            if (strstr(line, sched)) {
+                g_string_append_printf(deleted[b] ? home : worker,
+                                       "    schedule %s\n", names[b]);
+            }
+            if (strstr(line, del)) {
+                g_string_append_printf(home, "    delete %s\n", names[b]);
+            }
+            g_free(sched);
+            g_free(del);
+        }
+    }
+    g_string_append_printf(s, "thread main {\n%s    yield\n    poll_nb\n"
+                           "    yield\n    poll_nb\n    drain\n}\n\n"
+                           "thread worker {\n%s}\n", home->str, worker->str);
+    g_string_free(home, TRUE);
+    g_string_free(worker, TRUE);
+    return g_string_free(s, FALSE);
+}
+
+/* handlers.pml: H0's read handler removes H1 and nests a poll, as in the
+ * model; the other thread's removal, if the trail made one, becomes a
+ * worker's. */
+static gchar *handlers_scenario(GPtrArray *story)
+{
+    GString *s = g_string_new("# generated by qloop replay from a spin trail "
+                              "of models/handlers.pml\n"
+                              "fd H0 { remove H1; poll_nb }\nfd H1\n\n"
+                              "thread main {\n    add H0\n    add H1\n"
+                              "    raise H0\n    raise H1\n    poll_nb\n"
+                              "    poll_nb\n}\n\nthread worker {\n");
+
+    if (has_step(story, "other", "linked[0] = 0")) {
+        g_string_append(s, "    remove H0\n");
+    } else if (has_step(story, "other", "linked[1] = 0")) {
+        g_string_append(s, "    remove H1\n");
+    } else {
+        g_string_append(s, "    yield\n");
+    }
+    g_string_append(s, "}\n");
+    return g_string_free(s, FALSE);
+}
+
+/* Run `qloop[-VARIANT] explore` on scn; its output in *out. */
+static int explore(const char *variant, const char *scn, const char *replay,
+                   gchar **out)
+{
+    gchar *dir = g_path_get_dirname(cli_program_path);
+    gchar *prog = g_strdup_printf("%s/qloop%s%s", dir, variant ? "-" : "",
+                                  variant ? variant : "");
+    char *argv[] = { prog, (char *)"explore", (char *)"-k", (char *)"2",
+                     (char *)"--max-runs", (char *)"20000", (char *)"-o",
+                     (char *)replay, (char *)scn, NULL };
+    gchar *serr = NULL;
+    gint status = -1;
+
+    *out = NULL;
+    if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, out, &serr, &status,
+                      NULL)) {
+        *out = g_strdup_printf("cannot run %s\n", prog);
+        status = 2 << 8;
+    } else {
+        gchar *both = g_strconcat(*out, serr ? serr : "", NULL);
+
+        g_free(*out);
+        *out = both;
+    }
+    g_free(serr);
+    g_free(prog);
+    g_free(dir);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+
+/* The C run's story: its replay's trace, the scheduling noise left out. */
+static GPtrArray *c_story(const char *variant, const char *replay)
+{
+    gchar *dir = g_path_get_dirname(cli_program_path);
+    gchar *prog = g_strdup_printf("%s/qloop-%s", dir, variant);
+    char *argv[] = { prog, (char *)"replay", (char *)replay, NULL };
+    gchar *out = NULL;
+    GPtrArray *story = g_ptr_array_new_with_free_func(g_free);
+
+    if (g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, NULL, NULL, NULL)) {
+        gchar **lines = g_strsplit(out, "\n", -1);
+
+        for (unsigned i = 0; lines[i] && story->len < STORY_LINES_MAX; i++) {
+            const char *l = lines[i];
+            char who[32], what[200];
+
+            if (sscanf(l, " %*u %*s %31s %199[^\n]", who, what) == 2 &&
+                strncmp(what, "-->", 3) && strncmp(what, "thread-", 7) &&
+                strncmp(what, "fd-add", 6)) {
+                g_ptr_array_add(story, g_strdup_printf("%s: %s", who, what));
+            } else if (g_str_has_prefix(l, "hang") ||
+                       g_str_has_prefix(l, "lost wake-up") ||
+                       g_str_has_prefix(l, "verdict")) {
+                g_ptr_array_add(story, g_strdup(l));
+            }
+        }
+        g_strfreev(lines);
+    }
+    g_free(out);
+    g_free(prog);
+    g_free(dir);
+    return story;
+}
+
+static void side_by_side(GPtrArray *left, GPtrArray *right)
+{
+    unsigned n = MAX(left->len, right->len);
+
+    printf("%-*s | %s\n", COLUMN, "spin trail (model)", "C core (qloop)");
+    for (unsigned i = 0; i < COLUMN; i++) {
+        putchar('-');
+    }
+    printf("-+-----------------------------------\n");
+    for (unsigned i = 0; i < n; i++) {
+        const char *l = i < left->len ? g_ptr_array_index(left, i) : "";
+        const char *r = i < right->len ? g_ptr_array_index(right, i) : "";
+
+        printf("%-*.*s | %s\n", COLUMN, COLUMN, l, r);
+    }
+}
+
+/* Both verdicts agree: an invalid end state is a hang; an assertion is
+ * any failing oracle. */
+static bool verdicts_agree(const ModelCase *c, int status, const char *out)
+{
+    if (status != EXIT_VERDICT) {
+        return false;
+    }
+    if (!strcmp(c->expect, "invalid end state")) {
+        return strstr(out, ": hang (") != NULL;
+    }
+    return true;
+}
+
+int model_trail_replay(const char *path, int argc, char **argv)
+{
+    gchar *text = NULL, *dir = NULL, *name = NULL, *scn_path = NULL;
+    gchar *replay = NULL, *scn = NULL, *out_bug = NULL, *out_ok = NULL;
+    gchar *model_text = NULL;
+    const ModelCase *c;
+    GPtrArray *left = NULL, *right = NULL;
+    char err[512];
+    int status = EXIT_USAGE, st_bug, st_ok;
+    gsize len = 0;
+
+    (void)argc;     /* cmd_replay checked the arguments */
+    (void)argv;
+    if (!g_file_get_contents(path, &text, &len, NULL)) {
+        fprintf(stderr, "%s:0: cannot read the trail\n", path);
+        return EXIT_USAGE;
+    }
+    if (!trail_valid(path, text)) {
+        goto out;
+    }
+    c = trail_case(path);
+    if (!c) {
+        fprintf(stderr, "%s:1: cannot tell which model case made this trail: "
+                "its name must be MODEL.CASE.pml.trail, as `qloop model check "
+                "--keep DIR` writes it (qloop model list)\n", path);
+        goto out;
+    }
+    if (!c->c_variant) {
+        fprintf(stderr, "%s:1: %s/%s has no C variant to replay against "
+                "(those with one: qloop model list)\n", path, c->model, c->id);
+        goto out;
+    }
+    if (model_tool_missing()) {
+        printf("qloop replay: SKIPPED, %s\n", model_tool_missing());
+        status = 77;
+        goto out;
+    }
+    dir = g_dir_make_tmp("qloop-trail-XXXXXX", NULL);
+    name = g_strdup_printf("%s.%s.pml", c->model, c->id);
+    {
+        gchar *src = g_strdup_printf("%s/%s.pml", model_dir(), c->model);
+        gchar *dst = g_build_filename(dir, name, NULL);
+        gchar *tdst = g_strdup_printf("%s.trail", dst);
+        bool ok = g_file_get_contents(src, &model_text, &len, NULL) &&
+                  g_file_set_contents(dst, model_text, len, NULL) &&
+                  g_file_set_contents(tdst, text, -1, NULL);
+
+        g_free(src);
+        g_free(dst);
+        g_free(tdst);
+        if (!ok) {
+            fprintf(stderr, "%s:0: cannot copy the model and trail to %s\n",
+                    path, dir);
+            goto out;
+        }
+    }
+    left = model_story(c, dir, name, err, sizeof(err));
+    if (!left || left->len == 0) {
+        fprintf(stderr, "%s:1: spin cannot replay this trail on %s/%s%s%s\n",
+                path, c->model, c->id, left ? "" : ": ", left ? "" : err);
+        goto out;
+    }
+    if (!strcmp(c->model, "notify")) {
+        scn = notify_scenario(c, left);
+    } else if (!strcmp(c->model, "bh")) {
+        scn = bh_scenario(left);
+    } else {
+        scn = handlers_scenario(left);
+    }
+    {
+        /* Beside the trail, so the C side can be replayed afterwards. */
+        gchar *tdir = g_path_get_dirname(path);
+
+        scn_path = g_strdup_printf("%s/%s.%s.scn", tdir, c->model, c->id);
+        replay = g_strdup_printf("%s/%s.%s.%s.replay", tdir, c->model, c->id,
+                                 c->c_variant);
+        g_free(tdir);
+    }
+    if (!g_file_set_contents(scn_path, scn, -1, NULL)) {
+        fprintf(stderr, "%s:0: cannot write %s\n", path, scn_path);
+        goto out;
+    }
+    printf("model %s/%s: %s (spin trail, %u steps shown)\n", c->model, c->id,
+           c->expect, left->len);
+    printf("scenario made from the trail's operations:\n%s\n", scn);
+    st_bug = explore(c->c_variant, scn_path, replay, &out_bug);
+    right = st_bug == EXIT_VERDICT ? c_story(c->c_variant, replay)
+                                   : g_ptr_array_new_with_free_func(g_free);
+    side_by_side(left, right);
+    printf("\nqloop-%s explore: %s", c->c_variant, out_bug);
+    {
+        gchar *ok_replay = g_build_filename(dir, "production.replay", NULL);
+
+        st_ok = explore(NULL, scn_path, ok_replay, &out_ok);
+        g_free(ok_replay);
+    }
+    printf("qloop explore (production core): %s", out_ok);
+    if (verdicts_agree(c, st_bug, out_bug) && st_ok == EXIT_PASS) {
+        printf("agree: the model's %s is the C core's verdict on qloop-%s, and "
+               "the production core passes the same scenario\n", c->expect,
+               c->c_variant);
+        status = EXIT_VERDICT;
+    } else {
+        printf("DISAGREE: the model says %s; qloop-%s explore exited %d, the "
+               "production core %d\n", c->expect, c->c_variant, st_bug, st_ok);
+        status = EXIT_PASS;
+    }
+out:
+    if (dir) {
+        gchar *rm[] = { (gchar *)"rm", (gchar *)"-rf", dir, NULL };
+
+        g_spawn_sync(NULL, rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                     NULL, NULL, NULL);
+    }
+    if (left) {
+        g_ptr_array_free(left, TRUE);
+    }
+    if (right) {
+        g_ptr_array_free(right, TRUE);
+    }
+    g_free(text);
+    g_free(model_text);
+    g_free(dir);
+    g_free(name);
+    g_free(scn_path);
+    g_free(replay);
+    g_free(scn);
+    g_free(out_bug);
+    g_free(out_ok);
+    return status;
+}
