@@ -188,6 +188,7 @@ static SimThread *sim_thread_alloc(const char *name)
     t->id = w->threads->len + 1;
     g_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
     t->state = SIM_THREAD_RUNNABLE;
+    w->runnable++;
     t->deadline_ns = -1;
     /* PCT: distinct random priorities above the change-point band. */
     t->pct_priority = 1000000 + (uint32_t)(sim_prng_next(w) % 1000000) * 64 +
@@ -292,8 +293,10 @@ void sim_sched_point(const char *what)
     }
     w->steps++;
     sim_check_step_limit(w);
-    if (w->threads->len == 1) {
-        return;     /* fast path: one thread, nothing to decide */
+    /* Fast path: the running thread is the only runnable one (most points
+     * of most runs), so there is nothing to decide and no list to make. */
+    if (w->runnable <= 1) {
+        return;
     }
     n = sim_runnable(w, ids);
     if (n <= 1) {
@@ -347,8 +350,15 @@ static G_NORETURN void sim_hang(SimWorld *w, int64_t next_ns)
         SimThread *t = g_ptr_array_index(w->threads, i);
 
         if (t->state == SIM_THREAD_BLOCKED) {
+            char poll_desc[sizeof(t->wait_desc)];
+
+            if (t->wait == SIM_WAIT_POLL) {
+                sim_poll_describe(t, poll_desc, sizeof(poll_desc));
+            }
             g_string_append_printf(s, "  thread %u (%s) waits in %s\n",
-                                   t->id, t->name, t->wait_desc);
+                                   t->id, t->name,
+                                   t->wait == SIM_WAIT_POLL ? poll_desc
+                                                            : t->wait_desc);
         }
     }
     g_string_truncate(s, s->len - 1);
@@ -428,6 +438,7 @@ void sim_block(SimWaitKind kind, const void *obj, int64_t deadline_ns)
 
     SIM_ASSERT(self != &w->host);
     self->state = SIM_THREAD_BLOCKED;
+    w->runnable--;
     self->wait = kind;
     self->wait_obj = obj;
     self->deadline_ns = deadline_ns;
@@ -448,6 +459,7 @@ void sim_wake(SimThread *t)
 {
     if (t->state == SIM_THREAD_BLOCKED) {
         t->state = SIM_THREAD_RUNNABLE;
+        sim_world->runnable++;
     }
 }
 
@@ -489,6 +501,7 @@ void sim_thread_exit(void *ret)
 
     self->ret = ret;
     self->state = SIM_THREAD_FINISHED;
+    w->runnable--;
     sim_trace_record(SIM_EV_THREAD_EXIT, self->name, self->id);
     sim_wake_all(SIM_WAIT_JOIN, self);
     if (self->id == 1 && !w->implicit) {
