@@ -195,7 +195,9 @@ static bool poll_block(const char *what, const int *fds, unsigned n,
 {
     SimWorld *w = sim_world;
     SimThread *self = w->current;
-    SimPollSet set = { .fds = fds, .count = n, .what = what };
+    /* The caller polled every fd of the set just now. */
+    SimPollSet set = { .fds = fds, .count = n, .what = what,
+                       .host_checked = w->switches };
 
     if (*deadline_ns >= 0 && w->now_ns >= *deadline_ns) {
         return false;
@@ -352,18 +354,25 @@ gint qos_gpoll_ms(GPollFD *fds, guint nfds, gint timeout_ms)
                         timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-/* Blocked pollers watching host fds: wake those whose host fd is ready. */
+/*
+ * Blocked pollers watching host fds: wake those whose host fd is ready.
+ * Only glib writes its wake-up fd, and only while a simulated thread runs
+ * (they all run on this host thread): a set polled since the last switch
+ * is skipped — a poll(2) per idle step was a share of a fuzzer iteration.
+ */
 bool sim_poll_recheck_host_fds(SimWorld *w)
 {
     bool woke = false;
 
     for (guint i = 0; i < w->threads->len; i++) {
         SimThread *t = g_ptr_array_index(w->threads, i);
-        const SimPollSet *set = t->wait_obj;
+        SimPollSet *set = (SimPollSet *)t->wait_obj;
 
-        if (t->state != SIM_THREAD_BLOCKED || t->wait != SIM_WAIT_POLL) {
+        if (t->state != SIM_THREAD_BLOCKED || t->wait != SIM_WAIT_POLL ||
+            set->host_checked == w->switches) {
             continue;
         }
+        set->host_checked = w->switches;
         for (unsigned j = 0; j < set->count; j++) {
             if (!sim_fd_is_fake(set->fds[j]) &&
                 fd_revents(set->fds[j], G_IO_IN)) {

@@ -21,7 +21,13 @@
 #include "coro.h"
 #include "world.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+/*
+ * SIM_ASAN: the process runs under AddressSanitizer, which must be told of
+ * every stack switch.  QLOOP_ASAN_RUNTIME says so for a simulator compiled
+ * without instrumentation into an ASan binary (fuzz/build.sh: the core is
+ * instrumented, the test bench is not).
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(QLOOP_ASAN_RUNTIME)
 #define SIM_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -142,6 +148,7 @@ static void sim_switch(SimThread *to)
 
     SIM_ASSERT(to != from);
     w->current = to;
+    w->switches++;
     if (to != &w->host) {
         sim_trace_record(SIM_EV_SWITCH, NULL, to->id);
     }

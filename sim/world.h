@@ -63,6 +63,9 @@ typedef struct SimPollSet {
     const int *fds;
     unsigned count;
     const char *what;           /* "aio poll", "glib poll": the hang story */
+    /* SimWorld.switches when its host fds (glib's wake-up eventfd) were
+     * last polled: until a thread runs, they cannot have changed. */
+    uint64_t host_checked;
 } SimPollSet;
 
 typedef struct SimFd SimFd;
@@ -89,6 +92,7 @@ typedef struct SimWorld {
     GPtrArray *threads;         /* SimThread *, index = id - 1 */
     SimThread *current;
     unsigned runnable;          /* threads in SIM_THREAD_RUNNABLE */
+    uint64_t switches;          /* thread switches so far */
     SimThread host;             /* sim_run(): the caller's context */
     uint64_t steps;
     bool ending;                /* verdict reached: unwinding to host */
