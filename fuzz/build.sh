@@ -89,8 +89,17 @@ for flavour in "${flavours[@]}"; do
   case $flavour in
     libfuzzer)
       check_libfuzzer
+      # The test bench (sim/, the oracles: fuzz.mk's BENCH_CFLAGS) gets
+      # UBSan but not ASan's checks: ASan's allocator, quarantine and leak
+      # checker still watch every malloc of the process, and every load
+      # and store of the core, the decoder and the runner is checked.  A
+      # bench checked on every trace event and scheduling point cost a
+      # third of an iteration.  QLOOP_ASAN_RUNTIME: sim/sched.c still
+      # tells ASan of each stack switch.  QLOOP_FUZZ_ASAN: ASan's options
+      # for millions of short runs (harness/crash.c).
       build libfuzzer CC=clang \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore -DQLOOP_FUZZ_ASAN" \
+        BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined -DQLOOP_ASAN_RUNTIME" \
         ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
       check_libfuzzer
@@ -110,7 +119,7 @@ for flavour in "${flavours[@]}"; do
       need afl-clang-fast "afl++"
       AFL_QUIET=1 AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_LLVM_DENYLIST=$ignore \
         build aflsan CC=afl-clang-fast \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DQLOOP_FUZZ_ASAN" \
         ENGINE= DRIVER=1 ;;
     replay)
       need clang "clang"
