@@ -96,15 +96,22 @@ for flavour in "${flavours[@]}"; do
       # bench checked on every trace event and scheduling point cost a
       # third of an iteration.  QLOOP_ASAN_RUNTIME: sim/sched.c still
       # tells ASan of each stack switch.  QLOOP_FUZZ_ASAN: ASan's options
-      # for millions of short runs (harness/crash.c).
+      # for millions of short runs (harness/crash.c).  CORE_CFLAGS: the core
+      # and the runner keep their edge counters but not comparison tracing
+      # (a fifth of an iteration): their operands are times, flags and
+      # pointers, never bytes of the input, so libFuzzer's table of
+      # compared values learns nothing from them (docs/fuzzing.md, "Value
+      # profile"); the decoder and the parsers keep it.
       build libfuzzer CC=clang \
         CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore -DQLOOP_FUZZ_ASAN" \
         BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined -DQLOOP_ASAN_RUNTIME" \
+        CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
       check_libfuzzer
       build fast CC=clang \
         CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
+        CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer" DRIVER=0 ;;
     afl|cmplog)
       need afl-clang-fast "afl++"

@@ -20,6 +20,8 @@
 # sanitizer flavours instrument the loop core, the decoder and the runner
 # but not the bench, whose every trace event and scheduling point would
 # otherwise be checked (fuzz/build.sh says what each flavour passes).
+# CORE_CFLAGS: flags added for the loop core's objects and the runner
+# (fuzz/build.sh: no comparison tracing there — see the flavours).
 # VARIANT=NAME builds variants/NAME.c in place of the core file its header
 # names ("Replaces: loop/FILE.c"), as CMake builds qloop-NAME.  QLOOP_CLI=1
 # also links OUT/qloop — the qloop command from the very objects of the
@@ -29,6 +31,7 @@ OUT ?= $(SRC)/build/fuzz/libfuzzer
 CFLAGS ?= -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 ENGINE ?= -fsanitize=fuzzer,address,undefined
 BENCH_CFLAGS ?= $(CFLAGS)
+CORE_CFLAGS ?=
 DRIVER ?= 0
 LINK ?= $(CC)
 WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
@@ -76,11 +79,12 @@ INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
     -I$(SRC)/loop -I$(SRC)/harness
 OBJ_CFLAGS = $(CFLAGS)
 $(BENCH_OBJS): OBJ_CFLAGS = $(BENCH_CFLAGS)
+$(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
 
 # Rebuild everything when the compiler or its flags change.
 FLAGS_LINE := $(CC) -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS) | \
-    $(BENCH_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
+    $(BENCH_CFLAGS) | $(CORE_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 
