@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "coro.h"
@@ -182,6 +183,13 @@ static void sim_thread_entry(void)
     sim_thread_exit(self->fn(self->arg));
 }
 
+/* Freed threads' structs and the thread table, for the next world: see
+ * world_spare (world.c). */
+#define SIM_THREAD_SPARE_MAX 16
+static SimThread *thread_spare[SIM_THREAD_SPARE_MAX];
+static unsigned thread_spare_len;
+static GPtrArray *threads_spare;
+
 static SimThread *sim_thread_alloc(const char *name)
 {
     SimWorld *w = sim_world;
@@ -191,7 +199,12 @@ static SimThread *sim_thread_alloc(const char *name)
         qos_panic(__FILE__, __LINE__, "more than %d simulated threads",
                   SIM_THREADS_MAX);
     }
-    t = g_new0(SimThread, 1);
+    if (thread_spare_len > 0) {
+        t = thread_spare[--thread_spare_len];
+        memset(t, 0, sizeof(*t));
+    } else {
+        t = g_new0(SimThread, 1);
+    }
     t->id = w->threads->len + 1;
     g_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
     t->state = SIM_THREAD_RUNNABLE;
@@ -232,7 +245,8 @@ void sim_sched_init(SimWorld *w)
 {
     SimThread *main_thread;
 
-    w->threads = g_ptr_array_new();
+    w->threads = threads_spare ? threads_spare : g_ptr_array_new();
+    threads_spare = NULL;
     w->host.id = 0;
     g_strlcpy(w->host.name, "host", sizeof(w->host.name));
     main_thread = sim_thread_alloc("main");
@@ -249,9 +263,18 @@ void sim_sched_fini(SimWorld *w)
         if (t->stack) {
             sim_stack_free(t->stack, t->stack_size);
         }
-        g_free(t);
+        if (thread_spare_len < SIM_THREAD_SPARE_MAX) {
+            thread_spare[thread_spare_len++] = t;
+        } else {
+            g_free(t);
+        }
     }
-    g_ptr_array_free(w->threads, TRUE);
+    g_ptr_array_set_size(w->threads, 0);
+    if (!threads_spare) {
+        threads_spare = w->threads;
+    } else {
+        g_ptr_array_free(w->threads, TRUE);
+    }
     w->threads = NULL;
 }
 

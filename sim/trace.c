@@ -50,16 +50,27 @@ static uint64_t fnv_u64(uint64_t h, uint64_t v)
     return h * fnv_prime_pow[8 - bytes];
 }
 
+/* The last world's event array, emptied: see world_spare (world.c). */
+static GArray *events_spare;
+
 void sim_trace_init(SimWorld *w)
 {
-    w->events = g_array_new(FALSE, FALSE, sizeof(SimEvent));
+    w->events = events_spare ? events_spare
+                             : g_array_new(FALSE, FALSE, sizeof(SimEvent));
+    events_spare = NULL;
     w->event_seq = 0;
     w->hash = FNV_OFFSET;
 }
 
 void sim_trace_fini(SimWorld *w)
 {
-    g_array_free(w->events, TRUE);
+    if (!events_spare) {
+        g_array_set_size(w->events, 0);
+        events_spare = w->events;
+    } else {
+        g_array_free(w->events, TRUE);
+    }
+    w->events = NULL;
 }
 
 void sim_trace_record(uint32_t kind, const char *name, int64_t arg)
