@@ -89,12 +89,13 @@ for flavour in "${flavours[@]}"; do
   case $flavour in
     libfuzzer)
       check_libfuzzer
-      # The test bench (sim/, the oracles: fuzz.mk's BENCH_CFLAGS) gets
-      # UBSan but not ASan's checks: ASan's allocator, quarantine and leak
-      # checker still watch every malloc of the process, and every load
-      # and store of the core, the decoder and the runner is checked.  A
-      # bench checked on every trace event and scheduling point cost a
-      # third of an iteration.  QLOOP_ASAN_RUNTIME: sim/sched.c still
+      # The test bench (sim/, the oracles: fuzz.mk's BENCH_CFLAGS) is not
+      # instrumented: ASan's allocator, quarantine and leak checker still
+      # watch every malloc of the process, and every load and store of the
+      # core, the decoder and the runner is checked.  A bench checked at
+      # every trace event and scheduling point cost a third of an
+      # iteration; the bench's own UB and memory checks are the default
+      # build's (QLOOP_SIM_MEMCHECK) and the asan preset's.  QLOOP_ASAN_RUNTIME: sim/sched.c still
       # tells ASan of each stack switch.  QLOOP_FUZZ_ASAN: ASan's options
       # for millions of short runs (harness/crash.c).  CORE_CFLAGS: the core
       # and the runner keep their edge counters but not comparison tracing
@@ -104,7 +105,7 @@ for flavour in "${flavours[@]}"; do
       # profile"); the decoder and the parsers keep it.
       build libfuzzer CC=clang \
         CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore -DQLOOP_FUZZ_ASAN" \
-        BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=undefined -fno-sanitize-recover=undefined -DQLOOP_ASAN_RUNTIME" \
+        BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -DQLOOP_ASAN_RUNTIME" \
         CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
