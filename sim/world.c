@@ -87,6 +87,7 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
     /* QEMU_CLOCK_HOST starts at a fixed wall-clock date. */
     w->host_offset_ns = INT64_C(1700000000) * 1000 * 1000 * 1000;
     sim_world = w;
+    sim_signal_reset();
     sim_tape_init(w);
     sim_trace_init(w);
     sim_sched_init(w);

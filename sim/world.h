@@ -190,6 +190,9 @@ void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
 bool sim_poll_recheck_host_fds(SimWorld *w);
 void sim_poll_describe(const SimThread *t, char *buf, size_t len);
 
+/* signal.c */
+void sim_signal_reset(void);
+
 /* clock.c */
 void sim_clock_set_now(int64_t now_ns);
 
