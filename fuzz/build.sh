@@ -89,13 +89,30 @@ for flavour in "${flavours[@]}"; do
   case $flavour in
     libfuzzer)
       check_libfuzzer
+      # The test bench (sim/, the oracles: fuzz.mk's BENCH_CFLAGS) is not
+      # instrumented: ASan's allocator, quarantine and leak checker still
+      # watch every malloc of the process, and every load and store of the
+      # core, the decoder and the runner is checked.  A bench checked at
+      # every trace event and scheduling point cost a third of an
+      # iteration; the bench's own UB and memory checks are the default
+      # build's (QLOOP_SIM_MEMCHECK) and the asan preset's.  QLOOP_ASAN_RUNTIME: sim/sched.c still
+      # tells ASan of each stack switch.  QLOOP_FUZZ_ASAN: ASan's options
+      # for millions of short runs (harness/crash.c).  CORE_CFLAGS: the core
+      # and the runner keep their edge counters but not comparison tracing
+      # (a fifth of an iteration): their operands are times, flags and
+      # pointers, never bytes of the input, so libFuzzer's table of
+      # compared values learns nothing from them (docs/fuzzing.md, "Value
+      # profile"); the decoder and the parsers keep it.
       build libfuzzer CC=clang \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore -DQLOOP_FUZZ_ASAN" \
+        BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -DQLOOP_ASAN_RUNTIME" \
+        CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
       check_libfuzzer
       build fast CC=clang \
         CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
+        CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer" DRIVER=0 ;;
     afl|cmplog)
       need afl-clang-fast "afl++"
@@ -110,11 +127,13 @@ for flavour in "${flavours[@]}"; do
       need afl-clang-fast "afl++"
       AFL_QUIET=1 AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_LLVM_DENYLIST=$ignore \
         build aflsan CC=afl-clang-fast \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DQLOOP_FUZZ_ASAN" \
         ENGINE= DRIVER=1 ;;
     replay)
       need clang "clang"
-      build replay CC=clang CFLAGS="-g -O2" ENGINE= DRIVER=1 ;;
+      # DWARF 4: valgrind 3.19 cannot read clang 14's default DWARF 5,
+      # and bench/fuzz/cost.sh runs this flavour under callgrind.
+      build replay CC=clang CFLAGS="-gdwarf-4 -O2" ENGINE= DRIVER=1 ;;
     coverage)
       need clang "clang"
       build coverage CC=clang \

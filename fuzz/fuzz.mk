@@ -15,6 +15,13 @@
 # DRIVER=1 links fuzz/driver.c instead (plain replay driver, or AFL++
 # persistent mode when CC is afl-clang-fast).  GLIB_STATIC=1 links glib's
 # static archives (OSS-Fuzz).  LINK: the linking driver ($CXX on OSS-Fuzz).
+# BENCH_CFLAGS: flags for the test bench's objects instead of CFLAGS — the
+# simulator (sim/*.c) and the oracles (BENCH_HARNESS below) — so that the
+# sanitizer flavours instrument the loop core, the decoder and the runner
+# but not the bench, whose every trace event and scheduling point would
+# otherwise be checked (fuzz/build.sh says what each flavour passes).
+# CORE_CFLAGS: flags added for the loop core's objects and the runner
+# (fuzz/build.sh: no comparison tracing there — see the flavours).
 # VARIANT=NAME builds variants/NAME.c in place of the core file its header
 # names ("Replaces: loop/FILE.c"), as CMake builds qloop-NAME.  QLOOP_CLI=1
 # also links OUT/qloop — the qloop command from the very objects of the
@@ -23,6 +30,8 @@ SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 OUT ?= $(SRC)/build/fuzz/libfuzzer
 CFLAGS ?= -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 ENGINE ?= -fsanitize=fuzzer,address,undefined
+BENCH_CFLAGS ?= $(CFLAGS)
+CORE_CFLAGS ?=
 DRIVER ?= 0
 LINK ?= $(CC)
 WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
@@ -62,12 +71,20 @@ endif
 CLI_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(filter harness/cmd-%.c harness/qloop.c, \
     $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c)))))
 
+# The oracles: the reference model and what renders a run's story.
+BENCH_HARNESS := $(filter harness/model.c harness/story.c harness/export-%.c,$(HARNESS))
+BENCH_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(SIM) $(BENCH_HARNESS))
+
 INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
     -I$(SRC)/loop -I$(SRC)/harness
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
+OBJ_CFLAGS = $(CFLAGS)
+$(BENCH_OBJS): OBJ_CFLAGS = $(BENCH_CFLAGS)
+$(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
 
 # Rebuild everything when the compiler or its flags change.
-FLAGS_LINE := $(CC) $(ALL_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
+FLAGS_LINE := $(CC) -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS) | \
+    $(BENCH_CFLAGS) | $(CORE_CFLAGS) | $(LINK) $(ENGINE) | $(DRIVER) | $(VARIANT)
 $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
     echo '$(FLAGS_LINE)' > $(OUT)/.flags))
 

@@ -31,6 +31,7 @@
 
 /* ~100 KB: static, not on the fuzzer's stack. */
 static Scenario scenario;
+static bool stderr_buffered;
 
 /*
  * QLOOP_FUZZ_STATS: at exit, the number and mean size of the scenarios this
@@ -91,6 +92,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     RunResult r;
 
     fuzz_exec_count();
+    if (!stderr_buffered) {
+        /*
+         * Line-buffered stderr: the core's error_report() lines (a third
+         * of runs read a failing signalfd when faults are on) were three
+         * write(2)s each — "qloop: ", the message, the newline.  Whole
+         * lines keep their order with the engine's and ASan's reports.
+         */
+        static char buf[BUFSIZ];
+
+        setvbuf(stderr, buf, _IOLBF, sizeof(buf));
+        stderr_buffered = true;
+    }
     scn_decode(data, size, &scenario, &tape, &tape_len);
     stats_count(&scenario);
     sim_config_default(&config);

@@ -623,13 +623,39 @@ static int signal_number(uint8_t which)
  * delivered siginfo_t would hold (QEMU converts signalfd_siginfo field by
  * field), compared here with what the simulated kernel sent.
  */
+/* What the process had for each signal before signals_install(). */
+static struct sigaction signals_replaced[SCN_SIGNALS];
+
 static void signal_handler(int signo, siginfo_t *info, void *uctx)
 {
     RunState *rs = current_rs;
     struct signalfd_siginfo sent;
     const Scenario *s;
 
-    (void)uctx;
+    if (!sim_signal_dispatching()) {
+        /*
+         * From the host kernel, not the scenario: libFuzzer's -timeout
+         * timer is a real SIGALRM every timeout/2 + 1 s, which this
+         * handler used to take for the scenario's — an oracle verdict, or
+         * sim_fail() amid a stack switch — and libFuzzer lost its timeout.
+         * It goes to the handler this one replaced.
+         */
+        for (unsigned i = 0; i < SCN_SIGNALS; i++) {
+            const struct sigaction *old = &signals_replaced[i];
+
+            if (signal_number((uint8_t)i) != signo) {
+                continue;
+            }
+            if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+                old->sa_sigaction(signo, info, uctx);
+            } else if (!(old->sa_flags & SA_SIGINFO) &&
+                       old->sa_handler != SIG_DFL &&
+                       old->sa_handler != SIG_IGN && old->sa_handler) {
+                old->sa_handler(signo);
+            }
+        }
+        return;
+    }
     if (!rs || rs->quiesced) {
         return;     /* between runs, or after teardown: nothing to run */
     }
@@ -683,8 +709,9 @@ static void signals_install(void)
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     for (unsigned i = 0; i < SCN_SIGNALS; i++) {
-        /* Never delivered by the kernel: the simulated signalfd has them. */
-        sigaction(signal_number((uint8_t)i), &sa, NULL);
+        /* The simulated signalfd delivers them; what the kernel delivers
+         * goes on to the handler replaced here (signal_handler). */
+        sigaction(signal_number((uint8_t)i), &sa, &signals_replaced[i]);
     }
     installed = true;
 }

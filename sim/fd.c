@@ -55,10 +55,18 @@ struct SimFd {
 
 #define EVENTFD_MAX UINT64_C(0xfffffffffffffffe)
 
+/* The last world's fd table and event queue, emptied: see world_spare
+ * (world.c). */
+static GPtrArray *fds_spare;
+static GArray *externals_spare;
+
 void sim_fd_init(SimWorld *w)
 {
-    w->fds = g_ptr_array_new();
-    w->externals = g_array_new(FALSE, FALSE, sizeof(SimExternalEvent));
+    w->fds = fds_spare ? fds_spare : g_ptr_array_new();
+    w->externals = externals_spare ? externals_spare
+                   : g_array_new(FALSE, FALSE, sizeof(SimExternalEvent));
+    fds_spare = NULL;
+    externals_spare = NULL;
 }
 
 static void buffer_unref(SimBuffer *b)
@@ -88,8 +96,17 @@ void sim_fd_fini(SimWorld *w)
             sim_fd_free(f);
         }
     }
-    g_ptr_array_free(w->fds, TRUE);
-    g_array_free(w->externals, TRUE);
+    g_ptr_array_set_size(w->fds, 0);
+    g_array_set_size(w->externals, 0);
+    if (!fds_spare) {
+        fds_spare = w->fds;
+        externals_spare = w->externals;
+    } else {
+        g_ptr_array_free(w->fds, TRUE);
+        g_array_free(w->externals, TRUE);
+    }
+    w->fds = NULL;
+    w->externals = NULL;
 }
 
 static SimFd *sim_fd_lookup(int fd)

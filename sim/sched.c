@@ -16,12 +16,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "coro.h"
 #include "world.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+/*
+ * SIM_ASAN: the process runs under AddressSanitizer, which must be told of
+ * every stack switch.  QLOOP_ASAN_RUNTIME says so for a simulator compiled
+ * without instrumentation into an ASan binary (fuzz/build.sh: the core is
+ * instrumented, the test bench is not).
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(QLOOP_ASAN_RUNTIME)
 #define SIM_ASAN 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -142,6 +149,7 @@ static void sim_switch(SimThread *to)
 
     SIM_ASSERT(to != from);
     w->current = to;
+    w->switches++;
     if (to != &w->host) {
         sim_trace_record(SIM_EV_SWITCH, NULL, to->id);
     }
@@ -175,6 +183,13 @@ static void sim_thread_entry(void)
     sim_thread_exit(self->fn(self->arg));
 }
 
+/* Freed threads' structs and the thread table, for the next world: see
+ * world_spare (world.c). */
+#define SIM_THREAD_SPARE_MAX 16
+static SimThread *thread_spare[SIM_THREAD_SPARE_MAX];
+static unsigned thread_spare_len;
+static GPtrArray *threads_spare;
+
 static SimThread *sim_thread_alloc(const char *name)
 {
     SimWorld *w = sim_world;
@@ -184,10 +199,16 @@ static SimThread *sim_thread_alloc(const char *name)
         qos_panic(__FILE__, __LINE__, "more than %d simulated threads",
                   SIM_THREADS_MAX);
     }
-    t = g_new0(SimThread, 1);
+    if (thread_spare_len > 0) {
+        t = thread_spare[--thread_spare_len];
+        memset(t, 0, sizeof(*t));
+    } else {
+        t = g_new0(SimThread, 1);
+    }
     t->id = w->threads->len + 1;
     g_strlcpy(t->name, name ? name : "thread", sizeof(t->name));
     t->state = SIM_THREAD_RUNNABLE;
+    w->runnable++;
     t->deadline_ns = -1;
     /* PCT: distinct random priorities above the change-point band. */
     t->pct_priority = 1000000 + (uint32_t)(sim_prng_next(w) % 1000000) * 64 +
@@ -224,7 +245,8 @@ void sim_sched_init(SimWorld *w)
 {
     SimThread *main_thread;
 
-    w->threads = g_ptr_array_new();
+    w->threads = threads_spare ? threads_spare : g_ptr_array_new();
+    threads_spare = NULL;
     w->host.id = 0;
     g_strlcpy(w->host.name, "host", sizeof(w->host.name));
     main_thread = sim_thread_alloc("main");
@@ -241,9 +263,18 @@ void sim_sched_fini(SimWorld *w)
         if (t->stack) {
             sim_stack_free(t->stack, t->stack_size);
         }
-        g_free(t);
+        if (thread_spare_len < SIM_THREAD_SPARE_MAX) {
+            thread_spare[thread_spare_len++] = t;
+        } else {
+            g_free(t);
+        }
     }
-    g_ptr_array_free(w->threads, TRUE);
+    g_ptr_array_set_size(w->threads, 0);
+    if (!threads_spare) {
+        threads_spare = w->threads;
+    } else {
+        g_ptr_array_free(w->threads, TRUE);
+    }
     w->threads = NULL;
 }
 
@@ -292,8 +323,10 @@ void sim_sched_point(const char *what)
     }
     w->steps++;
     sim_check_step_limit(w);
-    if (w->threads->len == 1) {
-        return;     /* fast path: one thread, nothing to decide */
+    /* Fast path: the running thread is the only runnable one (most points
+     * of most runs), so there is nothing to decide and no list to make. */
+    if (w->runnable <= 1) {
+        return;
     }
     n = sim_runnable(w, ids);
     if (n <= 1) {
@@ -347,8 +380,15 @@ static G_NORETURN void sim_hang(SimWorld *w, int64_t next_ns)
         SimThread *t = g_ptr_array_index(w->threads, i);
 
         if (t->state == SIM_THREAD_BLOCKED) {
+            char poll_desc[sizeof(t->wait_desc)];
+
+            if (t->wait == SIM_WAIT_POLL) {
+                sim_poll_describe(t, poll_desc, sizeof(poll_desc));
+            }
             g_string_append_printf(s, "  thread %u (%s) waits in %s\n",
-                                   t->id, t->name, t->wait_desc);
+                                   t->id, t->name,
+                                   t->wait == SIM_WAIT_POLL ? poll_desc
+                                                            : t->wait_desc);
         }
     }
     g_string_truncate(s, s->len - 1);
@@ -428,6 +468,7 @@ void sim_block(SimWaitKind kind, const void *obj, int64_t deadline_ns)
 
     SIM_ASSERT(self != &w->host);
     self->state = SIM_THREAD_BLOCKED;
+    w->runnable--;
     self->wait = kind;
     self->wait_obj = obj;
     self->deadline_ns = deadline_ns;
@@ -448,6 +489,7 @@ void sim_wake(SimThread *t)
 {
     if (t->state == SIM_THREAD_BLOCKED) {
         t->state = SIM_THREAD_RUNNABLE;
+        sim_world->runnable++;
     }
 }
 
@@ -489,6 +531,7 @@ void sim_thread_exit(void *ret)
 
     self->ret = ret;
     self->state = SIM_THREAD_FINISHED;
+    w->runnable--;
     sim_trace_record(SIM_EV_THREAD_EXIT, self->name, self->id);
     sim_wake_all(SIM_WAIT_JOIN, self);
     if (self->id == 1 && !w->implicit) {

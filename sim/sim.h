@@ -265,6 +265,13 @@ void sim_raise_signal(int signo);
 #define SIM_SIGBUS_ADDR UINT64_C(0x7f00dead0000)
 struct signalfd_siginfo;
 void sim_signal_info(int signo, struct signalfd_siginfo *si);
+/*
+ * True while the core runs a handler for a simulated signal (its signalfd
+ * read, qos_signal_run_handler()).  A process handler called when this is
+ * false got a signal from the host kernel — a fuzzer's SIGALRM timer, say —
+ * which is not the scenario's.
+ */
+bool sim_signal_dispatching(void);
 /* True if a read of fd would find data (a peek: nothing is consumed). */
 bool sim_fd_readable(int fd);
 

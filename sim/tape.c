@@ -60,6 +60,26 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/*
+ * The choice log's buffers outlive worlds: a fuzzer runs millions of
+ * worlds of a few hundred choices each, and three growing GArrays per
+ * world (allocations, reallocations, a call per append) were a tenth of
+ * an iteration — more under ASan, where every malloc is costly.  A freed
+ * world leaves its buffers here for the next; nothing reads them past
+ * len, so their old contents do not matter.
+ */
+static SimTapeLog tape_log_spare;
+
+static void tape_log_grow(SimTapeLog *log)
+{
+    size_t cap = log->cap ? log->cap * 2 : 1024;
+
+    log->value = g_renew(uint32_t, log->value, cap);
+    log->n = g_renew(uint32_t, log->n, cap);
+    log->cost = g_renew(uint8_t, log->cost, cap);
+    log->cap = cap;
+}
+
 void sim_tape_init(SimWorld *w)
 {
     uint64_t x = w->config.seed;
@@ -67,9 +87,10 @@ void sim_tape_init(SimWorld *w)
     for (int i = 0; i < 4; i++) {
         w->prng[i] = splitmix64(&x);
     }
-    w->recorded = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    w->recorded_n = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    w->recorded_cost = g_array_new(FALSE, FALSE, sizeof(uint8_t));
+    /* The last world's buffers, emptied (see tape_log_spare). */
+    w->log = tape_log_spare;
+    w->log.len = 0;
+    memset(&tape_log_spare, 0, sizeof(tape_log_spare));
     w->tape_pos = 0;
     w->tape_exhausted = false;
     if (w->config.tape == SIM_TAPE_PCT) {
@@ -89,9 +110,14 @@ void sim_tape_init(SimWorld *w)
 
 void sim_tape_fini(SimWorld *w)
 {
-    g_array_free(w->recorded, TRUE);
-    g_array_free(w->recorded_n, TRUE);
-    g_array_free(w->recorded_cost, TRUE);
+    if (!tape_log_spare.cap) {
+        tape_log_spare = w->log;
+    } else {
+        g_free(w->log.value);
+        g_free(w->log.n);
+        g_free(w->log.cost);
+    }
+    memset(&w->log, 0, sizeof(w->log));
     g_free(w->pct_change_steps);
 }
 
@@ -102,9 +128,13 @@ uint32_t sim_tape_record(SimChoiceKind kind, uint32_t n, uint32_t value,
     uint8_t cost = preemptive || kind == SIM_CHOICE_FAULT;
 
     (void)kind;
-    g_array_append_val(w->recorded, value);
-    g_array_append_val(w->recorded_n, n);
-    g_array_append_val(w->recorded_cost, cost);
+    if (G_UNLIKELY(w->log.len == w->log.cap)) {
+        tape_log_grow(&w->log);
+    }
+    w->log.value[w->log.len] = value;
+    w->log.n[w->log.len] = n;
+    w->log.cost[w->log.len] = cost;
+    w->log.len++;
     return value;
 }
 
@@ -162,7 +192,7 @@ static uint32_t tape_draw(SimChoiceKind kind, uint32_t n)
         /* A randomised prefix: the choices the list does not give, up to
          * random_prefix_len, come from the PRNG (sim_dfs_begin_plan). */
         if (w->tape_pos >= w->config.replay_len &&
-            w->recorded->len < w->config.random_prefix_len) {
+            w->log.len < w->config.random_prefix_len) {
             w->tape_pos++;
             if (kind == SIM_CHOICE_FAULT) {
                 return prng_below(w, 1000) < w->config.fault_permille ? 1 : 0;
@@ -257,8 +287,8 @@ const uint32_t *sim_tape_recorded(size_t *len)
 {
     SimWorld *w = sim_world_get();
 
-    *len = w->recorded->len;
-    return (const uint32_t *)(void *)w->recorded->data;
+    *len = w->log.len;
+    return w->log.value;
 }
 
 unsigned sim_fault_mask(void)
@@ -363,10 +393,10 @@ void sim_dfs_begin(const SimConfig *config)
 static bool dfs_backtrack(DfsWalk *wk)
 {
     SimWorld *w = sim_world;
-    const uint32_t *v = (const uint32_t *)(void *)w->recorded->data;
-    const uint32_t *nv = (const uint32_t *)(void *)w->recorded_n->data;
-    const uint8_t *cost = (const uint8_t *)(void *)w->recorded_cost->data;
-    guint len = w->recorded->len;
+    const uint32_t *v = w->log.value;
+    const uint32_t *nv = w->log.n;
+    const uint8_t *cost = w->log.cost;
+    guint len = w->log.len;
     unsigned *preempt_before = g_new0(unsigned, len + 1);
 
     /* Preemptions in the random prefix are the round's, not the tail's:
@@ -430,13 +460,13 @@ static bool dfs_walk_advance(DfsWalk *wk)
     if (wk->round_runs == 1) {
         /* The round's first run fixed the prefix: later runs replay it
          * from the list and enumerate only past it. */
-        wk->floor = MIN(wk->random_len, w->recorded->len);
+        wk->floor = MIN(wk->random_len, w->log.len);
         wk->random_len = 0;
     }
-    if (w->recorded->len > dfs.plan.prefix_len_max) {
-        dfs.plan.prefix_len_max = w->recorded->len;
+    if (w->log.len > dfs.plan.prefix_len_max) {
+        dfs.plan.prefix_len_max = w->log.len;
     }
-    if (wk->round == 0 && wk->round_runs == 1 && w->recorded->len == 0) {
+    if (wk->round == 0 && wk->round_runs == 1 && w->log.len == 0) {
         return false;   /* no choice at all: one schedule is the space */
     }
     if (wk->round_runs >= dfs.plan.tail_runs || !dfs_backtrack(wk)) {

@@ -25,24 +25,52 @@ static uint64_t fnv_bytes(uint64_t h, const void *data, size_t len)
     return h;
 }
 
+/* FNV_PRIME to the powers 0..8 (unsigned arithmetic wraps, as the hash's). */
+#define FNV_P2 (FNV_PRIME * FNV_PRIME)
+#define FNV_P4 (FNV_P2 * FNV_P2)
+static const uint64_t fnv_prime_pow[9] = {
+    1, FNV_PRIME, FNV_P2, FNV_P2 * FNV_PRIME, FNV_P4, FNV_P4 * FNV_PRIME,
+    FNV_P4 * FNV_P2, FNV_P4 * FNV_P2 * FNV_PRIME, FNV_P4 * FNV_P4,
+};
+
+/*
+ * The 8 bytes of v, least significant first.  A zero byte only multiplies
+ * by the prime ((h ^ 0) * P), so the zero bytes above v's highest set byte
+ * — most of a sequence number, a thread id, an event kind — fold into one
+ * multiplication by a power of the prime: the same hash, in a third of the
+ * multiplications (hashing every event was a tenth of a fuzzer iteration).
+ */
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) {
+    int bytes = v ? (71 - __builtin_clzll(v)) / 8 : 0;
+
+    for (int i = 0; i < bytes; i++) {
         h = (h ^ (uint8_t)(v >> (8 * i))) * FNV_PRIME;
     }
-    return h;
+    return h * fnv_prime_pow[8 - bytes];
 }
+
+/* The last world's event array, emptied: see world_spare (world.c). */
+static GArray *events_spare;
 
 void sim_trace_init(SimWorld *w)
 {
-    w->events = g_array_new(FALSE, FALSE, sizeof(SimEvent));
+    w->events = events_spare ? events_spare
+                             : g_array_new(FALSE, FALSE, sizeof(SimEvent));
+    events_spare = NULL;
     w->event_seq = 0;
     w->hash = FNV_OFFSET;
 }
 
 void sim_trace_fini(SimWorld *w)
 {
-    g_array_free(w->events, TRUE);
+    if (!events_spare) {
+        g_array_set_size(w->events, 0);
+        events_spare = w->events;
+    } else {
+        g_array_free(w->events, TRUE);
+    }
+    w->events = NULL;
 }
 
 void sim_trace_record(uint32_t kind, const char *name, int64_t arg)

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "coro.h"
 #include "world.h"
@@ -31,20 +32,42 @@ void sim_config_default(SimConfig *config)
     };
 }
 
+/*
+ * A freed world's struct and story wait here for the next world, as its
+ * containers do in sched.c, fd.c, trace.c and tape.c: a fuzzer makes
+ * millions of worlds, and under ASan every malloc and free of them was a
+ * visible cost (a stack recorded for each, the quarantine cycled).
+ */
+static SimWorld *world_spare;
+
 static void sim_world_free(SimWorld *w)
 {
     sim_fd_fini(w);
     sim_sched_fini(w);
     sim_tape_fini(w);
     sim_trace_fini(w);
+    if (!world_spare) {
+        world_spare = w;
+        return;
+    }
     g_string_free(w->story, TRUE);
     g_free(w);
 }
 
 static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
 {
-    SimWorld *w = g_new0(SimWorld, 1);
+    SimWorld *w = world_spare;
+    GString *story;
 
+    if (w) {
+        world_spare = NULL;
+        story = w->story;
+        g_string_truncate(story, 0);
+        memset(w, 0, sizeof(*w));
+    } else {
+        w = g_new0(SimWorld, 1);
+        story = g_string_new("");
+    }
     w->config = *config;
     w->implicit = implicit;
     if (config->swarm && (config->tape == SIM_TAPE_RANDOM ||
@@ -57,13 +80,14 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
                            (config->swarm_faults ? config->swarm_faults
                                                  : SIM_FAULT_ALL);
     }
-    w->story = g_string_new("");
+    w->story = story;
     w->verdict = SIM_OK;
     /* Virtual time starts at 1 s so "now - 10" is still a valid time. */
     w->now_ns = 1000 * 1000 * 1000;
     /* QEMU_CLOCK_HOST starts at a fixed wall-clock date. */
     w->host_offset_ns = INT64_C(1700000000) * 1000 * 1000 * 1000;
     sim_world = w;
+    sim_signal_reset();
     sim_tape_init(w);
     sim_trace_init(w);
     sim_sched_init(w);

@@ -49,7 +49,8 @@ struct SimThread {
 
     SimWaitKind wait;
     const void *wait_obj;       /* what it waits on (mutex, cond, poll set) */
-    char wait_desc[160];        /* for the hang story */
+    char wait_desc[160];        /* for the hang story (not SIM_WAIT_POLL:
+                                   sim_poll_describe() tells those) */
     int64_t deadline_ns;        /* -1: none */
     bool timed_out;
 
@@ -61,6 +62,10 @@ struct SimThread {
 typedef struct SimPollSet {
     const int *fds;
     unsigned count;
+    const char *what;           /* "aio poll", "glib poll": the hang story */
+    /* SimWorld.switches when its host fds (glib's wake-up eventfd) were
+     * last polled: until a thread runs, they cannot have changed. */
+    uint64_t host_checked;
 } SimPollSet;
 
 typedef struct SimFd SimFd;
@@ -71,6 +76,14 @@ typedef struct SimExternalEvent {
     int fd;
 } SimExternalEvent;
 
+/* The choices of a run, each with its bound and its cost (DFS). */
+typedef struct SimTapeLog {
+    uint32_t *value;            /* the choices (sim_tape_recorded()) */
+    uint32_t *n;                /* each one's bound */
+    uint8_t *cost;              /* 1 if a non-zero value preempts */
+    size_t len, cap;
+} SimTapeLog;
+
 typedef struct SimWorld {
     SimConfig config;
     bool implicit;              /* started on first use; thread 1 = host stack */
@@ -78,6 +91,8 @@ typedef struct SimWorld {
     /* threads */
     GPtrArray *threads;         /* SimThread *, index = id - 1 */
     SimThread *current;
+    unsigned runnable;          /* threads in SIM_THREAD_RUNNABLE */
+    uint64_t switches;          /* thread switches so far */
     SimThread host;             /* sim_run(): the caller's context */
     uint64_t steps;
     bool ending;                /* verdict reached: unwinding to host */
@@ -87,9 +102,7 @@ typedef struct SimWorld {
     int64_t host_offset_ns;
 
     /* tape */
-    GArray *recorded;           /* uint32_t values */
-    GArray *recorded_n;         /* uint32_t n per value (DFS) */
-    GArray *recorded_cost;      /* uint8_t: 1 if a non-zero value preempts */
+    SimTapeLog log;             /* the choices made (tape.c) */
     size_t tape_pos;
     bool tape_exhausted;
     uint64_t prng[4];
@@ -175,6 +188,10 @@ void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
 
 /* poller.c */
 bool sim_poll_recheck_host_fds(SimWorld *w);
+void sim_poll_describe(const SimThread *t, char *buf, size_t len);
+
+/* signal.c */
+void sim_signal_reset(void);
 
 /* clock.c */
 void sim_clock_set_now(int64_t now_ns);

@@ -10,6 +10,8 @@
 # and prints exec/s with the mean scenario size of the inputs actually run
 # (ops and threads per decoded scenario, counted by the target itself:
 # QLOOP_FUZZ_STATS).  Goal: >= 20 000 exec/s at ~32 operations.
+# exec/s follows the machine's load; bench/fuzz/cost.sh gives the cost
+# per input in instructions and CPU time, to compare changes by.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-30}
