@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "coro.h"
+#include "wmm.h"
 #include "world.h"
 
 SimWorld *sim_world;
@@ -28,11 +29,13 @@ void sim_config_default(SimConfig *config)
         .fault_permille = 20,
         .preemption_bound = 2,
         .step_limit = 50 * 1000 * 1000,
+        .memory = sim_memory_default(),
     };
 }
 
 static void sim_world_free(SimWorld *w)
 {
+    sim_wmm_fini(w);
     sim_fd_fini(w);
     sim_sched_fini(w);
     sim_tape_fini(w);
@@ -68,6 +71,7 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
     sim_trace_init(w);
     sim_sched_init(w);
     sim_fd_init(w);
+    sim_wmm_init(w);
     return w;
 }
 
