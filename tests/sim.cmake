@@ -97,3 +97,8 @@ memory_test(rel-ctx-check-pso    rel-ctx-check    gsource pso ok)
 # Needs the c11 mode (loads never reorder under tso/pso): recorded as not
 # shown, not as redundant.
 memory_test(acq-bh-timeout-pso   acq-bh-timeout   poll    pso ok)
+# --memory through the qloop command (explore, replay file, story, shrink).
+add_test(NAME memory-cli
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/cli.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(memory-cli PROPERTIES LABELS "memory;harness" TIMEOUT 600)
