@@ -97,7 +97,7 @@ void story_print(FILE *out, const SimEvent *ev, size_t n,
             case SIM_MEM_BUFFER:
                 fprintf(out, "store buffered: %s (%s)\n",
                         e->name ? e->name : "?",
-                        e->arg2 == 1 ? "until a fence or seam call"
+                        e->arg2 == 1 ? "until a fence or seam call, at most 4096 steps"
                         : e->arg2 == 2 ? "for one step"
                         : e->arg2 == 3 ? "for eight steps"
                         : "behind older stores");

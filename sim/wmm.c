@@ -18,7 +18,8 @@
  * The tape owns every weak choice: each store of a multi-threaded run
  * draws (SIM_CHOICE_MEMORY) how long it stays buffered — 0 visible at once
  * (the sc behaviour, so a zero tape is a sequentially consistent run), 1
- * until the thread drains its buffer, 2 one scheduling step, 3 eight steps.
+ * until the thread drains its buffer (at most 4096 scheduling steps), 2
+ * one scheduling step, 3 eight steps.
  * A non-zero delay costs one unit of the explorer's preemption bound:
  * depth-first search bounds delays and preemptions together (delay
  * bounding).  Flushes of due entries happen at scheduling steps, threads in
@@ -60,17 +61,21 @@ int __asan_region_is_poisoned(void *beg, size_t size);
 
 /* Buffered stores per thread: a full buffer flushes its oldest entry. */
 #define WMM_BUF_MAX 16
-/* Locations with buffered stores at once (every thread's buffer full). */
-#define WMM_SHADOW_MAX 256
+/* Locations with buffered stores at once: each has at least one entry,
+ * so every thread's buffer full of distinct locations is the most. */
+#define WMM_SHADOW_MAX (SIM_THREADS_MAX * WMM_BUF_MAX)
 /* The delay choices (see above). */
 #define WMM_DELAYS 4
-#define WMM_DUE_DRAIN UINT64_MAX
+/* "Until drained" still ends: real store buffers drain in bounded time,
+ * and a thread spinning on atomics alone (no seam call) must not hide
+ * its stores forever — that would be a livelock no hardware shows. */
+#define WMM_DRAIN_MAX_STEPS 4096
 
 typedef struct {
     volatile void *ptr;
     unsigned size;
     uint64_t value;
-    uint64_t due;       /* first step it may flush; DRAIN: only when drained */
+    uint64_t due;       /* first step it may flush */
     uint32_t epoch;     /* PSO: smp_wmb()s before it in this thread */
     bool release;       /* PSO: waits for every older entry */
     const char *what;
@@ -390,8 +395,8 @@ void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
     if (b->len == WMM_BUF_MAX) {
         entry_flush(tid, 0);
     }
-    due = delay == 0 ? w->steps : delay == 1 ? WMM_DUE_DRAIN
-          : w->steps + (delay == 2 ? 1 : 8);
+    due = w->steps + (delay == 0 ? 0 : delay == 1 ? WMM_DRAIN_MAX_STEPS
+                      : delay == 2 ? 1 : 8);
     b->e[b->len++] = (WmmEntry){
         .ptr = ptr, .size = size, .value = value, .due = due,
         .epoch = b->epoch, .release = order == __ATOMIC_RELEASE ||

@@ -102,3 +102,8 @@ add_test(NAME memory-cli
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/cli.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(memory-cli PROPERTIES LABELS "memory;harness" TIMEOUT 600)
+# Every example scenario under tso and pso, 200 swarm schedules each.
+add_test(NAME memory-examples
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/examples.sh
+                 $<TARGET_FILE:qloop-cli> ${PROJECT_SOURCE_DIR} 200)
+set_tests_properties(memory-examples PROPERTIES LABELS "memory;harness" TIMEOUT 900)
