@@ -107,3 +107,10 @@ add_test(NAME memory-examples
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/examples.sh
                  $<TARGET_FILE:qloop-cli> ${PROJECT_SOURCE_DIR} 200)
 set_tests_properties(memory-examples PROPERTIES LABELS "memory;harness" TIMEOUT 900)
+# The same workload under tso and pso: no verdict, each seed's hash twice
+# the same (weak choices come from the tape like every other choice).
+foreach(mode tso pso)
+  add_test(NAME memory-determinism-${mode} COMMAND sim-workload --seeds 500 --twice)
+  set_tests_properties(memory-determinism-${mode} PROPERTIES LABELS "memory;sim"
+                       TIMEOUT 300 ENVIRONMENT "QLOOP_SIM_MEMORY=${mode}")
+endforeach()
