@@ -63,7 +63,7 @@ add_test(NAME memory-litmus COMMAND test-litmus)
 set_tests_properties(memory-litmus PROPERTIES LABELS "sim;memory" TIMEOUT 300)
 # memory_test(NAME VARIANT SCENARIO MODE EXPECT): bound 3 (delays and
 # preemptions together), iterative depth-first search exhausted for "ok";
-# 500 random seeds first either way.  docs/simulation.md, "Weak memory:
+# 500 random and 500 PCT seeds first either way.  docs/simulation.md, "Weak memory:
 # the core's barriers", has the figures and the argument for every "ok" of
 # a variant.
 function(memory_test name variant scenario mode expect)

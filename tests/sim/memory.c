@@ -13,7 +13,7 @@
  * removed or weakened, some schedule fails in the weakest model where the
  * barrier matters (a lost wake-up is a hang).
  *
- * Method: random seeds, then depth-first iterative bounding (delays of
+ * Method: random seeds, PCT seeds (depth 3), then depth-first iterative bounding (delays of
  * buffered stores and preemptions share the bound: sim/wmm.c), counting
  * runs and seconds until the first failure.  Exit 0 when what was found
  * matches --expect: "fail" (some strategy failed) or "ok" (none did, and
@@ -146,20 +146,27 @@ static void report_failure(const char *strategy, uint64_t runs)
            sim_verdict_story());
 }
 
-static Outcome run_random(SimMemoryModel memory, uint64_t max_runs)
+static Outcome run_random(SimMemoryModel memory, uint64_t max_runs,
+                          bool pct)
 {
-    Outcome out = { "random", 0, 0, false, false };
+    Outcome out = { pct ? "pct" : "random", 0, 0, false, false };
     SimConfig config;
     double t0 = seconds();
 
     sim_config_default(&config);
     config.memory = memory;
+    if (pct) {
+        /* Depth 3 over a scenario of ~100 scheduling steps. */
+        config.tape = SIM_TAPE_PCT;
+        config.pct_depth = 3;
+        config.pct_steps = 100;
+    }
     for (uint64_t seed = 1; seed <= max_runs && !out.failed; seed++) {
         config.seed = seed;
         out.runs++;
         if (sim_run(&config, body, NULL) != SIM_OK) {
             out.failed = true;
-            report_failure("random", out.runs);
+            report_failure(out.strategy, out.runs);
         }
     }
     out.secs = seconds() - t0;
@@ -198,7 +205,7 @@ int main(int argc, char **argv)
     SimMemoryModel memory;
     uint64_t max_runs = 2000, dfs_runs = 200000;
     unsigned bound = 2;
-    Outcome o[2];
+    Outcome o[3];
     bool ok;
 
     for (int i = 1; i < argc; i++) {
@@ -230,18 +237,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: bad --expect, --memory or --scenario\n", argv[0]);
         return 2;
     }
-    o[0] = run_random(memory, max_runs);
-    o[1] = run_dfs(memory, bound, dfs_runs);
-    for (int i = 0; i < 2; i++) {
+    o[0] = run_random(memory, max_runs, false);
+    o[1] = run_random(memory, max_runs, true);
+    o[2] = run_dfs(memory, bound, dfs_runs);
+    for (int i = 0; i < 3; i++) {
         printf("%s %s %-6s runs %-8" G_GUINT64_FORMAT " %7.2f s  %s\n",
                scenario, memory_name, o[i].strategy, o[i].runs, o[i].secs,
                o[i].failed ? "FAILED" : o[i].complete ? "no failure, space "
                "exhausted" : "no failure, stopped at the run limit");
     }
     if (!strcmp(expect, "fail")) {
-        ok = o[0].failed || o[1].failed;
+        ok = o[0].failed || o[1].failed || o[2].failed;
     } else {
-        ok = !o[0].failed && !o[1].failed && o[1].complete;
+        ok = !o[0].failed && !o[1].failed && !o[2].failed && o[2].complete;
     }
     printf("%s: expected %s\n", ok ? "PASS" : "FAIL", expect);
     return ok ? 0 : 1;
