@@ -99,6 +99,7 @@ int sim_wmm_mode;
 
 static struct {
     SimMemoryModel model;
+    bool dirty;                 /* a weak world ran: buffers need a reset */
     unsigned pending;           /* entries in every buffer */
     WmmBuffer buf[SIM_THREADS_MAX + 1];     /* by thread id */
     WmmShadow shadow[WMM_SHADOW_MAX];
@@ -154,15 +155,20 @@ void sim_wmm_init(SimWorld *w)
 {
     SIM_ASSERT(w->config.memory < SIM_MEMORY_MAX);
     /* Buffers of the last world are discarded, never written: its
-     * threads are gone and so may be the memory they stored to. */
-    for (unsigned i = 0; i <= SIM_THREADS_MAX; i++) {
-        wmm.buf[i].len = 0;
-        wmm.buf[i].epoch = 0;
+     * threads are gone and so may be the memory they stored to.  Only a
+     * weak world dirties them (fuzzers create millions of sc worlds). */
+    if (wmm.dirty) {
+        for (unsigned i = 0; i <= SIM_THREADS_MAX; i++) {
+            wmm.buf[i].len = 0;
+            wmm.buf[i].epoch = 0;
+        }
+        wmm.dirty = false;
     }
     wmm.pending = 0;
     wmm.shadows = 0;
     wmm.model = w->config.memory;
     sim_wmm_mode = w->config.memory != SIM_MEMORY_SC;
+    wmm.dirty = sim_wmm_mode;
 }
 
 void sim_wmm_fini(SimWorld *w)
