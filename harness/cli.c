@@ -158,6 +158,16 @@ bool cli_parse_faults(const char *text, unsigned *mask)
     return ok;
 }
 
+bool cli_apply_memory(const char *cmd, const char *text, SimConfig *config)
+{
+    if (text && !sim_memory_parse(text, &config->memory)) {
+        fprintf(stderr, "qloop %s: unknown memory model '%s' (sc, tso, pso)\n",
+                cmd, text);
+        return false;
+    }
+    return true;
+}
+
 bool cli_write_trace(const char *path)
 {
     size_t n;
@@ -211,6 +221,7 @@ void cli_replay_from_run(const Scenario *s, const RunResult *r,
     out->has_hash = true;
     g_strlcpy(out->found, found, sizeof(out->found));
     out->faults = r->faults;
+    out->memory = sim_memory_model();
     out->choice_count = r->choice_count;
     out->choices = g_memdup2(r->choices, r->choice_count * sizeof(uint32_t));
 }

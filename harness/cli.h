@@ -42,6 +42,9 @@ void cli_input_config(const Input *in, SimConfig *config);
 
 /* Parse a fault list "spurious,eintr,..." / "all" / "none". */
 bool cli_parse_faults(const char *text, unsigned *mask);
+/* --memory MODE (sc, tso, pso) into config->memory; NULL keeps it.  False
+ * (with a message naming cmd) for an unknown mode. */
+bool cli_apply_memory(const char *cmd, const char *text, SimConfig *config);
 
 /* Write the current trace to path; the extension picks the format:
  * .jsonl, .json (Chrome trace events), .svg, anything else as text. */

@@ -37,12 +37,15 @@ static gchar *opt_out;
 static gboolean opt_keep_going;
 static gchar *opt_order;
 static gint64 opt_seed = 1;
+static gchar *opt_memory;
 static gint64 opt_tail_runs = 8;
 
 /* Progress goes to stderr every this many schedules. */
 #define EXPLORE_PROGRESS_EVERY 10000
 
 static GOptionEntry explore_entries[] = {
+    { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
+      "Memory model of the core's atomics: sc (default), tso, pso", "MODE" },
     { "preemptions", 'k', 0, G_OPTION_ARG_INT, &opt_preemptions,
       "at most K preemptions per schedule, past a random prefix "
       "(default 2)", "K" },
@@ -243,6 +246,10 @@ int cmd_explore(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_input_config(&in, &config);
+    if (!cli_apply_memory("explore", opt_memory, &config)) {
+        cli_input_clear(&in);
+        return EXIT_USAGE;
+    }
     config.preemption_bound = (unsigned)opt_preemptions;
     ex.plan.bound_max = (unsigned)opt_preemptions;
     ex.plan.seed = (uint64_t)opt_seed;

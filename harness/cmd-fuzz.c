@@ -42,6 +42,7 @@ static gint opt_time = 60;
 static gint opt_jobs;
 static gchar *opt_out;
 static gchar *opt_target;
+static gchar *opt_memory;
 static gboolean opt_value_profile;
 static gboolean opt_cmplog;
 static gint opt_seeds = 50;
@@ -58,6 +59,8 @@ static GOptionEntry fuzz_entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out,
       "output directory: corpus/, engine/, findings/ (default fuzz-out)",
       "DIR" },
+    { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
+      "Memory model for the fuzz targets (QLOOP_SIM_MEMORY): sc (default), tso, pso", "MODE" },
     { "target", 0, 0, G_OPTION_ARG_STRING, &opt_target,
       "loop (default), scn-parse or replay-parse", "TARGET" },
     { "value-profile", 0, 0, G_OPTION_ARG_NONE, &opt_value_profile,
@@ -825,6 +828,18 @@ static bool parse_options(int *argc, char ***argv, Campaign *c)
     g_option_context_free(oc);
     c->afl = opt_engine && !strcmp(opt_engine, "afl");
     c->target = opt_target ? opt_target : "loop";
+    if (opt_memory) {
+        SimMemoryModel model;
+
+        if (!sim_memory_parse(opt_memory, &model)) {
+            fprintf(stderr, "qloop fuzz: unknown memory model '%s' (sc, tso, "
+                    "pso)\n", opt_memory);
+            return false;
+        }
+        /* The targets (and this process's replays of their findings)
+         * take their default memory model from the environment. */
+        g_setenv("QLOOP_SIM_MEMORY", opt_memory, TRUE);
+    }
     c->jobs = opt_jobs > 0 ? opt_jobs : (int)g_get_num_processors();
     bad = check_options(c, *argc);
     if (bad) {

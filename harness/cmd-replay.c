@@ -18,6 +18,7 @@
 #include "story.h"
 
 static gchar *opt_trace;
+static gchar *opt_memory;
 static gboolean opt_verbose;
 static gboolean opt_quiet;
 static gboolean opt_ignore_hash;
@@ -25,6 +26,8 @@ static gboolean opt_expect_recorded;
 static gchar *opt_save;
 
 static GOptionEntry replay_entries[] = {
+    { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
+      "Memory model of the core's atomics: sc, tso, pso (default: the file's)", "MODE" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME, &opt_trace,
       "also write the trace: .jsonl, .json (Chrome/Perfetto), .svg, or text",
       "OUT" },
@@ -80,6 +83,10 @@ int cmd_replay(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_input_config(&in, &config);
+    if (!cli_apply_memory("replay", opt_memory, &config)) {
+        cli_input_clear(&in);
+        return EXIT_USAGE;
+    }
     config.trace = true;
     {
         /* A recorded crash reproduces inside the run: crash.c compares it

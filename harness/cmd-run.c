@@ -16,6 +16,7 @@ static gint opt_pct = 0;
 static gint64 opt_runs = 1;
 static gchar *opt_trace;
 static gchar *opt_faults;
+static gchar *opt_memory;
 static gboolean opt_swarm;
 static gboolean opt_no_model;
 static gboolean opt_determinism;
@@ -28,6 +29,8 @@ static GOptionEntry run_entries[] = {
       "PCT scheduling with depth D instead of a random walk", "D" },
     { "runs", 'n', 0, G_OPTION_ARG_INT64, &opt_runs,
       "run seeds N, N+1, ... this many times (default 1)", "COUNT" },
+    { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
+      "Memory model of the core's atomics: sc (default), tso, pso", "MODE" },
     { "faults", 'f', 0, G_OPTION_ARG_STRING, &opt_faults,
       "fault points: spurious,eintr,early,eagain,hostjump,refuse,fdcreate,"
       "readfail,shortread | all | none "
@@ -172,6 +175,10 @@ int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_input_config(&in, &config);
+    if (!cli_apply_memory("run", opt_memory, &config)) {
+        cli_input_clear(&in);
+        return EXIT_USAGE;
+    }
     if (opt_faults && !cli_parse_faults(opt_faults, &config.faults)) {
         fprintf(stderr, "qloop run: unknown fault in '%s'\n", opt_faults);
         cli_input_clear(&in);

@@ -354,6 +354,7 @@ static bool write_crash_replay(const char *verdict, const char *sig)
     g_strlcpy(crash_replay.found, current->found ? current->found : "",
               sizeof(crash_replay.found));
     crash_replay.faults = sim_fault_mask();
+    crash_replay.memory = sim_memory_model();
     crash_replay.choices = (uint32_t *)choices;     /* not freed: we exit */
     crash_replay.choice_count = n;
     ok = cli_write_replay(current->replay_path, &crash_replay);

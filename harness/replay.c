@@ -186,6 +186,21 @@ static bool read_header(Reader *r, Replay *out)
         return reader_error(r, "bad fault mask '%.20s'", v);
     }
     out->faults = (unsigned)n;
+    /* Optional: "memory MODE" for a run under a weak memory model (absent:
+     * sc, so files from before weak memory read as they always did). */
+    if (r->pos < r->len && r->len - r->pos > 7 &&
+        strncmp(r->text + r->pos, "memory ", 7) == 0) {
+        SimMemoryModel model;
+
+        if (!expect_key(r, buf, sizeof(buf), "memory", &v)) {
+            return false;
+        }
+        if (!sim_memory_parse(v, &model)) {
+            return reader_error(r, "unknown memory model '%.20s' (sc, tso, "
+                                "pso)", v);
+        }
+        out->memory = model;
+    }
     return true;
 }
 
@@ -301,6 +316,9 @@ int replay_write(FILE *out, const Replay *r)
     }
     fprintf(out, "found %s\n", r->found);   /* may be empty: read back as "" */
     fprintf(out, "faults %u\n", r->faults);
+    if (r->memory != SIM_MEMORY_SC) {
+        fprintf(out, "memory %s\n", sim_memory_name(r->memory));
+    }
     fprintf(out, "choices %zu\n", r->choice_count);
     for (size_t i = 0; i < r->choice_count; i++) {
         fprintf(out, "%u%s", r->choices[i],
@@ -326,4 +344,5 @@ void replay_config(const Replay *r, SimConfig *config)
     config->replay = r->choices;
     config->replay_len = r->choice_count;
     config->faults = r->faults;
+    config->memory = r->memory;
 }

@@ -9,6 +9,7 @@
  *   hash 5d2c9f0e1a3b4c7d
  *   found random seed 322
  *   faults 0
+ *   memory tso                 (only for a weak memory model; sc: absent)
  *   choices 70
  *   0 1 0 0 2 1 ...            (up to 32 a line)
  *   scenario
@@ -44,6 +45,7 @@ typedef struct Replay {
     bool has_hash;
     char found[128];            /* how it was found, free text */
     unsigned faults;
+    SimMemoryModel memory;      /* line "memory MODE" after faults; sc: none */
     uint32_t *choices;          /* g_free */
     size_t choice_count;
 } Replay;

@@ -52,6 +52,7 @@ typedef struct {
     Scenario best;
     GArray *choices;        /* uint32_t: the best schedule so far */
     unsigned faults;
+    SimMemoryModel memory;  /* the model the failure was found under */
     uint64_t runs;
 } Shrinker;
 
@@ -222,6 +223,7 @@ static bool still_fails(Shrinker *k, const Scenario *s, const uint32_t *choices,
     }
     sim_config_default(&config);
     config.faults = k->faults;
+    config.memory = k->memory;
     config.tape = SIM_TAPE_REPLAY;
     config.replay = choices;
     config.replay_len = n;
@@ -383,6 +385,7 @@ static void shrink_crash_record(Shrinker *k, Replay *out, RunResult *final)
     g_strlcpy(out->signature, k->crash.signature, sizeof(out->signature));
     g_strlcpy(out->found, "qloop shrink", sizeof(out->found));
     out->faults = k->faults;
+    out->memory = k->memory;
     out->choice_count = k->choices->len;
     out->choices = g_memdup2(k->choices->data,
                              k->choices->len * sizeof(uint32_t));
@@ -399,6 +402,7 @@ bool shrink_failure(const Scenario *s, const SimConfig *config, int seeds,
 
     memset(stats, 0, sizeof(*stats));
     k.choices = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    k.memory = config->memory;  /* weak runs shrink under their model */
     if (!shrink_first_run(&k, s, config, final, want, sizeof(want))) {
         g_array_free(k.choices, TRUE);
         return false;
@@ -437,6 +441,7 @@ bool shrink_failure(const Scenario *s, const SimConfig *config, int seeds,
         c.replay = (uint32_t *)(void *)k.choices->data;
         c.replay_len = k.choices->len;
         c.faults = k.faults;
+        c.memory = k.memory;
         runner_run(&k.best, &c, true, final);
         cli_replay_from_run(&k.best, final, "qloop shrink", out);
     }

@@ -90,6 +90,39 @@ void story_print(FILE *out, const SimEvent *ev, size_t n,
                     sim_event_kind_name(e->kind), (int)((e->arg >> 32) & 15),
                     (unsigned)e->arg, e->arg2);
             break;
+        case SIM_EV_MEMORY:
+            /* Weak memory (sim/wmm.c): which store a load read, from
+             * whose buffer, and when a buffered store became visible. */
+            switch (e->arg) {
+            case SIM_MEM_BUFFER:
+                fprintf(out, "store buffered: %s (%s)\n",
+                        e->name ? e->name : "?",
+                        e->arg2 == 1 ? "until a fence or seam call, at most 4096 steps"
+                        : e->arg2 == 2 ? "for one step"
+                        : e->arg2 == 3 ? "for eight steps"
+                        : "behind older stores");
+                break;
+            case SIM_MEM_FLUSH:
+                fprintf(out, "store visible: %s (from %s's buffer)\n",
+                        e->name ? e->name : "?",
+                        thread_name(thread_names, thread_count,
+                                    (uint32_t)e->arg2, obuf, sizeof(obuf)));
+                break;
+            case SIM_MEM_LOAD_OWN:
+                fprintf(out, "%s: read its own buffered store\n",
+                        e->name ? e->name : "?");
+                break;
+            case SIM_MEM_LOAD_STALE:
+                fprintf(out, "%s: read memory, missing the store still "
+                        "in %s's buffer\n", e->name ? e->name : "?",
+                        thread_name(thread_names, thread_count,
+                                    (uint32_t)e->arg2, obuf, sizeof(obuf)));
+                break;
+            default:
+                fprintf(out, "memory %s %" PRId64 " %" PRId64 "\n",
+                        e->name ? e->name : "", e->arg, e->arg2);
+            }
+            break;
         case QOS_EV_POLL_ENTER:
             fprintf(out, "poll enter (timeout %" PRId64 " ns)\n", e->arg);
             break;

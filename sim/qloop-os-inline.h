@@ -2,8 +2,16 @@
  * qloop-os-inline.h (simulation backend) — the inline part of the OS seam.
  *
  * Every atomic, barrier, lock and fd operation of the core passes through
- * qos_sched_point(): the simulated scheduler may switch threads there.  Core
- * events go to the simulator's trace.
+ * a scheduling point: the simulated scheduler may switch threads there.
+ * Core events go to the simulator's trace.
+ *
+ * The memory hooks of loop/atomic.h: under the default model (sc) they are
+ * a scheduling point and the builtin, as before weak memory existed — one
+ * predictable branch on sim_wmm_mode more.  Under tso/pso (sim/wmm.c) a
+ * store may wait in the thread's store buffer, a load sees the thread's own
+ * buffered store first, and fences and read-modify-writes drain the buffer.
+ * Values cross the hook as the low `size` bytes of a uint64_t (x86-64 is
+ * little-endian; the core's atomics are 1, 4 or 8 bytes, pointers included).
  */
 #ifndef QLOOP_SIM_OS_INLINE_H
 #define QLOOP_SIM_OS_INLINE_H
@@ -12,6 +20,16 @@
 
 void sim_sched_point(const char *what);
 void sim_trace_core(int ev, const char *name, int64_t a, int64_t b);
+
+/* sim/wmm.c: 0 = sc (every access goes to memory at once), else weak. */
+extern int sim_wmm_mode;
+void sim_mem_point(const char *what);
+uint64_t sim_wmm_load(const volatile void *ptr, unsigned size, int order,
+                      const char *what);
+void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
+                   int order, const char *what);
+void sim_wmm_rmw(const volatile void *ptr);
+void sim_wmm_fence(int order, const char *what);
 
 static inline void qos_sched_point(const char *what)
 {
@@ -24,6 +42,43 @@ static inline void qos_full_barrier(void)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
+
+/* The scheduling point comes first, then the operands are evaluated, as
+ * before the hooks existed: a run's sequence of scheduling points (and so
+ * every recorded tape) is unchanged under sc. */
+#define qos_atomic_load(ptr, order, what) ({ \
+    sim_mem_point(what); \
+    __typeof__(ptr) qos_lp_ = (ptr); \
+    __typeof__(*qos_lp_) qos_lv_ = __builtin_expect(sim_wmm_mode != 0, 0) \
+        ? (__typeof__(*qos_lp_))(uintptr_t)sim_wmm_load( \
+              qos_lp_, sizeof(*qos_lp_), (order), (what)) \
+        : __atomic_load_n(qos_lp_, (order)); \
+    qos_lv_; })
+
+#define qos_atomic_store(ptr, v, order, what) do { \
+    sim_mem_point(what); \
+    __typeof__(ptr) qos_sp_ = (ptr); \
+    __typeof__(*qos_sp_) qos_sv_ = (v); \
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) { \
+        sim_wmm_store(qos_sp_, sizeof(*qos_sp_), \
+                      (uint64_t)(uintptr_t)qos_sv_, (order), (what)); \
+    } else { \
+        __atomic_store_n(qos_sp_, qos_sv_, (order)); \
+    } } while (0)
+
+/* Read-modify-writes are sequentially consistent: they drain the
+ * thread's buffer (and make every buffered store to *ptr visible), then
+ * act on memory. */
+#define qos_atomic_rmw(ptr, what) \
+    (sim_mem_point(what), \
+     __builtin_expect(sim_wmm_mode != 0, 0) ? sim_wmm_rmw(ptr) : (void)0)
+
+#define qos_atomic_fence(order, what) do { \
+    sim_mem_point(what); \
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) { \
+        sim_wmm_fence((order), (what)); \
+    } \
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); } while (0)
 
 static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "coro.h"
+#include "wmm.h"
 #include "world.h"
 
 /*
@@ -311,18 +312,18 @@ static void sim_check_step_limit(SimWorld *w)
     }
 }
 
-void sim_sched_point(const char *what)
+/* A scheduling point: a step (due buffered stores flush), then the tape
+ * may switch threads. */
+static void sched_point(SimWorld *w)
 {
-    SimWorld *w = sim_world;
     uint32_t ids[SIM_THREADS_MAX];
     uint32_t n, pick;
 
-    (void)what;
-    if (!w || w->current == &w->host || w->ending) {
-        return;
-    }
     w->steps++;
     sim_check_step_limit(w);
+    if (sim_wmm_mode) {
+        sim_wmm_step(w);
+    }
     /* Fast path: the running thread is the only runnable one (most points
      * of most runs), so there is nothing to decide and no list to make. */
     if (w->runnable <= 1) {
@@ -336,6 +337,35 @@ void sim_sched_point(const char *what)
     if (pick != 0) {
         sim_switch(sim_thread_by_id(w, ids[pick]));
     }
+}
+
+/* Seam calls (locks, fds, polls, clocks, yields): the thread's store
+ * buffer drains once it runs again — after the switch, since a real store
+ * buffer drains at the system call, not before the thread is preempted. */
+void sim_sched_point(const char *what)
+{
+    SimWorld *w = sim_world;
+
+    (void)what;
+    if (!w || w->current == &w->host || w->ending) {
+        return;
+    }
+    sched_point(w);
+    if (sim_wmm_mode) {
+        sim_wmm_drain_current();
+    }
+}
+
+/* The core's atomics and barriers (sim/qloop-os-inline.h): no drain. */
+void sim_mem_point(const char *what)
+{
+    SimWorld *w = sim_world;
+
+    (void)what;
+    if (!w || w->current == &w->host || w->ending) {
+        return;
+    }
+    sched_point(w);
 }
 
 /* Earliest deadline among timed waiters and queued external events. */
@@ -467,6 +497,9 @@ void sim_block(SimWaitKind kind, const void *obj, int64_t deadline_ns)
     SimThread *self = w->current;
 
     SIM_ASSERT(self != &w->host);
+    if (sim_wmm_mode) {
+        sim_wmm_drain_current();    /* blocking is a seam call */
+    }
     self->state = SIM_THREAD_BLOCKED;
     w->runnable--;
     self->wait = kind;
@@ -529,6 +562,9 @@ void sim_thread_exit(void *ret)
     SimWorld *w = sim_world;
     SimThread *self = w->current;
 
+    if (sim_wmm_mode) {
+        sim_wmm_drain_current();    /* a thread's stores outlive it */
+    }
     self->ret = ret;
     self->state = SIM_THREAD_FINISHED;
     w->runnable--;

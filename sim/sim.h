@@ -45,6 +45,7 @@ typedef enum {
     SIM_CHOICE_WAKE,    /* which waiter a condvar signal wakes */
     SIM_CHOICE_FAULT,   /* 0 = no fault, 1 = inject */
     SIM_CHOICE_VALUE,   /* a value asked for by the scenario */
+    SIM_CHOICE_MEMORY,  /* weak memory: how long a store stays buffered */
     SIM_CHOICE_KIND_MAX
 } SimChoiceKind;
 
@@ -76,6 +77,29 @@ typedef enum {
     SIM_FAULT_SEAM            = ((1 << 9) - 1) & ~((1 << 5) - 1),
     SIM_FAULT_EVERY           = (1 << 9) - 1,
 } SimFault;
+
+/*
+ * Memory models for the core's atomics (sim/wmm.c; docs/simulation.md,
+ * "Weak memory").  SC: every access goes to memory at once (the default).
+ * TSO: x86-TSO, one FIFO store buffer per thread.  PSO: the buffer drains
+ * out of order across locations unless smp_wmb() or a release store orders
+ * them.
+ */
+typedef enum {
+    SIM_MEMORY_SC,
+    SIM_MEMORY_TSO,
+    SIM_MEMORY_PSO,
+    SIM_MEMORY_MAX
+} SimMemoryModel;
+
+/* "sc", "tso", "pso"; parse: true and *model set if name is one. */
+const char *sim_memory_name(SimMemoryModel model);
+bool sim_memory_parse(const char *name, SimMemoryModel *model);
+/* The default for SimConfig.memory: $QLOOP_SIM_MEMORY (read once; `qloop
+ * fuzz --memory` sets it for its fuzz targets), else sc. */
+SimMemoryModel sim_memory_default(void);
+/* The memory model of the current (or last) run. */
+SimMemoryModel sim_memory_model(void);
 
 typedef struct SimConfig {
     SimTapeKind tape;
@@ -111,6 +135,8 @@ typedef struct SimConfig {
     /* Called with every event as it is recorded (online oracles). */
     void (*observer)(const struct SimEvent *ev, void *opaque);
     void *observer_opaque;
+    /* The memory model of the core's atomics (SIM_MEMORY_SC: none weak). */
+    SimMemoryModel memory;
 } SimConfig;
 
 void sim_config_default(SimConfig *config);
@@ -305,6 +331,18 @@ enum {
     SIM_EV_BLOCK,               /* name = what the thread waits for */
     SIM_EV_USER,                /* name = free text from the scenario */
     SIM_EV_POLLER,              /* name = "epoll" (upgrade) or "fallback" */
+    /* Weak memory (sim/wmm.c): name = the access ("set &ctx->notified"),
+     * arg = SIM_MEM_*, arg2 = the thread whose buffer holds the store
+     * (LOAD_OWN: this one; LOAD_STALE: another thread's buffered store to
+     * the same location was not yet visible) or the delay (BUFFER). */
+    SIM_EV_MEMORY,
+};
+
+enum {
+    SIM_MEM_BUFFER,     /* a store entered the thread's buffer */
+    SIM_MEM_FLUSH,      /* a buffered store became visible */
+    SIM_MEM_LOAD_OWN,   /* a load read the thread's own buffered store */
+    SIM_MEM_LOAD_STALE, /* a load read memory past another's buffered store */
 };
 
 /* Record a scenario-level event. */

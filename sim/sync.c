@@ -9,6 +9,7 @@
  * time.  Misuse (unlocking a mutex one does not hold, relocking it) is a
  * panic, i.e. a verdict in simulation.
  */
+#include "wmm.h"
 #include "world.h"
 #include "qloop/thread.h"
 
@@ -96,6 +97,12 @@ static void mutex_release(SimMutex *m)
         qos_panic(__FILE__, __LINE__,
                   "thread %u unlocks a mutex held by thread %u",
                   self->id, m->owner);
+    }
+    /* Weak memory: an unlock is a release that real locks implement with
+     * a locked instruction — the stores made under the lock are visible
+     * before the next owner can take it (sim/wmm.c). */
+    if (sim_wmm_mode) {
+        sim_wmm_drain_current();
     }
     m->owner = 0;
     sim_wake_all(SIM_WAIT_MUTEX, m);

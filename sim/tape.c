@@ -15,6 +15,7 @@
  */
 #include <string.h>
 
+#include "wmm.h"
 #include "world.h"
 
 /* xoshiro256** seeded through splitmix64: small, fast, and ours. */
@@ -216,6 +217,16 @@ uint32_t sim_choose(SimChoiceKind kind, uint32_t n)
         return 0;
     }
     return sim_tape_record(kind, n, tape_draw(kind, n), false);
+}
+
+uint32_t sim_choose_costly(SimChoiceKind kind, uint32_t n)
+{
+    sim_world_get();
+    SIM_ASSERT(n >= 1);
+    if (n == 1) {
+        return 0;
+    }
+    return sim_tape_record(kind, n, tape_draw(kind, n), true);
 }
 
 /* PCT's pick: the highest-priority candidate; change points demote. */

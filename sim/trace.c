@@ -171,6 +171,7 @@ const char *sim_event_kind_name(uint32_t kind)
     case SIM_EV_BLOCK: return "block";
     case SIM_EV_USER: return "user";
     case SIM_EV_POLLER: return "poller";
+    case SIM_EV_MEMORY: return "memory";
     }
     return "?";
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "coro.h"
+#include "wmm.h"
 #include "world.h"
 
 SimWorld *sim_world;
@@ -29,6 +30,7 @@ void sim_config_default(SimConfig *config)
         .fault_permille = 20,
         .preemption_bound = 2,
         .step_limit = 50 * 1000 * 1000,
+        .memory = sim_memory_default(),
     };
 }
 
@@ -42,6 +44,7 @@ static SimWorld *world_spare;
 
 static void sim_world_free(SimWorld *w)
 {
+    sim_wmm_fini(w);
     sim_fd_fini(w);
     sim_sched_fini(w);
     sim_tape_fini(w);
@@ -92,6 +95,7 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
     sim_trace_init(w);
     sim_sched_init(w);
     sim_fd_init(w);
+    sim_wmm_init(w);
     return w;
 }
 

@@ -6,6 +6,12 @@
  *                host time, single simulated thread (goal >= 2 million);
  *   switch ns    one simulated thread switch: two threads yield to each
  *                other through a tape that always picks the other one;
+ *   xthread ns   per BH, two simulated threads: one schedules oneshot BHs
+ *                (aio_notify), the other waits for them in aio_poll(ctx,
+ *                true); random tape, seed 1; thread CPU time, not wall
+ *                time (comparable on a loaded machine) — the figure weak memory
+ *                models change (--memory sc|tso|pso: every store of a
+ *                multi-threaded run draws its delay, buffers, flushes);
  * and, built twice (against libqloop.a and libqloop-sim.a) from the same
  * loop, the slowdown of the sim backend on a sleep-free workload
  * (goal <= 3x): see bench/sim/run-slowdown.
@@ -27,6 +33,10 @@
 #endif
 
 #define ROUNDS 200000
+
+#ifdef QLOOP_BENCH_SIM
+static SimMemoryModel memory = SIM_MEMORY_SC;   /* --memory */
+#endif
 
 typedef struct {
     AioContext *ctx;
@@ -100,6 +110,7 @@ static double run_workload(Workload *w)
 
     sim_config_default(&config);
     config.step_limit = 0;
+    config.memory = memory;
     if (sim_run(&config, workload, w) != SIM_OK) {
         fprintf(stderr, "bench-sim: %s\n", sim_verdict_story());
         exit(1);
@@ -124,6 +135,69 @@ static double median5(double v[5])
 }
 
 #ifdef QLOOP_BENCH_SIM
+#define XTHREAD_BHS 100000
+
+typedef struct {
+    AioContext *ctx;
+    int ran;
+} XThread;
+
+static void xthread_bh(void *opaque)
+{
+    ((XThread *)opaque)->ran++;
+}
+
+static void *xthread_scheduler(void *opaque)
+{
+    XThread *x = opaque;
+
+    for (int i = 0; i < XTHREAD_BHS; i++) {
+        aio_bh_schedule_oneshot(x->ctx, xthread_bh, x);
+    }
+    return NULL;
+}
+
+static void xthread_body(void *opaque)
+{
+    XThread x = { aio_context_new(&error_abort), 0 };
+    QemuThread t;
+
+    (void)opaque;
+    qemu_thread_create(&t, "scheduler", xthread_scheduler, &x,
+                       QEMU_THREAD_JOINABLE);
+    while (x.ran < XTHREAD_BHS) {
+        aio_poll(x.ctx, true);
+    }
+    qemu_thread_join(&t);
+    aio_context_unref(x.ctx);
+}
+
+/* CPU time of this thread: the figure compares modes on a shared
+ * machine, where wall time mostly measures the neighbours. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double xthread_ns(void)
+{
+    SimConfig config;
+    double start;
+
+    sim_config_default(&config);
+    config.step_limit = 0;
+    config.memory = memory;
+    start = cpu_s();
+    if (sim_run(&config, xthread_body, NULL) != SIM_OK) {
+        fprintf(stderr, "bench-sim: %s\n", sim_verdict_story());
+        exit(1);
+    }
+    return (cpu_s() - start) * 1e9 / XTHREAD_BHS;
+}
+
 #define SWITCH_ROUNDS 200000
 
 static void *yielder(void *opaque)
@@ -177,8 +251,18 @@ int main(int argc, char **argv)
     double t[5];
     double events_per_s;
 
+#ifdef QLOOP_BENCH_SIM
+    if (argc == 3 && !strcmp(argv[1], "--memory") &&
+        sim_memory_parse(argv[2], &memory)) {
+        /* the single-thread workload draws no weak choice: see xthread */
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: %s [--memory sc|tso|pso]\n", argv[0]);
+        return 2;
+    }
+#else
     (void)argc;
     (void)argv;
+#endif
     run_workload(&w);   /* warm-up */
     for (int i = 0; i < 5; i++) {
         t[i] = run_workload(&w);
@@ -191,6 +275,12 @@ int main(int argc, char **argv)
         t[i] = switch_ns();
     }
     printf("sim_switch_ns %.1f\n", median5(t));
+    xthread_ns();   /* warm-up */
+    for (int i = 0; i < 5; i++) {
+        t[i] = xthread_ns();
+    }
+    printf("sim_xthread_bh_ns %.1f (memory %s)\n", median5(t),
+           sim_memory_name(memory));
 #else
     printf("host_events_per_s %.0f\n", events_per_s);
     printf("host_round_ns %.1f\n", median5(t) * 1e9 / ROUNDS);

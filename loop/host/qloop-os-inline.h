@@ -38,6 +38,22 @@ static inline void qos_full_barrier(void)
 #endif
 }
 
+/*
+ * The memory hooks of loop/atomic.h: the bare builtins (the scheduling
+ * point is nothing), so the host build compiles exactly what it did before
+ * the simulator grew weak memory models.
+ */
+#define qos_atomic_load(ptr, order, what) \
+    (qos_sched_point(what), __atomic_load_n((ptr), (order)))
+#define qos_atomic_store(ptr, v, order, what) \
+    do { qos_sched_point(what); \
+         __atomic_store_n((ptr), (v), (order)); } while (0)
+#define qos_atomic_rmw(ptr, what) qos_sched_point(what)
+#define qos_atomic_fence(order, what) \
+    do { qos_sched_point(what); \
+         if ((order) == __ATOMIC_SEQ_CST) { qos_full_barrier(); } \
+         else { __atomic_thread_fence(order); } } while (0)
+
 static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {
     (void)ev;

@@ -4,7 +4,8 @@
 #
 # Builds the simulated loop core and tests/sim/workload.c four ways
 # (gcc -O0, gcc -O2, clang -O0, clang -O2), runs the same seeds through
-# each, and requires byte-identical "seed hash verdict steps" output.
+# each — under sc and under the tso memory model ($QLOOP_SIM_MEMORY) —
+# and requires byte-identical "seed hash verdict steps" output.
 # Usage: determinism-builds.sh SOURCE_DIR WORK_DIR [SEEDS]
 set -euo pipefail
 src=$1
@@ -13,7 +14,7 @@ seeds=${3:-1000}
 mkdir -p "$work"
 
 sources=("$src"/loop/{error,event-notifier,bh,fd,notify,notify-accept,timer,aio-poll,context,main-loop,signals,thread-pool}.c
-         "$src"/sim/{world,sched,tape,clock,fd,poller,sync,signal,trace,coro-x86_64}.c
+         "$src"/sim/{world,sched,tape,clock,fd,poller,sync,signal,trace,wmm,coro-x86_64}.c
          "$src"/tests/sim/workload.c)
 flags=(-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
        -I"$src/include" -I"$src/include/qemu-compat" -I"$src/loop" -I"$src/sim"
@@ -31,6 +32,7 @@ for cc in gcc clang; do
     exe="$work/workload-$cc$opt"
     "$cc" "$opt" "${flags[@]}" "${sources[@]}" "${libs[@]}" -o "$exe"
     "$exe" --seeds "$seeds" > "$exe.out"
+    QLOOP_SIM_MEMORY=tso "$exe" --seeds "$seeds" | sed 's/^/tso /' >> "$exe.out"
     lines=$(wc -l < "$exe.out")
     echo "determinism: $cc $opt: $lines seeds, digest $(sha256sum < "$exe.out" | cut -c1-16)"
     if [[ -z $reference ]]; then
