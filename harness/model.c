@@ -149,6 +149,8 @@ struct Model {
     ModelSignals sig;
     ModelClockState clock_state[MODEL_CLOCKS];
     uint64_t clock_changes[MODEL_CLOCKS];   /* enable/disable calls begun */
+    unsigned clock_in_flight[MODEL_CLOCKS]; /* calls begun, not returned */
+    bool clock_raced[MODEL_CLOCKS];         /* two of them overlapped */
     char story[1024];
 };
 
@@ -811,17 +813,31 @@ void model_main_loop_wait_begin(Model *m, uint32_t thread)
 
 uint64_t model_clock_enable_begin(Model *m, int clock)
 {
+    if (m->clock_in_flight[clock & 3]++ > 0) {
+        m->clock_raced[clock & 3] = true;
+    }
     m->clock_state[clock & 3] = MODEL_CLOCK_UNKNOWN;
     return ++m->clock_changes[clock & 3];
 }
 
-/* The call that began as `token` returned: its state holds unless another
- * call began meanwhile (then which one stored last is not known). */
+/*
+ * The call that began as `token` returned.  Its state holds only if no
+ * other call on the clock overlapped it: qemu_clock_enable() reads and
+ * stores 'enabled' unlocked (callers hold the BQL in QEMU), so of two
+ * overlapping calls either may store last — even the one that returned
+ * first, if it was preempted between its check and its store.  After an
+ * overlap the state stays unknown until a call runs alone.
+ */
 void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token)
 {
-    if (m->clock_changes[clock & 3] == token) {
+    (void)token;
+    g_assert(m->clock_in_flight[clock & 3] > 0);
+    if (!m->clock_raced[clock & 3]) {
         m->clock_state[clock & 3] = enabled ? MODEL_CLOCK_ENABLED
                                             : MODEL_CLOCK_DISABLED;
+    }
+    if (--m->clock_in_flight[clock & 3] == 0) {
+        m->clock_raced[clock & 3] = false;
     }
 }
 
