@@ -841,6 +841,11 @@ void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token)
     }
 }
 
+uint64_t model_clock_calls(const Model *m, int clock)
+{
+    return m->clock_changes[clock & 3];
+}
+
 int model_clock_enabled(const Model *m, int clock)
 {
     switch (m->clock_state[clock & 3]) {

@@ -95,6 +95,10 @@ void model_main_loop_wait_begin(Model *m, uint32_t thread);
 uint64_t model_clock_enable_begin(Model *m, int clock);
 void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token);
 int model_clock_enabled(const Model *m, int clock);
+/* qemu_clock_enable() calls begun on the clock so far: a query that saw
+ * the same count and a definite state before and after it ran while the
+ * state held. */
+uint64_t model_clock_calls(const Model *m, int clock);
 
 /* The model's view of a timer (key as in its events): armed, and when;
  * and of its list: the expiry of the timer that fires first. */

@@ -840,11 +840,10 @@ static int64_t deadline_from(int64_t expire_ns, int64_t now_ns)
  * now0 to now1 (clock reads may cost time), so only what every such time
  * gives is checked. */
 static void timer_check_timed(RunState *rs, const ScnObject *o,
-                              const TimerAnswers *a, bool has_first,
-                              int64_t first_ns)
+                              const TimerAnswers *a, int enabled,
+                              bool has_first, int64_t first_ns)
 {
     int64_t lo = a->now0_ns, hi = a->now1_ns;
-    int enabled = model_clock_enabled(rs->model, o->clock);
 
     if (o->clock == QEMU_CLOCK_HOST &&
         (lo != hi || rs->host_jumps_elsewhere || (sim_fault_mask() & 16))) {
@@ -879,8 +878,16 @@ static void timer_check(RunState *rs, uint8_t i)
     TimerAnswers a;
     int64_t expire_ns = -1, first_ns = -1, scale = scale_ns(o);
     bool armed, has_first;
+    /* The clock's state counts only if it held through the queries: no
+     * qemu_clock_enable() in flight or begun meanwhile (another thread). */
+    int enabled = model_clock_enabled(rs->model, o->clock);
+    uint64_t calls = model_clock_calls(rs->model, o->clock);
 
     timer_ask(rs, i, &a);
+    if (model_clock_calls(rs->model, o->clock) != calls ||
+        model_clock_enabled(rs->model, o->clock) != enabled) {
+        enabled = -1;
+    }
     if (!timer_view_exact(rs, i)) {
         sim_trace_user("check: not compared (another thread arms this list)", i);
         return;
@@ -900,7 +907,7 @@ static void timer_check(RunState *rs, uint8_t i)
     if (a.has_timers != has_first) {
         timer_mismatch(o, "timerlist_has_timers()", a.has_timers, has_first);
     }
-    timer_check_timed(rs, o, &a, has_first, first_ns);
+    timer_check_timed(rs, o, &a, enabled, has_first, first_ns);
 }
 
 /* `run_timers CLOCK`: qemu_clock_run_timers() on main_loop_tlg; it makes

@@ -43,42 +43,88 @@ static inline void qos_full_barrier(void)
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * The raw halves of the hooks below: sc goes to memory, a weak model to
+ * sim/wmm.c.  They are functions, not macro text, so that the branch on
+ * the mode belongs to this header: the core's coverage counts the core's
+ * own branches, not one untaken weak side per atomic it expands.  One host
+ * thread runs every simulated thread, so the builtin's order does not
+ * matter here; the order a weak model needs is passed on.
+ */
+static inline uint64_t sim_atomic_load_raw(const volatile void *ptr,
+                                           unsigned size, int order,
+                                           const char *what)
+{
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) {
+        return sim_wmm_load(ptr, size, order, what);
+    }
+    switch (size) {
+    case 1: return __atomic_load_n((const volatile uint8_t *)ptr, __ATOMIC_SEQ_CST);
+    case 2: return __atomic_load_n((const volatile uint16_t *)ptr, __ATOMIC_SEQ_CST);
+    case 4: return __atomic_load_n((const volatile uint32_t *)ptr, __ATOMIC_SEQ_CST);
+    default: return __atomic_load_n((const volatile uint64_t *)ptr, __ATOMIC_SEQ_CST);
+    }
+}
+
+static inline void sim_atomic_store_raw(volatile void *ptr, unsigned size,
+                                        uint64_t value, int order,
+                                        const char *what)
+{
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) {
+        sim_wmm_store(ptr, size, value, order, what);
+        return;
+    }
+    switch (size) {
+    case 1: __atomic_store_n((volatile uint8_t *)ptr, (uint8_t)value, __ATOMIC_SEQ_CST); break;
+    case 2: __atomic_store_n((volatile uint16_t *)ptr, (uint16_t)value, __ATOMIC_SEQ_CST); break;
+    case 4: __atomic_store_n((volatile uint32_t *)ptr, (uint32_t)value, __ATOMIC_SEQ_CST); break;
+    default: __atomic_store_n((volatile uint64_t *)ptr, value, __ATOMIC_SEQ_CST); break;
+    }
+}
+
+static inline void sim_atomic_rmw_raw(const volatile void *ptr)
+{
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) {
+        sim_wmm_rmw(ptr);
+    }
+}
+
+static inline void sim_atomic_fence_raw(int order, const char *what)
+{
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) {
+        sim_wmm_fence(order, what);
+    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 /* The scheduling point comes first, then the operands are evaluated, as
  * before the hooks existed: a run's sequence of scheduling points (and so
- * every recorded tape) is unchanged under sc. */
+ * every recorded tape) is unchanged under sc.  Sizes are 1, 2, 4 or 8. */
 #define qos_atomic_load(ptr, order, what) ({ \
     sim_mem_point(what); \
     __typeof__(ptr) qos_lp_ = (ptr); \
-    __typeof__(*qos_lp_) qos_lv_ = __builtin_expect(sim_wmm_mode != 0, 0) \
-        ? (__typeof__(*qos_lp_))(uintptr_t)sim_wmm_load( \
-              qos_lp_, sizeof(*qos_lp_), (order), (what)) \
-        : __atomic_load_n(qos_lp_, (order)); \
-    qos_lv_; })
+    _Static_assert(sizeof(*qos_lp_) <= 8, "atomic wider than 8 bytes"); \
+    (__typeof__(*qos_lp_))(uintptr_t)sim_atomic_load_raw( \
+        qos_lp_, sizeof(*qos_lp_), (order), (what)); })
 
 #define qos_atomic_store(ptr, v, order, what) do { \
     sim_mem_point(what); \
     __typeof__(ptr) qos_sp_ = (ptr); \
     __typeof__(*qos_sp_) qos_sv_ = (v); \
-    if (__builtin_expect(sim_wmm_mode != 0, 0)) { \
-        sim_wmm_store(qos_sp_, sizeof(*qos_sp_), \
-                      (uint64_t)(uintptr_t)qos_sv_, (order), (what)); \
-    } else { \
-        __atomic_store_n(qos_sp_, qos_sv_, (order)); \
-    } } while (0)
+    _Static_assert(sizeof(*qos_sp_) <= 8, "atomic wider than 8 bytes"); \
+    sim_atomic_store_raw(qos_sp_, sizeof(*qos_sp_), \
+                         (uint64_t)(uintptr_t)qos_sv_, (order), (what)); \
+    } while (0)
 
 /* Read-modify-writes are sequentially consistent: they drain the
  * thread's buffer (and make every buffered store to *ptr visible), then
  * act on memory. */
 #define qos_atomic_rmw(ptr, what) \
-    (sim_mem_point(what), \
-     __builtin_expect(sim_wmm_mode != 0, 0) ? sim_wmm_rmw(ptr) : (void)0)
+    (sim_mem_point(what), sim_atomic_rmw_raw(ptr))
 
 #define qos_atomic_fence(order, what) do { \
     sim_mem_point(what); \
-    if (__builtin_expect(sim_wmm_mode != 0, 0)) { \
-        sim_wmm_fence((order), (what)); \
-    } \
-    __atomic_signal_fence(__ATOMIC_SEQ_CST); } while (0)
+    sim_atomic_fence_raw((order), (what)); } while (0)
 
 static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
 {
