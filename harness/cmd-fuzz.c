@@ -286,6 +286,10 @@ static bool campaign_init(Campaign *c)
 /* A dry run: the command as a shell would take it, environment first. */
 static void print_command(GPtrArray *argv, const char *const *env)
 {
+    /* Inherited, not in env: --memory sets it for every target. */
+    if (opt_memory) {
+        printf("QLOOP_SIM_MEMORY=%s ", opt_memory);
+    }
     for (const char *const *e = env; e && *e; e += 2) {
         gchar *q = g_shell_quote(e[1]);
 

@@ -34,6 +34,11 @@ check "libfuzzer --jobs 1: -max_len=$max_len from fuzz/loop.options" \
     grep -q -- "'-max_len=$max_len'" "$tmp/lf1"
 check "libfuzzer: -timeout from the .options" grep -q -- "'-timeout=30'" "$tmp/lf1"
 check "libfuzzer: the targets count executions" grep -q "QLOOP_FUZZ_EXECS=" "$tmp/lf1"
+check "libfuzzer: sc unless asked (no QLOOP_SIM_MEMORY)" \
+    sh -c "! grep -q QLOOP_SIM_MEMORY '$tmp/lf1'"
+"$bin" fuzz --dry-run --jobs 1 --memory tso -o "$tmp/out" > "$tmp/lfm" 2>"$tmp/err"
+check "libfuzzer --memory tso: the targets inherit QLOOP_SIM_MEMORY=tso" \
+    grep -q "^QLOOP_SIM_MEMORY=tso " "$tmp/lfm"
 "$bin" fuzz --dry-run --jobs 2 -o "$tmp/out" > "$tmp/lf2" 2>"$tmp/err"
 check "libfuzzer --jobs 2: -fork=2" grep -q -- "'-fork=2'" "$tmp/lf2"
 check "libfuzzer --jobs 2: -max_len" grep -q -- "'-max_len=$max_len'" "$tmp/lf2"
