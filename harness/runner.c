@@ -632,13 +632,16 @@ static void signal_handler(int signo, siginfo_t *info, void *uctx)
     struct signalfd_siginfo sent;
     const Scenario *s;
 
-    if (!sim_signal_dispatching()) {
+    if (!sim_signal_dispatching() || uctx) {
         /*
          * From the host kernel, not the scenario: libFuzzer's -timeout
          * timer is a real SIGALRM every timeout/2 + 1 s, which this
          * handler used to take for the scenario's — an oracle verdict, or
          * sim_fail() amid a stack switch — and libFuzzer lost its timeout.
-         * It goes to the handler this one replaced.
+         * It goes to the handler this one replaced.  The kernel always
+         * passes a ucontext; the core's dispatch (sigfd_handler through
+         * the seam) passes none — which tells them apart even when the
+         * real alarm lands while the core dispatches a simulated one.
          */
         for (unsigned i = 0; i < SCN_SIGNALS; i++) {
             const struct sigaction *old = &signals_replaced[i];
