@@ -61,6 +61,8 @@ ifeq ($(VARIANT_REPLACES),)
 $(error $(VARIANT_SRC): missing, or no "Replaces: loop/FILE.c" line in its header)
 endif
 CORE := $(filter-out $(VARIANT_REPLACES),$(CORE)) $(VARIANT_SRC)
+# Replay files and hints name the variant (harness/cli.c cli_variant()).
+VARIANT_CFLAGS := -DQLOOP_CORE_VARIANT='"$(VARIANT)"'
 endif
 HARNESS := $(filter-out harness/cmd-%.c harness/qloop.c, \
     $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c))))
@@ -80,6 +82,7 @@ INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
 OBJ_CFLAGS = $(CFLAGS)
 $(BENCH_OBJS): OBJ_CFLAGS = $(BENCH_CFLAGS)
 $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
+$(OUT)/obj/harness/cli.o: OBJ_CFLAGS = $(CFLAGS) $(VARIANT_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
 
 # Rebuild everything when the compiler or its flags change.

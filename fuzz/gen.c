@@ -162,6 +162,7 @@ static int dict_replay(const char *scn_dict)
         "verdict oracle\n", "verdict panic\n", "verdict livelock\n",
         "qloop-replay 2\n", "verdict memory\n", "verdict crash\n",
         "signature heap-use-after-free: aio_bh_call < aio_bh_poll\n",
+        "variant notify-bug2\n", "variant ../x\n",
         "hash -\n", "hash 0123456789abcdef\n", "found -\n",
         "found random seed 1\n", "faults 0\n", "faults 31\n", "choices 0\n",
         "choices 4\n", "0 1 0 2\n", "scenario\n", "end\n", "4294967295",

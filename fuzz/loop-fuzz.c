@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "decode.h"
 #include "runner.h"
 #include "exec-count.h"
@@ -112,12 +113,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config.bytes_len = tape_len;
     config.faults = scenario.faults;
     if (runner_run(&scenario, &config, true, &r) != SIM_OK) {
+        /* The core this target runs (fuzz.mk's VARIANT) replays it. */
+        const char *v = cli_variant();
+
         fprintf(stderr, "\nloop-fuzz: verdict %s (hash %016" G_GINT64_MODIFIER
                 "x, %" G_GUINT64_FORMAT " steps, %u ops, %u threads)\n%s\n"
                 "loop-fuzz: the input file is the reproducer: "
-                "qloop replay FILE; qloop shrink FILE -o MIN.replay\n",
+                "qloop%s%s replay FILE; qloop%s%s shrink FILE -o MIN.replay\n",
                 sim_verdict_name(r.verdict), r.hash, r.steps,
-                scenario.op_count, scenario.thread_count, r.story);
+                scenario.op_count, scenario.thread_count, r.story,
+                *v ? "-" : "", v, *v ? "-" : "", v);
         fflush(stderr);
         abort();
     }

@@ -60,11 +60,17 @@ static const char *differs(const Replay *a, const Replay *b)
     if (a->has_hash != b->has_hash || (a->has_hash && a->hash != b->hash)) {
         return "hash differs after write + parse";
     }
+    if (strcmp(a->variant, b->variant) != 0) {
+        return "variant differs after write + parse";
+    }
     if (strcmp(a->found, b->found) != 0) {
         return "'found' differs after write + parse";
     }
     if (a->faults != b->faults) {
         return "fault mask differs after write + parse";
+    }
+    if (a->memory != b->memory) {
+        return "memory model differs after write + parse";
     }
     if (a->choice_count != b->choice_count ||
         (a->choice_count &&

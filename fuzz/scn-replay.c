@@ -101,9 +101,12 @@ static int run_replay(const Input *in)
     runs_done++;
     got = sim_verdict_name(r.verdict);
     if (strcmp(got, in->replay.verdict) != 0) {
+        const char *v = in->replay.variant;
+
         fprintf(stderr, "%s:0: verdict %s, the file records %s\n"
-                "reproduce: qloop replay --ignore-hash --expect-recorded %s\n",
-                in->path, got, in->replay.verdict, in->path);
+                "reproduce: qloop%s%s replay --ignore-hash --expect-recorded "
+                "%s\n", in->path, got, in->replay.verdict, *v ? "-" : "", v,
+                in->path);
         status = 1;
     }
     run_result_clear(&r);
@@ -128,6 +131,14 @@ static int run_file(const char *path)
         status = run_scenario(&in);
         break;
     case INPUT_REPLAY:
+        if (strcmp(in.replay.variant, cli_variant()) != 0) {
+            /* Made on another core (its "variant" line): not this one's. */
+            fprintf(stderr, "skipping %s (made by %s%s)\n", path,
+                    *in.replay.variant ? "variant " : "the production core",
+                    in.replay.variant);
+            status = 0;
+            break;
+        }
         status = run_replay(&in);
         break;
     default:

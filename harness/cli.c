@@ -6,12 +6,35 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "decode.h"
 #include "export.h"
 #include "scn-parse.h"
 #include "story.h"
+
+/* Set by main() (harness/qloop.c); other programs linking the harness
+ * (fuzz drivers, tests) are the production qloop. */
+const char *cli_program = "qloop";
+const char *cli_program_path = "qloop";
+char **cli_argv;
+
+const char *cli_variant(void)
+{
+    /* qloop-NAME: variants/NAME.c.  A name that is a path or a copy
+     * (qloop.orig) names no variant. */
+#ifdef QLOOP_CORE_VARIANT
+    /* A qloop built by fuzz/build.sh --variant NAME (fuzz/fuzz.mk): named
+     * qloop, running variants/NAME.c. */
+    return QLOOP_CORE_VARIANT;
+#endif
+    if (g_str_has_prefix(cli_program, "qloop-") &&
+        replay_variant_ok(cli_program + 6)) {
+        return cli_program + 6;
+    }
+    return "";
+}
 
 /* Text files are UTF-8/ASCII; fuzzer inputs are anything else. */
 static bool looks_like_text(const char *data, size_t len)
@@ -222,6 +245,7 @@ void cli_replay_from_run(const Scenario *s, const RunResult *r,
     g_strlcpy(out->found, found, sizeof(out->found));
     out->faults = r->faults;
     out->memory = sim_memory_model();
+    g_strlcpy(out->variant, cli_variant(), sizeof(out->variant));
     out->choice_count = r->choice_count;
     out->choices = g_memdup2(r->choices, r->choice_count * sizeof(uint32_t));
 }
@@ -239,4 +263,49 @@ bool cli_write_replay(const char *path, const Replay *r)
         return false;
     }
     return true;
+}
+
+/* Set in the environment of a re-dispatched command: it never dispatches
+ * again (a binary whose name lies about its core cannot loop). */
+#define DISPATCHED_ENV "QLOOP_DISPATCHED_FROM"
+
+int cli_dispatch_replay(const Input *in, const char *cmd)
+{
+    const char *want = in->replay.variant;
+    gchar *name, *dir, *self, *target;
+    bool dispatched = g_getenv(DISPATCHED_ENV) != NULL;
+
+    if (in->kind != INPUT_REPLAY || strcmp(want, cli_variant()) == 0) {
+        return -1;
+    }
+    name = *want ? g_strconcat("qloop-", want, NULL) : g_strdup("qloop");
+    self = strchr(cli_program_path, '/') ? g_strdup(cli_program_path)
+           : g_find_program_in_path(cli_program_path);
+    dir = self ? g_path_get_dirname(self) : NULL;
+    target = dir ? g_build_filename(dir, name, NULL) : NULL;
+    if (target && cli_argv && !dispatched &&
+        g_file_test(target, G_FILE_TEST_IS_REGULAR) &&
+        access(target, X_OK) == 0) {
+        fprintf(stderr, "%s: %s was made by %s%s; running %s\n",
+                cli_program, in->path, *want ? "variant " : "the production "
+                "core", want, target);
+        fflush(NULL);
+        g_setenv(DISPATCHED_ENV, cli_program, TRUE);
+        cli_argv[0] = target;
+        execv(target, cli_argv);
+        fprintf(stderr, "%s:0: cannot run %s: %s\n", in->path, target,
+                strerror(errno));
+    } else if (*want) {
+        fprintf(stderr, "%s:%d: made by variant %s; run %s %s %s\n",
+                in->path, REPLAY_VARIANT_LINE, want, name, cmd, in->path);
+    } else {
+        fprintf(stderr, "%s:1: made by the production core, not variant "
+                "%s; run %s %s %s\n", in->path, cli_variant(), name, cmd,
+                in->path);
+    }
+    g_free(name);
+    g_free(self);
+    g_free(dir);
+    g_free(target);
+    return EXIT_USAGE;
 }

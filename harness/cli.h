@@ -67,6 +67,18 @@ extern const char *cli_program_path;
 /* The core variant this command runs on: "NAME" for qloop-NAME, "" for
  * qloop.  Its fuzz targets are built on the same variant. */
 const char *cli_variant(void);
+/* The command line as main() got it (before option parsing): what a
+ * replay of another variant's file is run again with. */
+extern char **cli_argv;
+
+/*
+ * A replay file made on another core (in->replay.variant is not
+ * cli_variant()) belongs to another binary: exec qloop-NAME (or qloop)
+ * beside this one with the same arguments, saying so on stderr; without
+ * it, print "FILE:LINE: made by variant NAME; run qloop-NAME CMD FILE" and
+ * return EXIT_USAGE.  Returns -1 when in is this binary's to run.
+ */
+int cli_dispatch_replay(const Input *in, const char *cmd);
 
 int cmd_run(int argc, char **argv);
 int cmd_replay(int argc, char **argv);

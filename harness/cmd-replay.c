@@ -66,6 +66,13 @@ int cmd_replay(int argc, char **argv)
     g_option_context_set_description(oc,
         "FILE: a replay file, a .scn scenario (seed 1), a fuzzer crash\n"
         "file, or a spin trail MODEL.CASE.pml.trail (docs/models.md).\n"
+        "A replay file made by a core variant records it (line 3,\n"
+        "\"variant NAME\"); one without that line was made by the production\n"
+        "core.  A file of another core than this binary's is run by the\n"
+        "binary of that core beside this one (qloop-NAME, or qloop), with\n"
+        "the same arguments, saying so on stderr; if there is none, it is\n"
+        "refused: \"FILE:LINE: made by variant NAME; run qloop-NAME replay\n"
+        "FILE\"\n"
         "Exit status: 0 the run passed, 1 a verdict (or a replay file\n"
         "whose trace hash no longer matches), 2 bad input or usage.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
@@ -81,6 +88,11 @@ int cmd_replay(int argc, char **argv)
     }
     if (!cli_load(argv[1], &in, false)) {
         return EXIT_USAGE;
+    }
+    status = cli_dispatch_replay(&in, "replay");
+    if (status >= 0) {
+        cli_input_clear(&in);
+        return status;
     }
     cli_input_config(&in, &config);
     if (!cli_apply_memory("replay", opt_memory, &config)) {

@@ -36,7 +36,11 @@ int cmd_shrink(int argc, char **argv)
     g_option_context_set_description(oc,
         "FILE: a replay file or fuzzer crash file that fails (or a .scn\n"
         "that fails with seed 1).  Exit status: 0 minimized and written,\n"
-        "1 FILE does not fail (nothing to shrink), 2 bad input or usage.\n");
+        "1 FILE does not fail (nothing to shrink), 2 bad input or usage.\n"
+        "A replay file made on another core (its \"variant NAME\" line, or\n"
+        "none: the production core) is shrunk by that core's binary beside\n"
+        "this one (qloop-NAME or qloop), or refused if there is none, as\n"
+        "`qloop replay --help` describes.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
         fprintf(stderr, "qloop shrink: %s\n", gerr->message);
         g_error_free(gerr);
@@ -50,6 +54,14 @@ int cmd_shrink(int argc, char **argv)
     }
     if (!cli_load(argv[1], &in, false)) {
         return EXIT_USAGE;
+    }
+    {
+        int status = cli_dispatch_replay(&in, "shrink");
+
+        if (status >= 0) {
+            cli_input_clear(&in);
+            return status;
+        }
     }
     cli_input_config(&in, &config);
     printf("shrinking %s\n", argv[1]);

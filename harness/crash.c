@@ -355,6 +355,7 @@ static bool write_crash_replay(const char *verdict, const char *sig)
               sizeof(crash_replay.found));
     crash_replay.faults = sim_fault_mask();
     crash_replay.memory = sim_memory_model();
+    g_strlcpy(crash_replay.variant, cli_variant(), sizeof(crash_replay.variant));
     crash_replay.choices = (uint32_t *)choices;     /* not freed: we exit */
     crash_replay.choice_count = n;
     ok = cli_write_replay(current->replay_path, &crash_replay);

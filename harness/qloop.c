@@ -42,23 +42,11 @@ static void usage(FILE *out)
             "input or usage.  Scenarios: docs/scenario-format.md.\n");
 }
 
-const char *cli_program = "qloop";
-const char *cli_program_path = "qloop";
-
-const char *cli_variant(void)
-{
-    /* qloop-NAME: variants/NAME.c.  A name that is a path or a copy
-     * (qloop.orig) names no variant. */
-    if (g_str_has_prefix(cli_program, "qloop-") && cli_program[6]) {
-        return cli_program + 6;
-    }
-    return "";
-}
-
 int main(int argc, char **argv)
 {
     cli_program = g_path_get_basename(argv[0]);
     cli_program_path = argv[0];
+    cli_argv = g_strdupv(argv);
     crash_install();
     if (argc < 2) {
         usage(stderr);

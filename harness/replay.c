@@ -148,8 +148,26 @@ static bool read_header(Reader *r, Replay *out)
                             n, REPLAY_FORMAT_VERSION);
     }
     format = (unsigned)n;
-    if (!expect_key(r, buf, sizeof(buf), "version", &v) ||
-        !expect_key(r, buf, sizeof(buf), "verdict", &v)) {
+    if (!expect_key(r, buf, sizeof(buf), "version", &v)) {
+        return false;
+    }
+    /* Optional: "variant NAME" for a run of a core variant (absent: the
+     * production core, so older files read as they always did). */
+    if (r->pos < r->len && r->len - r->pos >= 7 &&
+        strncmp(r->text + r->pos, "variant", 7) == 0 &&
+        (r->len - r->pos == 7 || r->text[r->pos + 7] == ' ' ||
+         r->text[r->pos + 7] == '\n' || r->text[r->pos + 7] == '\r')) {
+        if (!expect_key(r, buf, sizeof(buf), "variant", &v)) {
+            return false;
+        }
+        if (!replay_variant_ok(v)) {
+            return reader_error(r, "bad variant name '%.40s' (1 to %zu of "
+                                "A-Z a-z 0-9 . _ -, starting with a letter "
+                                "or digit)", v, sizeof(out->variant) - 1);
+        }
+        g_strlcpy(out->variant, v, sizeof(out->variant));
+    }
+    if (!expect_key(r, buf, sizeof(buf), "verdict", &v)) {
         return false;
     }
     if (!known_verdict(v)) {
@@ -299,12 +317,32 @@ bool replay_parse(const char *text, size_t len, const char *filename,
     return true;
 }
 
+bool replay_variant_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n >= sizeof(((Replay *)NULL)->variant) ||
+        !g_ascii_isalnum(name[0])) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(name[i]) && name[i] != '.' && name[i] != '_' &&
+            name[i] != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
 int replay_write(FILE *out, const Replay *r)
 {
     /* Format 1 unless there is a signature: files of every other verdict
      * stay readable by an older qloop. */
     fprintf(out, "qloop-replay %d\n", r->signature[0] ? 2 : 1);
     fprintf(out, "version %s\n", QLOOP_VERSION);
+    if (r->variant[0]) {
+        fprintf(out, "variant %s\n", r->variant);
+    }
     fprintf(out, "verdict %s\n", r->verdict[0] ? r->verdict : "ok");
     if (r->signature[0]) {
         fprintf(out, "signature %s\n", r->signature);

@@ -384,6 +384,7 @@ static void shrink_crash_record(Shrinker *k, Replay *out, RunResult *final)
     g_strlcpy(out->verdict, k->crash.verdict, sizeof(out->verdict));
     g_strlcpy(out->signature, k->crash.signature, sizeof(out->signature));
     g_strlcpy(out->found, "qloop shrink", sizeof(out->found));
+    g_strlcpy(out->variant, cli_variant(), sizeof(out->variant));
     out->faults = k->faults;
     out->memory = k->memory;
     out->choice_count = k->choices->len;

@@ -119,6 +119,66 @@ file= expect 1 "shrunk replay still hangs" "$bug2" replay -q "$tmp/min.replay"
 grep -q "lost wake-up" "$tmp/out" && ok "shrunk: still a lost wake-up" \
     || bad "shrunk: still a lost wake-up"
 
+# ---- replay files name the core that made them ------------------------------------
+# A variant's file carries "variant NAME" (line 3); a production file none.
+sed -n 3p "$tmp/bug2.replay" | grep -qx 'variant notify-bug2' \
+    && ok "variant replay: line 3 names the variant" \
+    || bad "variant replay: line 3 names the variant"
+sed -n 3p "$tmp/min.replay" | grep -qx 'variant notify-bug2' \
+    && ok "shrunk variant replay: names the variant" \
+    || bad "shrunk variant replay: names the variant"
+grep -q '^variant' "$tmp/good.replay" && bad "production replay: no variant line" \
+    || ok "production replay: no variant line"
+file= expect 0 "variant shrink again" "$bug2" shrink "$tmp/min.replay" -o "$tmp/min2.replay"
+grep -qx "replay: qloop-notify-bug2 replay $tmp/min2.replay" "$tmp/out" \
+    && ok "shrink hint names the variant's binary" \
+    || bad "shrink hint names the variant's binary: $(grep '^replay:' "$tmp/out")"
+# qloop on a variant's file runs the variant's binary beside it.
+file= expect 1 "qloop replay of a variant's file re-dispatches" \
+    "$bin" replay -q "$tmp/bug2.replay"
+grep -q "lost wake-up" "$tmp/out" && ok "re-dispatched: the variant's verdict" \
+    || bad "re-dispatched: the variant's verdict"
+grep -q "made by variant notify-bug2; running .*/qloop-notify-bug2$" "$tmp/err" \
+    && [ "$(wc -l < "$tmp/err")" = 1 ] && ok "re-dispatch: one line on stderr" \
+    || { bad "re-dispatch: one line on stderr"; sed 's/^/     /' "$tmp/err"; }
+file= expect 0 "qloop shrink of a variant's file re-dispatches" \
+    "$bin" shrink "$tmp/bug2.replay" -o "$tmp/min3.replay"
+grep -qx "replay: qloop-notify-bug2 replay $tmp/min3.replay" "$tmp/out" \
+    && ok "re-dispatched shrink: the variant's hint" \
+    || bad "re-dispatched shrink: the variant's hint"
+# ... and a variant's binary on a production file runs qloop.
+file= expect 0 "qloop-notify-bug2 replay of a production file re-dispatches" \
+    "$bug2" replay -q "$tmp/good.replay"
+grep -q "made by the production core; running .*/qloop$" "$tmp/err" \
+    && ok "re-dispatch to qloop: said on stderr" || bad "re-dispatch to qloop: said on stderr"
+# Without the other binary beside it: refused, one line naming the command.
+mkdir "$tmp/solo" "$tmp/solo-bug2"
+cp "$bin" "$tmp/solo/qloop"
+cp "$bug2" "$tmp/solo-bug2/qloop-notify-bug2"
+file=$tmp/bug2.replay expect 2 "variant binary absent: refused" \
+    "$tmp/solo/qloop" replay -q "$tmp/bug2.replay"
+grep -qx "$tmp/bug2.replay:3: made by variant notify-bug2; run qloop-notify-bug2 replay $tmp/bug2.replay" \
+    "$tmp/err" && ok "refusal names the command" \
+    || { bad "refusal names the command"; sed 's/^/     /' "$tmp/err"; }
+file=$tmp/bug2.replay expect 2 "variant binary absent: shrink refused" \
+    "$tmp/solo/qloop" shrink "$tmp/bug2.replay" -o "$tmp/x.replay"
+file=$tmp/good.replay expect 2 "qloop absent: a variant refuses a production file" \
+    "$tmp/solo-bug2/qloop-notify-bug2" replay -q "$tmp/good.replay"
+grep -q "run qloop replay $tmp/good.replay$" "$tmp/err" \
+    && ok "refusal names qloop" || bad "refusal names qloop"
+# A variant name that is no safe file name component: a parse error.
+for line in 'variant' 'variant ' 'variant ../x' 'variant a/b' 'variant -x' \
+            'variant .hidden' 'variant a b' \
+            'variant aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'; do
+    file=$tmp/badvariant.replay
+    sed 2q "$tmp/good.replay" > "$file"
+    printf '%s\n' "$line" >> "$file"
+    sed 1,2d "$tmp/good.replay" >> "$file"
+    expect 2 "bad variant line '$line'" "$bin" replay -q "$file"
+    grep -q "^$file:3: " "$tmp/err" && ok "'$line': an error on line 3" \
+        || bad "'$line': an error on line 3"
+done
+
 # ---- traces --------------------------------------------------------------------------
 for ext in jsonl json svg txt; do
     file= expect 0 "trace .$ext" "$bin" replay -q "$tmp/good.replay" --trace "$tmp/t.$ext"

@@ -78,11 +78,12 @@ memory() {
     n=$(ls "$tmp/findings"/*.replay 2>/dev/null | wc -l)
     [ "$n" = 1 ] && ok "triage: one replay file" || bad "triage: $n replay files"
 
-    # Format 2 stays strict: one line, exit 2.
+    # Format 2 stays strict: one line, exit 2 (line 5: after the
+    # variant line this variant's files carry).
     sed '/^signature /d' "$tmp/uaf.replay" > "$tmp/nosig.replay"
     expect 2 "replay: format 2 without its signature line" "$uaf" replay "$tmp/nosig.replay"
     lines=$(wc -l < "$tmp/err")
-    [ "$lines" = 1 ] && grep -q "^$tmp/nosig.replay:4: expected 'signature'" "$tmp/err" \
+    [ "$lines" = 1 ] && grep -q "^$tmp/nosig.replay:5: expected 'signature'" "$tmp/err" \
         && ok "one-line error" || { bad "one-line error:"; cat "$tmp/err"; }
     expect 2 "triage without files" "$uaf" triage
     expect 0 "triage --help" "$uaf" triage --help
@@ -131,7 +132,15 @@ fuzz() {
         expect 1 "the variant replays $(basename "$finding") with the report" \
             "$planted" replay "$finding"
         has "replay: crash verdict and signature" "^signature: crash: ABRT: aio_bh_poll < "
-        expect 0 "the production core passes it" "$bin_dir/qloop" replay "$finding"
+        # The finding names its core: qloop hands it to qloop-bh-crash.
+        grep -qx 'variant bh-crash' "$finding" && ok "the finding names its variant" \
+            || bad "the finding names its variant"
+        expect 1 "qloop replays it on its variant" "$bin_dir/qloop" replay "$finding"
+        has "qloop: the variant's verdict" "^signature: crash: ABRT: aio_bh_poll < "
+        # Without the line it is a production file: the core passes it.
+        sed '/^variant /d' "$finding" > "$tmp/production.replay"
+        expect 0 "the production core passes it" "$bin_dir/qloop" replay \
+            "$tmp/production.replay"
         has "production: not reproduced" "^not reproduced: the file records a crash" \
             || sed 's/^/     /' "$finding"
     done

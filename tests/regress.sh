@@ -5,7 +5,8 @@
 # corpus/regressions/NAME.replay          replayed by qloop
 # corpus/regressions/NAME.VARIANT.replay  replayed by qloop-VARIANT (a core
 #                                         variant, variants/VARIANT.c: its
-#                                         recorded failure must reproduce)
+#                                         recorded failure must reproduce;
+#                                         its line 3 is "variant VARIANT")
 # corpus/regressions/NAME.scn             200 random schedules must pass on
 #                                         the production core; a variant's
 #                                         NAME.VARIANT.replay beside it shows
