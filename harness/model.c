@@ -811,26 +811,26 @@ void model_main_loop_wait_begin(Model *m, uint32_t thread)
     model_poll_begin(m, thread, MODEL_CTX_MAIN_LOOP_WAIT);
 }
 
-uint64_t model_clock_enable_begin(Model *m, int clock)
+void model_clock_enable_begin(Model *m, int clock)
 {
     if (m->clock_in_flight[clock & 3]++ > 0) {
         m->clock_raced[clock & 3] = true;
     }
     m->clock_state[clock & 3] = MODEL_CLOCK_UNKNOWN;
-    return ++m->clock_changes[clock & 3];
+    m->clock_changes[clock & 3]++;
 }
 
 /*
- * The call that began as `token` returned.  Its state holds only if no
- * other call on the clock overlapped it: qemu_clock_enable() reads and
- * stores 'enabled' unlocked (callers hold the BQL in QEMU), so of two
- * overlapping calls either may store last — even the one that returned
- * first, if it was preempted between its check and its store.  After an
- * overlap the state stays unknown until a call runs alone.
+ * A call returned.  Its state holds only if no other call on the clock
+ * overlapped it: qemu_clock_enable() exchanges 'enabled' after a
+ * scheduling point, and QEMU's callers serialize through the BQL, so of two
+ * overlapping calls either exchange may come last — even that of the call
+ * that returned first, if it was preempted before its exchange while the
+ * other ran whole.  After an overlap the state stays unknown until a call
+ * runs alone.
  */
-void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token)
+void model_clock_enable_end(Model *m, int clock, bool enabled)
 {
-    (void)token;
     g_assert(m->clock_in_flight[clock & 3] > 0);
     if (!m->clock_raced[clock & 3]) {
         m->clock_state[clock & 3] = enabled ? MODEL_CLOCK_ENABLED

@@ -89,11 +89,11 @@ void model_main_loop_wait_begin(Model *m, uint32_t thread);
  * qemu_clock_enable(clock, enabled) begins / returned.  Between the two
  * the clock's state is unknown; after a disable returns none of its
  * timers may fire, and while it is disabled its timers are not due (no
- * late-timer or lost-wake-up verdict for them).  begin returns a token
- * for end.  model_clock_enabled: 1, 0, or -1 (unknown).
+ * late-timer or lost-wake-up verdict for them).  model_clock_enabled: 1,
+ * 0, or -1 (unknown).
  */
-uint64_t model_clock_enable_begin(Model *m, int clock);
-void model_clock_enable_end(Model *m, int clock, bool enabled, uint64_t token);
+void model_clock_enable_begin(Model *m, int clock);
+void model_clock_enable_end(Model *m, int clock, bool enabled);
 int model_clock_enabled(const Model *m, int clock);
 /* qemu_clock_enable() calls begun on the clock so far: a query that saw
  * the same count and a definite state before and after it ran while the

@@ -942,8 +942,6 @@ static void run_timers(RunState *rs, int clock)
  */
 static void clock_set(RunState *rs, int clock, bool enabled)
 {
-    uint64_t token = 0;
-
     if (!enabled && rs->in_timer_cb[clock] &&
         sim_thread_self() == rs->home_thread) {
         sim_trace_user("deadlock: disabling the clock of a running timer "
@@ -951,11 +949,11 @@ static void clock_set(RunState *rs, int clock, bool enabled)
         rs->clock_self_wait = true;
     }
     if (rs->model) {
-        token = model_clock_enable_begin(rs->model, clock);
+        model_clock_enable_begin(rs->model, clock);
     }
     qemu_clock_enable(clock, enabled);
     if (rs->model) {
-        model_clock_enable_end(rs->model, clock, enabled, token);
+        model_clock_enable_end(rs->model, clock, enabled);
     }
 }
 
