@@ -184,7 +184,7 @@ bool cli_parse_faults(const char *text, unsigned *mask)
 bool cli_apply_memory(const char *cmd, const char *text, SimConfig *config)
 {
     if (text && !sim_memory_parse(text, &config->memory)) {
-        fprintf(stderr, "qloop %s: unknown memory model '%s' (sc, tso, pso)\n",
+        fprintf(stderr, "qloop %s: unknown memory model '%s' (sc, tso, pso, c11)\n",
                 cmd, text);
         return false;
     }

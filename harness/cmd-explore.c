@@ -19,6 +19,10 @@
  *   dfs        every schedule with at most K preemptions, deepest choice
  *              first (the old order: on a long scenario it varies only
  *              the tail of one schedule).
+ * Under a weak memory model (--memory), the weak choices — a store's
+ * delay in a buffer, the older store a load reads — have a bound of their
+ * own (--delays D, default 1; sim_choose_weak in sim/tape.c); the
+ * iterative walk raises both bounds together.
  * Outcomes are told apart by what ran, in order (the model's outcome
  * hash; a failing run by its trace hash); the distinct-outcome rate is
  * distinct outcomes per schedule.  The first failing schedule is written
@@ -39,16 +43,23 @@ static gchar *opt_order;
 static gint64 opt_seed = 1;
 static gchar *opt_memory;
 static gint64 opt_tail_runs = 8;
+static gchar *opt_delays;
+/* Weak memory choices a schedule may make when --delays is not given. */
+#define EXPLORE_DELAYS_DEFAULT 1
 
 /* Progress goes to stderr every this many schedules. */
 #define EXPLORE_PROGRESS_EVERY 10000
 
 static GOptionEntry explore_entries[] = {
     { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
-      "Memory model of the core's atomics: sc (default), tso, pso", "MODE" },
+      "Memory model of the core's atomics: sc (default), tso, pso, c11", "MODE" },
     { "preemptions", 'k', 0, G_OPTION_ARG_INT, &opt_preemptions,
       "at most K preemptions per schedule, past a random prefix "
       "(default 2)", "K" },
+    { "delays", 0, 0, G_OPTION_ARG_STRING, &opt_delays,
+      "weak memory: at most D weak choices (delayed stores, older stores "
+      "read) per schedule, apart from the preemptions (default 1); "
+      "'shared': each costs one preemption", "D" },
     { "order", 0, 0, G_OPTION_ARG_STRING, &opt_order,
       "mixed (default), iterative, prefix or dfs: see below", "ORDER" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed,
@@ -84,6 +95,11 @@ static void explore_figures(const Explore *ex, char *buf, size_t size)
                        ex->runs, distinct, rate, sim_dfs_bound(),
                        ex->plan.bound_max);
 
+    if (ex->plan.delays == SIM_DELAYS_SEPARATE && n > 0 && (size_t)n < size) {
+        n += g_snprintf(buf + n, size - (size_t)n, ", delay bound %u of %u",
+                        sim_dfs_delay_bound(), ex->plan.delay_bound_max);
+    }
+
     if ((ex->plan.mode == SIM_DFS_RANDOM_PREFIX ||
          ex->plan.mode == SIM_DFS_MIXED) && n > 0 && (size_t)n < size) {
         g_snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " prefixes",
@@ -108,12 +124,42 @@ static bool explore_parse_order(Explore *ex)
     return false;
 }
 
+/* --delays D (apart from the preemptions) or "shared" (with them). */
+static bool explore_parse_delays(SimDfsPlan *plan)
+{
+    guint64 d;
+
+    plan->delays = SIM_DELAYS_SEPARATE;
+    plan->delay_bound_max = EXPLORE_DELAYS_DEFAULT;
+    if (!opt_delays) {
+        return true;
+    }
+    if (strcmp(opt_delays, "shared") == 0) {
+        plan->delays = SIM_DELAYS_SHARED;
+        plan->delay_bound_max = 0;
+        return true;
+    }
+    if (!g_ascii_string_to_unsigned(opt_delays, 10, 0, 1000, &d, NULL)) {
+        return false;
+    }
+    plan->delay_bound_max = (unsigned)d;
+    return true;
+}
+
 /* The replay file's "found" line: the command and the schedule. */
 static void explore_found(const Explore *ex, char *buf, size_t size)
 {
+    char delays[16];
+
+    if (ex->plan.delays == SIM_DELAYS_SHARED) {
+        g_strlcpy(delays, "shared", sizeof(delays));
+    } else {
+        g_snprintf(delays, sizeof(delays), "%u", ex->plan.delay_bound_max);
+    }
     g_snprintf(buf, size, "qloop explore --order %s --preemptions %d "
-               "--seed %" PRId64 " --tail-runs %" PRId64 ", schedule %" PRIu64,
-               ex->order, opt_preemptions, opt_seed, opt_tail_runs, ex->runs);
+               "--delays %s --seed %" PRId64 " --tail-runs %" PRId64
+               ", schedule %" PRIu64, ex->order, opt_preemptions, delays,
+               opt_seed, opt_tail_runs, ex->runs);
 }
 
 /* The first failing schedule: its verdict, and a replay file. */
@@ -241,6 +287,9 @@ int cmd_explore(int argc, char **argv)
     }
     if (!explore_parse_order(&ex)) {
         return explore_usage_error("--order is mixed, iterative, prefix or dfs");
+    }
+    if (!explore_parse_delays(&ex.plan)) {
+        return explore_usage_error("--delays is a count >= 0 or 'shared'");
     }
     if (!cli_load(argv[1], &in, true)) {
         return EXIT_USAGE;

@@ -60,7 +60,7 @@ static GOptionEntry fuzz_entries[] = {
       "output directory: corpus/, engine/, findings/ (default fuzz-out)",
       "DIR" },
     { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
-      "Memory model for the fuzz targets (QLOOP_SIM_MEMORY): sc (default), tso, pso", "MODE" },
+      "Memory model for the fuzz targets (QLOOP_SIM_MEMORY): sc (default), tso, pso, c11", "MODE" },
     { "target", 0, 0, G_OPTION_ARG_STRING, &opt_target,
       "loop (default), scn-parse or replay-parse", "TARGET" },
     { "value-profile", 0, 0, G_OPTION_ARG_NONE, &opt_value_profile,

@@ -27,7 +27,7 @@ static gchar *opt_save;
 
 static GOptionEntry replay_entries[] = {
     { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
-      "Memory model of the core's atomics: sc, tso, pso (default: the file's)", "MODE" },
+      "Memory model of the core's atomics: sc, tso, pso, c11 (default: the file's)", "MODE" },
     { "trace", 't', 0, G_OPTION_ARG_FILENAME, &opt_trace,
       "also write the trace: .jsonl, .json (Chrome/Perfetto), .svg, or text",
       "OUT" },

@@ -30,7 +30,7 @@ static GOptionEntry run_entries[] = {
     { "runs", 'n', 0, G_OPTION_ARG_INT64, &opt_runs,
       "run seeds N, N+1, ... this many times (default 1)", "COUNT" },
     { "memory", 0, 0, G_OPTION_ARG_STRING, &opt_memory,
-      "Memory model of the core's atomics: sc (default), tso, pso", "MODE" },
+      "Memory model of the core's atomics: sc (default), tso, pso, c11", "MODE" },
     { "faults", 'f', 0, G_OPTION_ARG_STRING, &opt_faults,
       "fault points: spurious,eintr,early,eagain,hostjump,refuse,fdcreate,"
       "readfail,shortread | all | none "

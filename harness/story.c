@@ -118,6 +118,26 @@ void story_print(FILE *out, const SimEvent *ev, size_t n,
                         thread_name(thread_names, thread_count,
                                     (uint32_t)e->arg2, obuf, sizeof(obuf)));
                 break;
+            case SIM_MEM_LOAD_OLDER: {
+                /* c11 (sim/c11.c): writer in the low half, newer stores
+                 * passed over in the high half. */
+                uint32_t writer = (uint32_t)(e->arg2 & 0xffffffff);
+                uint32_t newer = (uint32_t)((uint64_t)e->arg2 >> 32);
+
+                if (writer == 0) {
+                    fprintf(out, "%s: read an older value, the one in memory "
+                            "before the model saw a store (%u newer store%s "
+                            "not seen)\n", e->name ? e->name : "?", newer,
+                            newer == 1 ? "" : "s");
+                } else {
+                    fprintf(out, "%s: read an older store, by %s (%u newer "
+                            "store%s not seen)\n", e->name ? e->name : "?",
+                            thread_name(thread_names, thread_count, writer,
+                                        obuf, sizeof(obuf)),
+                            newer, newer == 1 ? "" : "s");
+                }
+                break;
+            }
             default:
                 fprintf(out, "memory %s %" PRId64 " %" PRId64 "\n",
                         e->name ? e->name : "", e->arg, e->arg2);

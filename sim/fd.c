@@ -19,6 +19,7 @@
 #include <sys/signalfd.h>
 #include <string.h>
 
+#include "wmm.h"
 #include "world.h"
 
 typedef enum {
@@ -161,6 +162,11 @@ unsigned sim_fd_revents(int fd, unsigned events)
     case SIM_FD_EVENTFD:
         if (f->counter > 0) {
             revents |= G_IO_IN;
+            if (sim_wmm_mode && (events & G_IO_IN)) {
+                /* c11: a poll that sees the write synchronises with it,
+                 * as the kernel's wait queue lock makes it. */
+                sim_wmm_acquire(f);
+            }
         }
         if (f->counter < EVENTFD_MAX) {
             revents |= G_IO_OUT;
@@ -172,6 +178,9 @@ unsigned sim_fd_revents(int fd, unsigned events)
         if (f->in) {
             if (f->in->data->len > 0) {
                 revents |= G_IO_IN;
+                if (sim_wmm_mode && (events & G_IO_IN)) {
+                    sim_wmm_acquire(f->in);
+                }
             }
             if (!f->in->writer_open) {
                 revents |= G_IO_HUP;
@@ -292,6 +301,9 @@ int qos_eventfd_write(int fd, uint64_t value)
         return -EAGAIN;
     }
     f->counter += value;
+    if (sim_wmm_mode) {
+        sim_wmm_release(f);     /* c11: the reader that sees it acquires */
+    }
     sim_fd_changed(fd);
     return 0;
 }
@@ -314,6 +326,9 @@ int qos_eventfd_read(int fd, uint64_t *value)
     }
     *value = f->counter;
     f->counter = 0;
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(f);
+    }
     sim_fd_changed(fd);
     return 0;
 }
@@ -451,6 +466,9 @@ long sim_write(int fd, const void *buf, unsigned long len)
         len = room;
     }
     g_byte_array_append(f->out->data, buf, (guint)len);
+    if (sim_wmm_mode) {
+        sim_wmm_release(f->out);    /* c11: for the reader */
+    }
     /* The other end became readable. */
     for (guint i = 0; i < sim_world->fds->len; i++) {
         SimFd *o = g_ptr_array_index(sim_world->fds, i);
@@ -518,6 +536,9 @@ long sim_read(int fd, void *buf, unsigned long len)
     }
     memcpy(buf, f->in->data->data, len);
     g_byte_array_remove_range(f->in->data, 0, (guint)len);
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(f->in);
+    }
     /* The writer may have room again. */
     for (guint i = 0; i < sim_world->fds->len; i++) {
         SimFd *o = g_ptr_array_index(sim_world->fds, i);

@@ -9,13 +9,15 @@
  * a scheduling point and the builtin, as before weak memory existed — one
  * predictable branch on sim_wmm_mode more.  Under tso/pso (sim/wmm.c) a
  * store may wait in the thread's store buffer, a load sees the thread's own
- * buffered store first, and fences and read-modify-writes drain the buffer.
+ * buffered store first, and fences and read-modify-writes drain the buffer;
+ * under c11 (sim/c11.c) a load may read an older store of the location.
  * Values cross the hook as the low `size` bytes of a uint64_t (x86-64 is
  * little-endian; the core's atomics are 1, 4 or 8 bytes, pointers included).
  */
 #ifndef QLOOP_SIM_OS_INLINE_H
 #define QLOOP_SIM_OS_INLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 void sim_sched_point(const char *what);
@@ -28,7 +30,9 @@ uint64_t sim_wmm_load(const volatile void *ptr, unsigned size, int order,
                       const char *what);
 void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
                    int order, const char *what);
-void sim_wmm_rmw(const volatile void *ptr);
+void sim_wmm_rmw(const volatile void *ptr, unsigned size, int order);
+void sim_wmm_rmw_done(const volatile void *ptr, unsigned size, int order,
+                      bool wrote);
 void sim_wmm_fence(int order, const char *what);
 
 static inline void qos_sched_point(const char *what)
@@ -82,10 +86,20 @@ static inline void sim_atomic_store_raw(volatile void *ptr, unsigned size,
     }
 }
 
-static inline void sim_atomic_rmw_raw(const volatile void *ptr)
+static inline void sim_atomic_rmw_raw(const volatile void *ptr,
+                                      unsigned size, int order)
 {
     if (__builtin_expect(sim_wmm_mode != 0, 0)) {
-        sim_wmm_rmw(ptr);
+        sim_wmm_rmw(ptr, size, order);
+    }
+}
+
+static inline void sim_atomic_rmw_done_raw(const volatile void *ptr,
+                                           unsigned size, int order,
+                                           bool wrote)
+{
+    if (__builtin_expect(sim_wmm_mode != 0, 0)) {
+        sim_wmm_rmw_done(ptr, size, order, wrote);
     }
 }
 
@@ -116,11 +130,16 @@ static inline void sim_atomic_fence_raw(int order, const char *what)
                          (uint64_t)(uintptr_t)qos_sv_, (order), (what)); \
     } while (0)
 
-/* Read-modify-writes are sequentially consistent: they drain the
- * thread's buffer (and make every buffered store to *ptr visible), then
- * act on memory. */
-#define qos_atomic_rmw(ptr, what) \
-    (sim_mem_point(what), sim_atomic_rmw_raw(ptr))
+/* Read-modify-writes are sequentially consistent: under tso/pso they
+ * drain the thread's buffer (and make every buffered store to *ptr
+ * visible), then act on memory; under c11 the hook before acquires from
+ * the newest store and the one after records the store made.  Nothing
+ * between the two hooks is a scheduling point. */
+#define qos_atomic_rmw(ptr, order, what) \
+    (sim_mem_point(what), \
+     sim_atomic_rmw_raw((ptr), sizeof(*(ptr)), (order)))
+#define qos_atomic_rmw_done(ptr, order, wrote) \
+    sim_atomic_rmw_done_raw((ptr), sizeof(*(ptr)), (order), (wrote))
 
 #define qos_atomic_fence(order, what) do { \
     sim_mem_point(what); \

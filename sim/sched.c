@@ -564,6 +564,7 @@ void sim_thread_exit(void *ret)
 
     if (sim_wmm_mode) {
         sim_wmm_drain_current();    /* a thread's stores outlive it */
+        sim_wmm_release(self);      /* for its joiner (c11) */
     }
     self->ret = ret;
     self->state = SIM_THREAD_FINISHED;

@@ -83,16 +83,18 @@ typedef enum {
  * "Weak memory").  SC: every access goes to memory at once (the default).
  * TSO: x86-TSO, one FIFO store buffer per thread.  PSO: the buffer drains
  * out of order across locations unless smp_wmb() or a release store orders
- * them.
+ * them.  C11: per-location store histories (sim/c11.c); a relaxed or
+ * acquire load may read any store happens-before does not hide.
  */
 typedef enum {
     SIM_MEMORY_SC,
     SIM_MEMORY_TSO,
     SIM_MEMORY_PSO,
+    SIM_MEMORY_C11,
     SIM_MEMORY_MAX
 } SimMemoryModel;
 
-/* "sc", "tso", "pso"; parse: true and *model set if name is one. */
+/* "sc", "tso", "pso", "c11"; parse: true and *model set if name is one. */
 const char *sim_memory_name(SimMemoryModel model);
 bool sim_memory_parse(const char *name, SimMemoryModel *model);
 /* The default for SimConfig.memory: $QLOOP_SIM_MEMORY (read once; `qloop
@@ -190,17 +192,32 @@ typedef enum {
     SIM_DFS_MIXED,
 } SimDfsMode;
 
+/*
+ * Weak choices (a store buffered, a load reading an older store: the
+ * SIM_CHOICE_MEMORY values other than 0) are bounded either with the
+ * preemptions (SHARED: each costs one unit of bound_max, the zero value of
+ * a plan) or apart (SEPARATE: at most delay_bound_max of them a schedule;
+ * the iterative walk raises both bounds together, each up to its max).
+ */
+typedef enum {
+    SIM_DELAYS_SHARED,
+    SIM_DELAYS_SEPARATE,
+} SimDelayBounding;
+
 typedef struct SimDfsPlan {
     SimDfsMode mode;
     unsigned bound_max;         /* preemptions per schedule (past the prefix) */
+    SimDelayBounding delays;
+    unsigned delay_bound_max;   /* SEPARATE: weak choices per schedule */
     uint64_t seed;              /* RANDOM_PREFIX, MIXED: the rounds' prefixes */
     uint64_t tail_runs;         /* RANDOM_PREFIX, MIXED: schedules a round */
     size_t prefix_len_max;      /* ... grows to the longest tape seen */
 } SimDfsPlan;
 
 void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan);
-/* The bound the (first) walk has reached. */
+/* The bound the (first) walk has reached; its delay bound (SEPARATE). */
 unsigned sim_dfs_bound(void);
+unsigned sim_dfs_delay_bound(void);
 /* RANDOM_PREFIX, MIXED: rounds of random prefixes begun so far. */
 uint64_t sim_dfs_rounds(void);
 
@@ -343,6 +360,10 @@ enum {
     SIM_MEM_FLUSH,      /* a buffered store became visible */
     SIM_MEM_LOAD_OWN,   /* a load read the thread's own buffered store */
     SIM_MEM_LOAD_STALE, /* a load read memory past another's buffered store */
+    /* c11: a load read an older store than the location's newest; arg2 =
+     * the writer's thread id (0: the value the model found in memory) |
+     * how many newer stores it passed over << 32. */
+    SIM_MEM_LOAD_OLDER,
 };
 
 /* Record a scenario-level event. */

@@ -71,6 +71,9 @@ void qemu_mutex_lock(QemuMutex *mutex)
         sim_block(SIM_WAIT_MUTEX, m, -1);
     }
     m->owner = self->id;
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(m);     /* pairs with the release in mutex_release */
+    }
 }
 
 int qemu_mutex_trylock(QemuMutex *mutex)
@@ -83,6 +86,9 @@ int qemu_mutex_trylock(QemuMutex *mutex)
         return -16;     /* -EBUSY */
     }
     m->owner = sim_thread_current()->id;
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(m);
+    }
     return 0;
 }
 
@@ -100,9 +106,11 @@ static void mutex_release(SimMutex *m)
     }
     /* Weak memory: an unlock is a release that real locks implement with
      * a locked instruction — the stores made under the lock are visible
-     * before the next owner can take it (sim/wmm.c). */
+     * before the next owner can take it (sim/wmm.c); under c11 the
+     * unlock releases the owner's clock to the next lock. */
     if (sim_wmm_mode) {
         sim_wmm_drain_current();
+        sim_wmm_release(m);
     }
     m->owner = 0;
     sim_wake_all(SIM_WAIT_MUTEX, m);
@@ -182,6 +190,9 @@ void qemu_thread_create(QemuThread *thread, const char *name,
     (void)mode;
     qos_sched_point("thread create");
     t = sim_thread_spawn(name, start_routine, arg);
+    if (sim_wmm_mode) {
+        sim_wmm_thread_created(t->id);  /* creation happens-before it */
+    }
     STHREAD(thread)->id = t->id;
 }
 
@@ -200,6 +211,9 @@ void *qemu_thread_join(QemuThread *thread)
         g_snprintf(self->wait_desc, sizeof(self->wait_desc),
                    "join of thread %u (%s)", t->id, t->name);
         sim_block(SIM_WAIT_JOIN, t, -1);
+    }
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(t);     /* its exit happens-before the join */
     }
     return t->ret;
 }

@@ -122,13 +122,20 @@ void sim_tape_fini(SimWorld *w)
     g_free(w->pct_change_steps);
 }
 
+/* What a non-zero value of a choice costs the explorer (SimTapeLog.cost). */
+enum {
+    COST_NONE,
+    COST_PREEMPTION,    /* a preemption or a fault: the preemption bound */
+    COST_WEAK,          /* a weak memory choice: the delay bound */
+};
+
 uint32_t sim_tape_record(SimChoiceKind kind, uint32_t n, uint32_t value,
                          bool preemptive)
 {
     SimWorld *w = sim_world;
-    uint8_t cost = preemptive || kind == SIM_CHOICE_FAULT;
+    uint8_t cost = preemptive || kind == SIM_CHOICE_FAULT ? COST_PREEMPTION
+                                                          : COST_NONE;
 
-    (void)kind;
     if (G_UNLIKELY(w->log.len == w->log.cap)) {
         tape_log_grow(&w->log);
     }
@@ -219,14 +226,18 @@ uint32_t sim_choose(SimChoiceKind kind, uint32_t n)
     return sim_tape_record(kind, n, tape_draw(kind, n), false);
 }
 
-uint32_t sim_choose_costly(SimChoiceKind kind, uint32_t n)
+uint32_t sim_choose_weak(SimChoiceKind kind, uint32_t n)
 {
-    sim_world_get();
+    SimWorld *w = sim_world_get();
+    uint32_t value;
+
     SIM_ASSERT(n >= 1);
     if (n == 1) {
         return 0;
     }
-    return sim_tape_record(kind, n, tape_draw(kind, n), true);
+    value = sim_tape_record(kind, n, tape_draw(kind, n), false);
+    w->log.cost[w->log.len - 1] = COST_WEAK;
+    return value;
 }
 
 /* PCT's pick: the highest-priority candidate; change points demote. */
@@ -317,8 +328,9 @@ bool sim_tape_exhausted(void)
 /*
  * The enumerator keeps the prefix of the run to do next.  After each run,
  * it backtracks to the deepest choice that can still be incremented within
- * the preemption bound; choices past the prefix default to 0 (no
- * preemption), so each run is a different schedule.
+ * the preemption bound (and the delay bound, for weak memory choices when
+ * the plan keeps them apart); choices past the prefix default to 0 (no
+ * preemption, no weak behaviour), so each run is a different schedule.
  *
  * Plain depth-first search varies the tail of one schedule first: on a
  * long scenario, the free choices (switches at blocking points, ready
@@ -346,6 +358,8 @@ typedef struct DfsWalk {
     size_t random_len;      /* ... its prefix length, until its first run */
     size_t floor;           /* choices below it are fixed (the random prefix) */
     unsigned bound;         /* the preemption bound in force */
+    unsigned delay_bound;   /* the delay bound in force (SEPARATE) */
+    unsigned level;         /* iterative: both bounds are min(level, max) */
     bool started;
 } DfsWalk;
 
@@ -368,6 +382,7 @@ static void dfs_walk_init(DfsWalk *wk, SimDfsMode mode)
     wk->mode = mode;
     wk->prefix = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     wk->bound = mode == SIM_DFS_ITERATIVE ? 0 : dfs.plan.bound_max;
+    wk->delay_bound = mode == SIM_DFS_ITERATIVE ? 0 : dfs.plan.delay_bound_max;
 }
 
 void sim_dfs_begin_plan(const SimConfig *config, const SimDfsPlan *plan)
@@ -400,6 +415,19 @@ void sim_dfs_begin(const SimConfig *config)
     sim_dfs_begin_plan(config, &plan);
 }
 
+/* The preemption-bound and delay-bound units a non-zero value of a
+ * choice of this cost uses (shared: a weak choice is a preemption). */
+static unsigned cost_preemptions(uint8_t cost)
+{
+    return cost == COST_PREEMPTION ||
+           (cost == COST_WEAK && dfs.plan.delays == SIM_DELAYS_SHARED);
+}
+
+static unsigned cost_delays(uint8_t cost)
+{
+    return cost == COST_WEAK && dfs.plan.delays == SIM_DELAYS_SEPARATE;
+}
+
 /* Call after a run: choose the walk's next prefix.  False when done. */
 static bool dfs_backtrack(DfsWalk *wk)
 {
@@ -409,27 +437,37 @@ static bool dfs_backtrack(DfsWalk *wk)
     const uint8_t *cost = w->log.cost;
     guint len = w->log.len;
     unsigned *preempt_before = g_new0(unsigned, len + 1);
+    unsigned *delay_before = g_new0(unsigned, len + 1);
+    bool found = false;
 
     /* Preemptions in the random prefix are the round's, not the tail's:
-     * the bound counts from the floor. */
+     * the bounds count from the floor. */
     for (guint i = 0; i < len; i++) {
+        bool counted = i >= wk->floor && v[i] != 0;
+
         preempt_before[i + 1] = preempt_before[i] +
-                                (i >= wk->floor && cost[i] && v[i] != 0);
+                                (counted ? cost_preemptions(cost[i]) : 0);
+        delay_before[i + 1] = delay_before[i] +
+                              (counted ? cost_delays(cost[i]) : 0);
     }
     for (guint i = len; i-- > wk->floor;) {
-        unsigned used = preempt_before[i] + cost[i];
+        unsigned used = preempt_before[i] + cost_preemptions(cost[i]);
+        unsigned delays = delay_before[i] + cost_delays(cost[i]);
 
-        if (v[i] + 1 < nv[i] && used <= wk->bound) {
+        if (v[i] + 1 < nv[i] && used <= wk->bound &&
+            (dfs.plan.delays == SIM_DELAYS_SHARED ||
+             delays <= wk->delay_bound)) {
             g_array_set_size(wk->prefix, 0);
             g_array_append_vals(wk->prefix, v, i);
             uint32_t next = v[i] + 1;
             g_array_append_val(wk->prefix, next);
-            g_free(preempt_before);
-            return true;
+            found = true;
+            break;
         }
     }
     g_free(preempt_before);
-    return false;
+    g_free(delay_before);
+    return found;
 }
 
 /*
@@ -461,10 +499,15 @@ static bool dfs_walk_advance(DfsWalk *wk)
         if (dfs_backtrack(wk)) {
             return true;
         }
-        if (wk->mode != SIM_DFS_ITERATIVE || wk->bound >= dfs.plan.bound_max) {
+        if (wk->mode != SIM_DFS_ITERATIVE ||
+            (wk->bound >= dfs.plan.bound_max &&
+             (dfs.plan.delays == SIM_DELAYS_SHARED ||
+              wk->delay_bound >= dfs.plan.delay_bound_max))) {
             return false;
         }
-        wk->bound++;
+        wk->level++;
+        wk->bound = MIN(wk->level, dfs.plan.bound_max);
+        wk->delay_bound = MIN(wk->level, dfs.plan.delay_bound_max);
         g_array_set_size(wk->prefix, 0);
         return true;
     }
@@ -527,6 +570,11 @@ uint64_t sim_dfs_runs(void)
 unsigned sim_dfs_bound(void)
 {
     return dfs.walk[0].bound;
+}
+
+unsigned sim_dfs_delay_bound(void)
+{
+    return dfs.walk[0].delay_bound;
 }
 
 uint64_t sim_dfs_rounds(void)

@@ -1,5 +1,6 @@
 /*
- * sim/wmm.c — weak memory models for the core's atomics (tso, pso).
+ * sim/wmm.c — weak memory models for the core's atomics (tso, pso; the
+ * entry points of c11, whose model is sim/c11.c).
  *
  * Every qatomic_* and barrier of the core reaches here through the memory
  * hooks of sim/qloop-os-inline.h when the run's SimConfig.memory is not
@@ -20,9 +21,9 @@
  * (the sc behaviour, so a zero tape is a sequentially consistent run), 1
  * until the thread drains its buffer (at most 4096 scheduling steps), 2
  * one scheduling step, 3 eight steps.
- * A non-zero delay costs one unit of the explorer's preemption bound:
- * depth-first search bounds delays and preemptions together (delay
- * bounding).  Flushes of due entries happen at scheduling steps, threads in
+ * A non-zero delay is a weak choice (sim_choose_weak): depth-first search
+ * bounds it apart from the preemptions, or with them when the plan says
+ * so (SimDelayBounding).  Flushes of due entries happen at scheduling steps, threads in
  * id order, so a run stays a pure function of its configuration and tape.
  *
  * Representation, and why: memory is written through at the store (it
@@ -112,6 +113,7 @@ const char *sim_memory_name(SimMemoryModel model)
     case SIM_MEMORY_SC: return "sc";
     case SIM_MEMORY_TSO: return "tso";
     case SIM_MEMORY_PSO: return "pso";
+    case SIM_MEMORY_C11: return "c11";
     case SIM_MEMORY_MAX: break;
     }
     return "?";
@@ -137,8 +139,8 @@ SimMemoryModel sim_memory_default(void)
         SimMemoryModel model = SIM_MEMORY_SC;
 
         if (env && *env && !sim_memory_parse(env, &model)) {
-            fprintf(stderr, "qloop-sim: QLOOP_SIM_MEMORY=%s: not sc, tso "
-                    "or pso\n", env);
+            fprintf(stderr, "qloop-sim: QLOOP_SIM_MEMORY=%s: not sc, tso, "
+                    "pso or c11\n", env);
             abort();
         }
         cached = (int)model;
@@ -169,43 +171,20 @@ void sim_wmm_init(SimWorld *w)
     wmm.model = w->config.memory;
     sim_wmm_mode = w->config.memory != SIM_MEMORY_SC;
     wmm.dirty = sim_wmm_mode;
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_init(w);
+    }
 }
 
 void sim_wmm_fini(SimWorld *w)
 {
-    (void)w;
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_fini(w);
+    }
+    wmm.model = SIM_MEMORY_SC;
     wmm.pending = 0;
     wmm.shadows = 0;
     sim_wmm_mode = 0;
-}
-
-static uint64_t mem_read(const volatile void *ptr, unsigned size)
-{
-    switch (size) {
-    case 1: return __atomic_load_n((const volatile uint8_t *)ptr, __ATOMIC_RELAXED);
-    case 2: return __atomic_load_n((const volatile uint16_t *)ptr, __ATOMIC_RELAXED);
-    case 4: return __atomic_load_n((const volatile uint32_t *)ptr, __ATOMIC_RELAXED);
-    case 8: return __atomic_load_n((const volatile uint64_t *)ptr, __ATOMIC_RELAXED);
-    }
-    qos_panic(__FILE__, __LINE__, "weak memory: %u-byte atomic", size);
-}
-
-static void mem_write(volatile void *ptr, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: __atomic_store_n((volatile uint8_t *)ptr, (uint8_t)v, __ATOMIC_RELAXED); return;
-    case 2: __atomic_store_n((volatile uint16_t *)ptr, (uint16_t)v, __ATOMIC_RELAXED); return;
-    case 4: __atomic_store_n((volatile uint32_t *)ptr, (uint32_t)v, __ATOMIC_RELAXED); return;
-    case 8: __atomic_store_n((volatile uint64_t *)ptr, v, __ATOMIC_RELAXED); return;
-    }
-    qos_panic(__FILE__, __LINE__, "weak memory: %u-byte atomic", size);
-}
-
-/* Values compare in their own width (a bool or int travels zero- or
- * sign-extended). */
-static uint64_t mask_to(unsigned size, uint64_t v)
-{
-    return size >= 8 ? v : v & ((UINT64_C(1) << (8 * size)) - 1);
 }
 
 static WmmShadow *shadow_find(const volatile void *ptr)
@@ -227,7 +206,7 @@ static void shadow_flushed(WmmShadow *s, uint64_t value)
     if (--s->pending > 0) {
         return;
     }
-    if (mask_to(s->size, s->visible) != mask_to(s->size, s->newest)) {
+    if (sim_mem_mask(s->size, s->visible) != sim_mem_mask(s->size, s->newest)) {
         /* Stores flushed out of execution order: the last flushed wins. */
 #ifdef WMM_ASAN
         if (__asan_region_is_poisoned((void *)s->ptr, s->size)) {
@@ -237,7 +216,7 @@ static void shadow_flushed(WmmShadow *s, uint64_t value)
                         (void *)s->ptr);
         }
 #endif
-        mem_write(s->ptr, s->size, s->visible);
+        sim_mem_write(s->ptr, s->size, s->visible);
     }
     *s = wmm.shadow[--wmm.shadows];
 }
@@ -337,9 +316,12 @@ uint64_t sim_wmm_load(const volatile void *ptr, unsigned size, int order,
     uint32_t tid = wmm_thread();
     WmmShadow *s;
 
-    (void)order;    /* tso/pso never reorder loads: acquire is free */
+    if (wmm.model == SIM_MEMORY_C11) {
+        return sim_c11_load(ptr, size, order, what);
+    }
+    /* tso/pso never reorder loads: acquire is free */
     if (wmm.pending == 0 || !(s = shadow_find(ptr))) {
-        return mem_read(ptr, size);
+        return sim_mem_read(ptr, size);
     }
     if (tid) {
         const WmmBuffer *b = &wmm.buf[tid];
@@ -377,14 +359,18 @@ void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
     uint32_t delay = 0;
     uint64_t due;
 
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_store(ptr, size, value, order, what);
+        return;
+    }
     if (tid && w->threads->len > 1) {
-        delay = sim_choose_costly(SIM_CHOICE_MEMORY, WMM_DELAYS);
+        delay = sim_choose_weak(SIM_CHOICE_MEMORY, WMM_DELAYS);
     }
     s = wmm.pending ? shadow_find(ptr) : NULL;
     b = tid ? &wmm.buf[tid] : NULL;
     if (delay == 0 && (!b || b->len == 0)) {
         /* Visible at once, as under sc. */
-        mem_write(ptr, size, value);
+        sim_mem_write(ptr, size, value);
         if (s) {
             s->visible = value;
             s->newest = value;
@@ -395,7 +381,7 @@ void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
         SIM_ASSERT(wmm.shadows < WMM_SHADOW_MAX);
         s = &wmm.shadow[wmm.shadows++];
         *s = (WmmShadow){ .ptr = ptr, .size = size,
-                          .visible = mem_read(ptr, size) };
+                          .visible = sim_mem_read(ptr, size) };
     }
     SIM_ASSERT(s->size == size);
     if (b->len == WMM_BUF_MAX) {
@@ -412,17 +398,21 @@ void sim_wmm_store(volatile void *ptr, unsigned size, uint64_t value,
     s->pending++;
     s->newest = value;
     wmm.pending++;
-    mem_write(ptr, size, value);
+    sim_mem_write(ptr, size, value);
     sim_trace_record2(SIM_EV_MEMORY, what, SIM_MEM_BUFFER, delay);
     /* Delay 0 behind older entries: visible as soon as they let it. */
     buffer_flush_due(tid, w->steps);
 }
 
-void sim_wmm_rmw(const volatile void *ptr)
+void sim_wmm_rmw(const volatile void *ptr, unsigned size, int order)
 {
     SimWorld *w = sim_world;
     uint32_t tid = wmm_thread();
 
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_rmw(ptr, size, order);
+        return;
+    }
     if (wmm.pending == 0) {
         return;
     }
@@ -448,12 +438,46 @@ void sim_wmm_rmw(const volatile void *ptr)
     SIM_ASSERT(!shadow_find(ptr));
 }
 
+void sim_wmm_rmw_done(const volatile void *ptr, unsigned size, int order,
+                      bool wrote)
+{
+    /* tso/pso: the read-modify-write acted on memory, nothing buffered. */
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_rmw_done(ptr, size, order, wrote);
+    }
+}
+
+void sim_wmm_release(const void *obj)
+{
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_release(obj);
+    }
+}
+
+void sim_wmm_acquire(const void *obj)
+{
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_acquire(obj);
+    }
+}
+
+void sim_wmm_thread_created(uint32_t child)
+{
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_thread_created(wmm_thread(), child);
+    }
+}
+
 void sim_wmm_fence(int order, const char *what)
 {
     uint32_t tid = wmm_thread();
 
     (void)what;
     if (!tid) {
+        return;
+    }
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_fence(order);
         return;
     }
     if (order == __ATOMIC_SEQ_CST) {

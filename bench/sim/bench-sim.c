@@ -10,7 +10,7 @@
  *                (aio_notify), the other waits for them in aio_poll(ctx,
  *                true); random tape, seed 1; thread CPU time, not wall
  *                time (comparable on a loaded machine) — the figure weak memory
- *                models change (--memory sc|tso|pso: every store of a
+ *                models change (--memory sc|tso|pso|c11: every store of a
  *                multi-threaded run draws its delay, buffers, flushes);
  * and, built twice (against libqloop.a and libqloop-sim.a) from the same
  * loop, the slowdown of the sim backend on a sleep-free workload
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
         sim_memory_parse(argv[2], &memory)) {
         /* the single-thread workload draws no weak choice: see xthread */
     } else if (argc != 1) {
-        fprintf(stderr, "usage: %s [--memory sc|tso|pso]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--memory sc|tso|pso|c11]\n", argv[0]);
         return 2;
     }
 #else

@@ -48,7 +48,8 @@ static inline void qos_full_barrier(void)
 #define qos_atomic_store(ptr, v, order, what) \
     do { qos_sched_point(what); \
          __atomic_store_n((ptr), (v), (order)); } while (0)
-#define qos_atomic_rmw(ptr, what) qos_sched_point(what)
+#define qos_atomic_rmw(ptr, order, what) qos_sched_point(what)
+#define qos_atomic_rmw_done(ptr, order, wrote) ((void)(wrote))
 #define qos_atomic_fence(order, what) \
     do { qos_sched_point(what); \
          if ((order) == __ATOMIC_SEQ_CST) { qos_full_barrier(); } \

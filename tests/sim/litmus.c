@@ -16,8 +16,17 @@
  *        ASan report — the model writes through at the store and never
  *        writes late into memory (sim/wmm.c); a late write would be a
  *        false use-after-free.
+ *   c11  (per-location store histories) SB without a fence: seen; MP with
+ *        relaxed stores: seen; MP with a release store but a relaxed load
+ *        of the flag (MP+rlx): seen — the acquire side, which pso never
+ *        shows; never with smp_wmb() + acquire, release + acquire,
+ *        release + relaxed + smp_rmb(), or the flag under a mutex
+ *        (unlock -> lock synchronises); CoRR (x = 1; x = 2 || r0 = x;
+ *        r1 = x): a second read never older than the first; 2+2W never
+ *        (the model's modification order follows execution order).
  * Also: the same tape replays to the same hash, and a weak run's trace
- * names the buffered stores and the stale loads.
+ * names the buffered stores and the stale loads (tso) and the older
+ * stores read (c11).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +36,16 @@
 #include "sim.h"
 #include "../../loop/atomic.h"
 
-typedef enum { SB, SB_MB, MP, MP_WMB, MP_REL, W22, FREE } Test;
+typedef enum {
+    SB, SB_MB, MP, MP_WMB, MP_REL, W22, FREE,
+    MP_RLX, MP_RMB, CORR, MP_LOCK,
+} Test;
 
 static Test test;
 static int x, y, d, f;
 static int r0, r1;
 static int *heap_obj;
+static QemuMutex lock;
 
 static void *thread_b(void *opaque)
 {
@@ -60,6 +73,25 @@ static void *thread_b(void *opaque)
     case FREE:
         qatomic_set(&y, 1);     /* a second thread: stores draw delays */
         break;
+    case MP_RLX:
+        r0 = qatomic_read(&f);
+        r1 = qatomic_read(&d);
+        break;
+    case MP_RMB:
+        r0 = qatomic_read(&f);
+        smp_rmb();
+        r1 = qatomic_read(&d);
+        break;
+    case CORR:
+        r0 = qatomic_read(&x);
+        r1 = qatomic_read(&x);
+        break;
+    case MP_LOCK:
+        qemu_mutex_lock(&lock);
+        r0 = qatomic_read(&f);
+        qemu_mutex_unlock(&lock);
+        r1 = qatomic_read(&d);
+        break;
     }
     return NULL;
 }
@@ -73,6 +105,9 @@ static void body(void *opaque)
     r0 = r1 = -1;
     if (test == FREE) {
         heap_obj = g_new0(int, 1);
+    }
+    if (test == MP_LOCK) {
+        qemu_mutex_init(&lock);
     }
     qemu_thread_create(&t, "b", thread_b, NULL, QEMU_THREAD_JOINABLE);
     switch (test) {
@@ -95,8 +130,20 @@ static void body(void *opaque)
         qatomic_set(&f, 1);
         break;
     case MP_REL:
+    case MP_RLX:
+    case MP_RMB:
         qatomic_set(&d, 1);
         qatomic_store_release(&f, 1);
+        break;
+    case CORR:
+        qatomic_set(&x, 1);
+        qatomic_set(&x, 2);
+        break;
+    case MP_LOCK:
+        qatomic_set(&d, 1);
+        qemu_mutex_lock(&lock);
+        qatomic_set(&f, 1);
+        qemu_mutex_unlock(&lock);
         break;
     case W22:
         qatomic_set(&x, 1);
@@ -111,6 +158,9 @@ static void body(void *opaque)
         return;
     }
     qemu_thread_join(&t);
+    if (test == MP_LOCK) {
+        qemu_mutex_destroy(&lock);
+    }
     if (test == W22) {
         r0 = qatomic_read(&x);
         r1 = qatomic_read(&y);
@@ -222,6 +272,94 @@ static void check_replay(void)
     failures += !buffered || !stale || hash[0] != hash[1];
 }
 
+/* c11: a load that read an older store is traced with its writer, and
+ * the tape replays it to the same hash. */
+static void check_replay_c11(void)
+{
+    SimConfig config;
+    uint64_t hash[2];
+    size_t n, len;
+    const SimEvent *ev;
+    int64_t older = -1;
+
+    test = MP;
+    sim_config_default(&config);
+    config.memory = SIM_MEMORY_C11;
+    config.trace = true;
+    for (uint64_t seed = 1; seed < 500 && older < 0; seed++) {
+        config.seed = seed;
+        sim_run(&config, body, NULL);
+        ev = sim_trace_events(&n);
+        for (size_t i = 0; i < n; i++) {
+            if (ev[i].kind == SIM_EV_MEMORY &&
+                ev[i].arg == SIM_MEM_LOAD_OLDER && r0 == 1 && r1 == 0) {
+                older = ev[i].arg2;
+            }
+        }
+    }
+    hash[0] = sim_trace_hash();
+    {
+        const uint32_t *rec = sim_tape_recorded(&len);
+        uint32_t *tape = g_memdup2(rec, len * sizeof(uint32_t));
+
+        config.tape = SIM_TAPE_REPLAY;
+        config.replay = tape;
+        config.replay_len = len;
+        sim_run(&config, body, NULL);
+        hash[1] = sim_trace_hash();
+        g_free(tape);
+    }
+    /* d = 0 is the value the model found in memory: writer 0, one newer
+     * store (main's d = 1) passed over. */
+    printf("replay   c11: older store %s, hash %s\n",
+           older == ((int64_t)1 << 32) ? "traced (writer 0, 1 newer)"
+           : older < 0 ? "MISSING" : "WRONG WRITER",
+           hash[0] == hash[1] ? "equal" : "DIFFERS");
+    failures += older != ((int64_t)1 << 32) || hash[0] != hash[1];
+}
+
+/* The explorer's delay bound apart from the preemption bound: MP's weak
+ * outcome needs one weak choice (the stale read of d), so delay bound 0
+ * never shows it, whatever the preemptions, and 1 does; no schedule
+ * makes more weak choices than the bound in force. */
+static void check_delay_bound(unsigned delays, bool want)
+{
+    SimConfig config, run;
+    SimDfsPlan plan = {
+        .mode = SIM_DFS_ITERATIVE, .bound_max = 3,
+        .delays = SIM_DELAYS_SEPARATE, .delay_bound_max = delays,
+    };
+    unsigned seen = 0, weak_max = 0;
+    uint64_t runs = 0;
+
+    test = MP;
+    sim_config_default(&config);
+    config.memory = SIM_MEMORY_C11;
+    config.trace = true;
+    sim_dfs_begin_plan(&config, &plan);
+    while (sim_dfs_next_run(&run)) {
+        size_t n;
+        const SimEvent *ev;
+        unsigned weak = 0;
+
+        sim_run(&run, body, NULL);
+        runs++;
+        ev = sim_trace_events(&n);
+        for (size_t i = 0; i < n; i++) {
+            weak += ev[i].kind == SIM_EV_MEMORY &&
+                    ev[i].arg == SIM_MEM_LOAD_OLDER;
+        }
+        weak_max = MAX(weak_max, weak);
+        seen |= 1u << ((r0 + 1) * 4 + (r1 + 1));
+    }
+    bool got = (seen & OUT(1, 0)) != 0;
+    printf("MP       c11 preemptions 3, delays %u: %3" G_GUINT64_FORMAT
+           " runs, at most %u weak a run, weak outcome %s%s\n", delays, runs,
+           weak_max, got ? "seen" : "never",
+           got == want && weak_max <= delays ? "" : "   <-- WRONG");
+    failures += got != want || weak_max > delays;
+}
+
 int main(void)
 {
     check("SB", SB, SIM_MEMORY_SC, 2, OUT(0, 0), false);
@@ -237,9 +375,26 @@ int main(void)
     check("2+2W", W22, SIM_MEMORY_SC, 3, OUT(1, 1), false);
     check("2+2W", W22, SIM_MEMORY_TSO, 3, OUT(1, 1), false);
     check("2+2W", W22, SIM_MEMORY_PSO, 3, OUT(1, 1), true);
+    /* c11: loads may read older stores, so the acquire side matters. */
+    check("SB", SB, SIM_MEMORY_C11, 2, OUT(0, 0), true);
+    check("SB+mb", SB_MB, SIM_MEMORY_C11, 3, OUT(0, 0), false);
+    check("MP", MP, SIM_MEMORY_C11, 3, OUT(1, 0), true);
+    check("MP+wmb", MP_WMB, SIM_MEMORY_C11, 3, OUT(1, 0), false);
+    check("MP+rel", MP_REL, SIM_MEMORY_C11, 3, OUT(1, 0), false);
+    check("MP+rlx", MP_RLX, SIM_MEMORY_PSO, 3, OUT(1, 0), false);
+    check("MP+rlx", MP_RLX, SIM_MEMORY_C11, 3, OUT(1, 0), true);
+    check("MP+rmb", MP_RMB, SIM_MEMORY_C11, 3, OUT(1, 0), false);
+    check("MP+lock", MP_LOCK, SIM_MEMORY_C11, 3, OUT(1, 0), false);
+    check("CoRR", CORR, SIM_MEMORY_C11, 3, OUT(1, 0) | OUT(2, 0) | OUT(2, 1),
+          false);
+    /* Modification order follows execution order: never (C11 allows it). */
+    check("2+2W", W22, SIM_MEMORY_C11, 3, OUT(1, 1), false);
     check("free", FREE, SIM_MEMORY_TSO, 3, 1, true);
     check("free", FREE, SIM_MEMORY_PSO, 3, 1, true);
     check_replay();
+    check_replay_c11();
+    check_delay_bound(0, false);
+    check_delay_bound(1, true);
     printf("%s\n", failures ? "FAIL" : "PASS");
     return failures ? 1 : 0;
 }
