@@ -21,10 +21,12 @@
  *   - read-modify-writes read the newest store (the model's store is the
  *     builtin's own result in memory) and continue its release sequence:
  *     the store they make carries the clock of the store they read too;
- *   - sequentially consistent fences, and the core's read-modify-writes
- *     (full barriers in QEMU's atomics and here), join and publish one
- *     global clock: they are totally ordered and each synchronises with
- *     the ones before — stronger than C11's SC fences, as in Miri;
+ *   - sequentially consistent fences join and publish one global clock:
+ *     they are totally ordered and each synchronises with the ones before
+ *     — stronger than C11's SC fences, as in Miri; a seq_cst
+ *     read-modify-write publishes its clock there too (a later SC fence
+ *     sees it) but is no fence: C11's seq_cst RMWs are not full barriers
+ *     (QEMU's smp_mb__after_rmw() exists for Arm, where they are not);
  *   - seam calls synchronise as the OS does (sim_c11_release/acquire on
  *     the mutex, the fd, the thread; see sim/sync.c, sim/fd.c, sim/sched.c).
  *
@@ -38,7 +40,8 @@
  *
  * Bounds, each with what happens at it: C11_HISTORY_MAX stores a location
  * (an older one is dropped: fewer stale values to read, never a wrong
- * one); clocks as wide as the scheduler's thread table.  Tables are
+ * one); C11_LOCS_MAX locations (all dropped, each restarts from memory);
+ * clocks as wide as the scheduler's thread table.  Tables are
  * looked up by address only, never walked in address order.
  */
 #include <string.h>
@@ -50,6 +53,11 @@
  * stores between synchronisations; eight lets a load pass over seven. */
 #define C11_HISTORY_MAX 8
 #define C11_CLOCK_LEN (SIM_THREADS_MAX + 1)
+/* Locations with a history at once (each ~5.5 KiB).  A run that touches
+ * more (every BH's flags is one; ASan's quarantine keeps addresses from
+ * being reused) drops them all and starts again: each history restarts
+ * from memory at its next access — fewer stale values, never a wrong one. */
+#define C11_LOCS_MAX 4096
 
 typedef struct {
     uint32_t t[C11_CLOCK_LEN];  /* by thread id; [0] the host, always 0 */
@@ -215,6 +223,11 @@ static C11Loc *loc_get(const volatile void *ptr, unsigned size)
     uint64_t mem = sim_mem_read(ptr, size);
 
     if (!l) {
+        if (g_hash_table_size(c11.locs) >= C11_LOCS_MAX) {
+            g_hash_table_foreach(c11.locs, spare_loc, NULL);
+            g_hash_table_remove_all(c11.locs);
+            SIM_ASSERT(c11.rmw_loc == NULL);
+        }
         l = c11.spare_locs->len
             ? g_ptr_array_steal_index_fast(c11.spare_locs,
                                            c11.spare_locs->len - 1)
@@ -374,9 +387,6 @@ void sim_c11_rmw(const volatile void *ptr, unsigned size, int order)
     if (!tid) {
         return;
     }
-    if (order == __ATOMIC_SEQ_CST) {
-        sc_sync(tid);
-    }
     read_from(l, s, tid, order);
 }
 
@@ -406,7 +416,11 @@ void sim_c11_rmw_done(const volatile void *ptr, unsigned size, int order,
         clock_join(&s->clock, &c11.rmw_read_clock);
     }
     if (order == __ATOMIC_SEQ_CST) {
-        sc_sync(tid);
+        /* In the SC order: a later SC fence sees it (stronger than C11,
+         * which only keeps such a fence's loads from reading older
+         * stores), but it is no fence itself — QEMU's smp_mb__after_rmw()
+         * exists because Arm's seq_cst RMWs are not. */
+        clock_join(&c11.sc, &c11.thread[tid].now);
     }
 }
 

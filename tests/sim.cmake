@@ -55,7 +55,7 @@ set_tests_properties(sim-faults-workload sim-faults-workload-pct PROPERTIES
 # variant with one barrier removed or weakened (variants/CMakeLists.txt).
 qloop_sim_test(memory-core SOURCES sim/memory.c)
 foreach(v mb-aio-poll mb-notify mb-ctx-prepare mb-notify-accept wmb-notify
-          rel-aio-poll rel-ctx-check acq-bh-timeout)
+          rel-aio-poll rel-ctx-check acq-bh-timeout mb-for-wmb-notify)
   qloop_sim_test(memory-${v} SOURCES sim/memory.c LIB qloop-sim-${v})
 endforeach()
 qloop_sim_test(test-litmus SOURCES sim/litmus.c)

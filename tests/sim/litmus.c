@@ -22,8 +22,9 @@
  *        shows; never with smp_wmb() + acquire, release + acquire,
  *        release + relaxed + smp_rmb(), or the flag under a mutex
  *        (unlock -> lock synchronises); CoRR (x = 1; x = 2 || r0 = x;
- *        r1 = x): a second read never older than the first; 2+2W never
- *        (the model's modification order follows execution order).
+ *        r1 = x): a second read never older than the first; SB through
+ *        xchg: seen (a seq_cst RMW is no fence), never under tso; 2+2W
+ *        never (the model's modification order follows execution order).
  * Also: the same tape replays to the same hash, and a weak run's trace
  * names the buffered stores and the stale loads (tso) and the older
  * stores read (c11).
@@ -38,7 +39,7 @@
 
 typedef enum {
     SB, SB_MB, MP, MP_WMB, MP_REL, W22, FREE,
-    MP_RLX, MP_RMB, CORR, MP_LOCK,
+    MP_RLX, MP_RMB, CORR, MP_LOCK, SB_RMW,
 } Test;
 
 static Test test;
@@ -84,6 +85,10 @@ static void *thread_b(void *opaque)
         break;
     case CORR:
         r0 = qatomic_read(&x);
+        r1 = qatomic_read(&x);
+        break;
+    case SB_RMW:
+        qatomic_xchg(&y, 1);
         r1 = qatomic_read(&x);
         break;
     case MP_LOCK:
@@ -138,6 +143,10 @@ static void body(void *opaque)
     case CORR:
         qatomic_set(&x, 1);
         qatomic_set(&x, 2);
+        break;
+    case SB_RMW:
+        qatomic_xchg(&x, 1);
+        r0 = qatomic_read(&y);
         break;
     case MP_LOCK:
         qatomic_set(&d, 1);
@@ -387,6 +396,11 @@ int main(void)
     check("MP+lock", MP_LOCK, SIM_MEMORY_C11, 3, OUT(1, 0), false);
     check("CoRR", CORR, SIM_MEMORY_C11, 3, OUT(1, 0) | OUT(2, 0) | OUT(2, 1),
           false);
+    /* A seq_cst read-modify-write is no full barrier in C11 (nor on Arm):
+     * SB through xchg shows r0 = r1 = 0 there, never in tso/pso, where
+     * it drains the buffer. */
+    check("SB+xchg", SB_RMW, SIM_MEMORY_TSO, 3, OUT(0, 0), false);
+    check("SB+xchg", SB_RMW, SIM_MEMORY_C11, 3, OUT(0, 0), true);
     /* Modification order follows execution order: never (C11 allows it). */
     check("2+2W", W22, SIM_MEMORY_C11, 3, OUT(1, 1), false);
     check("free", FREE, SIM_MEMORY_TSO, 3, 1, true);

@@ -13,15 +13,19 @@
  * removed or weakened, some schedule fails in the weakest model where the
  * barrier matters (a lost wake-up is a hang).
  *
- * Method: random seeds, PCT seeds (depth 3), then depth-first iterative bounding (delays of
- * buffered stores and preemptions share the bound: sim/wmm.c), counting
+ * Method: random seeds, PCT seeds (depth 3), then depth-first iterative
+ * bounding (weak choices and preemptions share the bound, or --delays
+ * bounds the weak ones apart), counting
  * runs and seconds until the first failure.  Exit 0 when what was found
  * matches --expect: "fail" (some strategy failed) or "ok" (none did, and
  * the bounded DFS space was exhausted).  The figures go to stdout.
  *
- * Usage: memory --scenario poll|gsource|timer --memory sc|tso|pso
+ * Usage: memory --scenario poll|gsource|timer --memory sc|tso|pso|c11
  *               --expect fail|ok [--runs N] [--bound K] [--dfs-runs M]
- *               [--bhs N]
+ *               [--delays D|shared] [--bhs N] [--trace]
+ * --delays: weak choices (buffered stores, older stores read) apart from
+ * the K preemptions, at most D a schedule; "shared" (the default) counts
+ * each as a preemption.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +48,8 @@ static const char *scenario = "poll";
 /* One BH: a lost wake-up needs its notification to be the last one (a
  * later aio_notify() would wake the waiter anyway). */
 static int bh_count = 1;
+/* --trace: print the failing run's event trace. */
+static bool print_trace;
 
 static void bh_cb(void *opaque)
 {
@@ -144,6 +150,9 @@ static void report_failure(const char *strategy, uint64_t runs)
     printf("  %s: %s at run %" G_GUINT64_FORMAT " (%zu choices):\n%s\n",
            strategy, sim_verdict_name(sim_verdict()), runs, len,
            sim_verdict_story());
+    if (print_trace) {
+        sim_trace_print(stdout);
+    }
 }
 
 static Outcome run_random(SimMemoryModel memory, uint64_t max_runs,
@@ -155,6 +164,7 @@ static Outcome run_random(SimMemoryModel memory, uint64_t max_runs,
 
     sim_config_default(&config);
     config.memory = memory;
+    config.trace = print_trace;
     if (pct) {
         /* Depth 3 over a scenario of ~100 scheduling steps. */
         config.tape = SIM_TAPE_PCT;
@@ -173,17 +183,23 @@ static Outcome run_random(SimMemoryModel memory, uint64_t max_runs,
     return out;
 }
 
-static Outcome run_dfs(SimMemoryModel memory, unsigned bound,
+/* delays: -1 shares the bound with the preemptions, else the delay bound. */
+static Outcome run_dfs(SimMemoryModel memory, unsigned bound, int delays,
                        uint64_t max_runs)
 {
     Outcome out = { "dfs", 0, 0, false, false };
     SimConfig config, run;
-    SimDfsPlan plan = { .mode = SIM_DFS_ITERATIVE, .bound_max = bound };
+    SimDfsPlan plan = {
+        .mode = SIM_DFS_ITERATIVE, .bound_max = bound,
+        .delays = delays < 0 ? SIM_DELAYS_SHARED : SIM_DELAYS_SEPARATE,
+        .delay_bound_max = delays < 0 ? 0 : (unsigned)delays,
+    };
     double t0 = seconds();
     bool more = true;
 
     sim_config_default(&config);
     config.memory = memory;
+    config.trace = print_trace;
     sim_dfs_begin_plan(&config, &plan);
     while (!out.failed && out.runs < max_runs &&
            (more = sim_dfs_next_run(&run))) {
@@ -205,6 +221,7 @@ int main(int argc, char **argv)
     SimMemoryModel memory;
     uint64_t max_runs = 2000, dfs_runs = 200000;
     unsigned bound = 2;
+    int delays = -1;
     Outcome o[3];
     bool ok;
 
@@ -219,14 +236,19 @@ int main(int argc, char **argv)
             max_runs = g_ascii_strtoull(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--dfs-runs") && i + 1 < argc) {
             dfs_runs = g_ascii_strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--trace")) {
+            print_trace = true;
         } else if (!strcmp(argv[i], "--bhs") && i + 1 < argc) {
             bh_count = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--bound") && i + 1 < argc) {
             bound = (unsigned)atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--delays") && i + 1 < argc) {
+            i++;
+            delays = !strcmp(argv[i], "shared") ? -1 : atoi(argv[i]);
         } else {
             fprintf(stderr, "usage: %s --scenario poll|gsource|timer --memory "
-                    "sc|tso|pso --expect fail|ok [--runs N] [--bound K] "
-                    "[--dfs-runs M]\n", argv[0]);
+                    "sc|tso|pso|c11 --expect fail|ok [--runs N] [--bound K] "
+                    "[--delays D|shared] [--dfs-runs M]\n", argv[0]);
             return 2;
         }
     }
@@ -239,7 +261,7 @@ int main(int argc, char **argv)
     }
     o[0] = run_random(memory, max_runs, false);
     o[1] = run_random(memory, max_runs, true);
-    o[2] = run_dfs(memory, bound, dfs_runs);
+    o[2] = run_dfs(memory, bound, delays, dfs_runs);
     for (int i = 0; i < 3; i++) {
         printf("%s %s %-6s runs %-8" G_GUINT64_FORMAT " %7.2f s  %s\n",
                scenario, memory_name, o[i].strategy, o[i].runs, o[i].secs,
