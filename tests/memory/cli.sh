@@ -2,8 +2,9 @@
 # tests/memory/cli.sh — --memory through the qloop command: explore finds
 # the 5710a3e09f shape (aio_poll without its smp_mb) under tso and not
 # under sc, the replay file records the mode, replays bit for bit and
-# shrinks under it, the story names the stale load, and a bad mode is a
-# usage error.
+# shrinks under it, the story names the stale load; under c11 the same
+# through an older store read (the story names it, by whom) while the core
+# exhausts the space; --delays; a bad mode is a usage error.
 # Usage: cli.sh HARNESS_BIN_DIR SOURCE_DIR
 set -u
 bin=$1
@@ -34,6 +35,27 @@ grep -q "read memory, missing the store still in main's buffer" \
 grep -q "^memory tso$" "$tmp/min.replay" || fail "shrink lost the memory model"
 "$bin/qloop-mb-aio-poll" replay -q "$tmp/min.replay" > "$tmp/min.out" 2>&1
 [ $? -eq 1 ] || fail "the shrunk replay does not fail"
+
+# c11: the same barrier found through an older store read; the replay file
+# records the mode and the story says which store the load read, by whom.
+"$bin/qloop-mb-aio-poll" explore --memory c11 -k 3 --order iterative "$scn" \
+    -o "$tmp/c11.replay" > "$tmp/c11.out" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/c11.out"; fail "c11: no failing schedule"; }
+grep -q "delay bound 1 of 1" "$tmp/c11.out" || fail "c11: the delay bound is not reported"
+grep -q "^memory c11$" "$tmp/c11.replay" || fail "the replay file lacks 'memory c11'"
+"$bin/qloop-mb-aio-poll" replay "$tmp/c11.replay" > "$tmp/c11r.out" 2>&1
+[ $? -eq 1 ] || fail "c11 replay: expected the verdict again"
+grep -q "read &ctx->notify_me: read an older store, by main" "$tmp/c11r.out" ||
+    fail "the c11 story does not name the store read"
+"$bin/qloop" explore --memory c11 -k 3 --order iterative "$scn" \
+    > "$tmp/c11core.out" 2>&1
+[ $? -eq 0 ] || { cat "$tmp/c11core.out"; fail "c11: the core failed"; }
+grep -q "exhausted" "$tmp/c11core.out" || fail "c11: the core's space was not exhausted"
+# --delays: a count or 'shared'; anything else is a usage error.
+"$bin/qloop" explore --memory tso --delays shared -k 1 "$scn" > /dev/null 2>&1
+[ $? -eq 0 ] || fail "--delays shared was refused"
+"$bin/qloop" explore --delays many "$scn" > /dev/null 2>&1
+[ $? -eq 2 ] || fail "a bad --delays must be a usage error"
 
 "$bin/qloop" explore --memory ia64 "$scn" > /dev/null 2>&1
 [ $? -eq 2 ] || fail "an unknown memory model must be a usage error"

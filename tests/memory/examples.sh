@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/memory/examples.sh — every docs/examples scenario passes under the
-# weak memory models: RUNS swarm schedules each under tso and pso, every
+# weak memory models: RUNS swarm schedules each under tso, pso and c11, every
 # oracle on (the reference model, the lost-wake-up check, ASan in the
 # default build).
 # Usage: examples.sh QLOOP SOURCE_DIR RUNS
@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 for scn in "$src"/docs/examples/*.scn; do
-    for mode in tso pso; do
+    for mode in tso pso c11; do
         name=$(basename "$scn" .scn)
         if ! "$qloop" run "$scn" --memory "$mode" --runs "$runs" --swarm \
                 -o "$tmp/$name.$mode.replay" > "$tmp/out" 2>&1; then

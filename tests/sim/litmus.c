@@ -23,7 +23,9 @@
  *        release + relaxed + smp_rmb(), or the flag under a mutex
  *        (unlock -> lock synchronises); CoRR (x = 1; x = 2 || r0 = x;
  *        r1 = x): a second read never older than the first; SB through
- *        xchg: seen (a seq_cst RMW is no fence), never under tso; 2+2W
+ *        xchg: seen (a seq_cst RMW is no fence), never under tso; an
+ *        address re-initialised by plain writes (a freed object's
+ *        address reused) never yields the old object's stores; 2+2W
  *        never (the model's modification order follows execution order).
  * Also: the same tape replays to the same hash, and a weak run's trace
  * names the buffered stores and the stale loads (tso) and the older
@@ -39,7 +41,7 @@
 
 typedef enum {
     SB, SB_MB, MP, MP_WMB, MP_REL, W22, FREE,
-    MP_RLX, MP_RMB, CORR, MP_LOCK, SB_RMW,
+    MP_RLX, MP_RMB, CORR, MP_LOCK, SB_RMW, REUSE,
 } Test;
 
 static Test test;
@@ -90,6 +92,10 @@ static void *thread_b(void *opaque)
     case SB_RMW:
         qatomic_xchg(&y, 1);
         r1 = qatomic_read(&x);
+        break;
+    case REUSE:
+        r1 = qatomic_read(&f);
+        r0 = qatomic_read(&x);
         break;
     case MP_LOCK:
         qemu_mutex_lock(&lock);
@@ -147,6 +153,14 @@ static void body(void *opaque)
     case SB_RMW:
         qatomic_xchg(&x, 1);
         r0 = qatomic_read(&y);
+        break;
+    case REUSE:
+        /* x's old object stores 1 and 2, is freed, and its address goes
+         * to a new object initialised with plain writes (no seam call). */
+        qatomic_set(&x, 1);
+        qatomic_set(&x, 2);
+        x = 5;
+        qatomic_set(&f, 1);
         break;
     case MP_LOCK:
         qatomic_set(&d, 1);
@@ -401,6 +415,11 @@ int main(void)
      * it drains the buffer. */
     check("SB+xchg", SB_RMW, SIM_MEMORY_TSO, 3, OUT(0, 0), false);
     check("SB+xchg", SB_RMW, SIM_MEMORY_C11, 3, OUT(0, 0), true);
+    /* An address written past the model (freed and re-allocated, plain
+     * initialisation) keeps none of its old stores: once b has seen f,
+     * which main set after the new value, x reads 5 only. */
+    check("reuse", REUSE, SIM_MEMORY_C11, 3,
+          OUT(0, 1) | OUT(1, 1) | OUT(2, 1), false);
     /* Modification order follows execution order: never (C11 allows it). */
     check("2+2W", W22, SIM_MEMORY_C11, 3, OUT(1, 1), false);
     check("free", FREE, SIM_MEMORY_TSO, 3, 1, true);
