@@ -83,6 +83,7 @@ typedef struct Explore {
     uint64_t runs, failures;
     GHashTable *outcomes;       /* int64 outcome -> NULL */
     char *replay_path;          /* -o, or FILE.explore.replay */
+    bool weak;                  /* a weak memory model: weak choices drawn */
 } Explore;
 
 /* Schedules, distinct outcomes, their rate, the bound reached. */
@@ -95,7 +96,8 @@ static void explore_figures(const Explore *ex, char *buf, size_t size)
                        ex->runs, distinct, rate, sim_dfs_bound(),
                        ex->plan.bound_max);
 
-    if (ex->plan.delays == SIM_DELAYS_SEPARATE && n > 0 && (size_t)n < size) {
+    if (ex->weak && ex->plan.delays == SIM_DELAYS_SEPARATE && n > 0 &&
+        (size_t)n < size) {
         n += g_snprintf(buf + n, size - (size_t)n, ", delay bound %u of %u",
                         sim_dfs_delay_bound(), ex->plan.delay_bound_max);
     }
@@ -300,6 +302,7 @@ int cmd_explore(int argc, char **argv)
         return EXIT_USAGE;
     }
     config.preemption_bound = (unsigned)opt_preemptions;
+    ex.weak = config.memory != SIM_MEMORY_SC;
     ex.plan.bound_max = (unsigned)opt_preemptions;
     ex.plan.seed = (uint64_t)opt_seed;
     ex.plan.tail_runs = (uint64_t)opt_tail_runs;
