@@ -51,6 +51,25 @@ grep -q "read &ctx->notify_me: read an older store, by main" "$tmp/c11r.out" ||
     > "$tmp/c11core.out" 2>&1
 [ $? -eq 0 ] || { cat "$tmp/c11core.out"; fail "c11: the core failed"; }
 grep -q "exhausted" "$tmp/c11core.out" || fail "c11: the core's space was not exhausted"
+# The R shape through the command: the core loses a timer wake-up under
+# c11 at two weak choices (never at one), the story names the stale read
+# of the timer list, and the variant with smp_mb() in aio_notify()
+# exhausts the same space.
+tscn=$src/tests/memory/cross-thread-timer.scn
+"$bin/qloop" explore --memory c11 -k 3 --delays 2 --order iterative "$tscn" \
+    -o "$tmp/r.replay" > "$tmp/r.out" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/r.out"; fail "c11: the R shape was not found"; }
+"$bin/qloop" replay "$tmp/r.replay" > "$tmp/rr.out" 2>&1
+grep -q "read &tl->head_expire_ns: read an older value" "$tmp/rr.out" ||
+    fail "the R-shape story does not name the stale timer-list read"
+"$bin/qloop" explore --memory c11 -k 3 --delays 1 --order iterative "$tscn" \
+    > "$tmp/r1.out" 2>&1
+[ $? -eq 0 ] || { cat "$tmp/r1.out"; fail "c11: the R shape needs two weak choices"; }
+"$bin/qloop-mb-for-wmb-notify" explore --memory c11 -k 3 --delays 2 \
+    --order iterative "$tscn" > "$tmp/rfix.out" 2>&1
+[ $? -eq 0 ] || { cat "$tmp/rfix.out"; fail "c11: smp_mb() in aio_notify did not help"; }
+grep -q "exhausted" "$tmp/rfix.out" || fail "c11: the fixed space was not exhausted"
+
 # --delays: a count or 'shared'; anything else is a usage error.
 "$bin/qloop" explore --memory tso --delays shared -k 1 "$scn" > /dev/null 2>&1
 [ $? -eq 0 ] || fail "--delays shared was refused"
