@@ -837,7 +837,7 @@ static bool parse_options(int *argc, char ***argv, Campaign *c)
 
         if (!sim_memory_parse(opt_memory, &model)) {
             fprintf(stderr, "qloop fuzz: unknown memory model '%s' (sc, tso, "
-                    "pso)\n", opt_memory);
+                    "pso, c11)\n", opt_memory);
             return false;
         }
         /* The targets (and this process's replays of their findings)

@@ -215,7 +215,7 @@ static bool read_header(Reader *r, Replay *out)
         }
         if (!sim_memory_parse(v, &model)) {
             return reader_error(r, "unknown memory model '%.20s' (sc, tso, "
-                                "pso)", v);
+                                "pso, c11)", v);
         }
         out->memory = model;
     }

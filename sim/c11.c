@@ -439,7 +439,8 @@ void sim_c11_fence(int order)
     if (order == __ATOMIC_SEQ_CST) {
         sc_sync(tid);
     }
-    if (order != __ATOMIC_ACQUIRE && order != __ATOMIC_CONSUME) {
+    if (order == __ATOMIC_RELEASE || order == __ATOMIC_ACQ_REL ||
+        order == __ATOMIC_SEQ_CST) {
         clock_copy(&t->fence_release, &t->now);
         t->has_fence_release = true;
     }
