@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "coro.h"
+#include "heap.h"
 #include "wmm.h"
 #include "world.h"
 
@@ -350,6 +351,9 @@ void sim_sched_point(const char *what)
     if (!w || w->current == &w->host || w->ending) {
         return;
     }
+    if (sim_heap_recent_count) {
+        sim_heap_seam_check();
+    }
     sched_point(w);
     if (sim_wmm_mode) {
         sim_wmm_drain_current();
@@ -364,6 +368,9 @@ void sim_mem_point(const char *what)
     (void)what;
     if (!w || w->current == &w->host || w->ending) {
         return;
+    }
+    if (sim_heap_recent_count) {
+        sim_heap_seam_check();
     }
     sched_point(w);
 }
