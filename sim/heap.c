@@ -10,21 +10,23 @@
  *
  * Method:
  *  - each object gets a 512-byte slot of one arena (reserved once, pages
- *    recycled): a header, the object, and a red zone up to the slot's end
- *    filled with a pattern;
+ *    recycled): a header, the object, and a 32-byte red zone right after
+ *    it filled with a pattern;
  *  - a freed object's bytes become its kind's poison word: an address in a
  *    reserved region nobody may touch.  A pointer read from a freed object
  *    (a field, a callback) then faults in that region when it is followed,
  *    and the fault names the kind;
- *  - freed slots wait in a quarantine (a FIFO of SIM_HEAP_QUARANTINE
- *    slots) before reuse, so a stale pointer finds poison, not a new
+ *  - freed slots wait in a quarantine (a FIFO of HEAP_QUARANTINE slots)
+ *    before reuse, so a stale pointer finds poison, not a new
  *    object;
  *  - every atomic of the core checks the slot it touches (heap.h's inline
  *    check): a read or write of a freed object is caught at the access;
- *  - every seam call (scheduling point) checks that the latest frees of
- *    the run still hold their poison, a passing run's end checks all of
- *    its frees, and an eviction from the quarantine the evicted slot: a
- *    plain write after free is caught at the next seam call or by then;
+ *  - every seam call (lock, fd, poll, clock, yield: sim_sched_point)
+ *    checks that the latest frees of the run still hold their poison, a
+ *    passing run's end checks all of its frees, and an eviction from the
+ *    quarantine the evicted slot: a plain write after free is caught at
+ *    the next seam call or by then (the atomics' scheduling points skip
+ *    it: checking there doubled the cost of an input);
  *  - a free checks the header (double free, a pointer that is no object's)
  *    and the red zone (overflow); a passing run's end checks that every
  *    object it allocated was freed (leak).
@@ -47,10 +49,14 @@
 
 #define HEAP_ARENA_BYTES ((size_t)64 << 20)    /* reserved, touched on use */
 #define HEAP_SLOTS ((uint32_t)(HEAP_ARENA_BYTES / SIM_HEAP_SLOT_BYTES))
-#define HEAP_REDZONE_MIN 16u
-#define HEAP_USER_MAX (SIM_HEAP_SLOT_BYTES - SIM_HEAP_HDR_BYTES - HEAP_REDZONE_MIN)
-#define HEAP_QUARANTINE 4096u   /* slots (2 MB): many runs' frees */
-#define HEAP_RECENT 2u          /* frees checked at every seam call */
+#define HEAP_REDZONE 32u        /* checked bytes past each object */
+#define HEAP_USER_MAX (SIM_HEAP_SLOT_BYTES - SIM_HEAP_HDR_BYTES - HEAP_REDZONE)
+/* Slots (128 KB): a run frees ~17 objects, so this holds the frees of a
+ * dozen runs — a stale pointer kept across runs still finds poison — and
+ * stays in the cache: 4096 slots (2 MB) made every free a cache miss, a
+ * twentieth of an input. */
+#define HEAP_QUARANTINE 256u
+#define HEAP_RECENT 1u          /* frees checked at every seam call */
 #define HEAP_FREED 0x646565726672662dULL
 #define HEAP_EMPTY 0ULL
 #define HEAP_REDZONE_BYTE 0xa5
@@ -80,6 +86,10 @@ uintptr_t sim_heap_used;
 unsigned sim_heap_recent_count;
 
 static uintptr_t poison_base;
+/* Each kind's poison, as a freed object of the largest size holds it: a
+ * check is one pass over words. */
+static unsigned char poison_image[QOS_OBJ_KIND_MAX][HEAP_USER_MAX];
+static unsigned char redzone_image[HEAP_REDZONE];
 static uint32_t *free_slots;        /* evicted slots, reused first */
 static uint32_t free_count;
 static uint32_t quarantine[HEAP_QUARANTINE];
@@ -193,6 +203,14 @@ static void heap_init(void)
     sim_heap_base = (uintptr_t)arena;
     poison_base = (uintptr_t)poison;
     free_slots = g_new(uint32_t, HEAP_SLOTS);
+    for (uint32_t k = 0; k < QOS_OBJ_KIND_MAX; k++) {
+        uint64_t word = poison_word(k);
+
+        for (size_t i = 0; i < HEAP_USER_MAX; i++) {
+            poison_image[k][i] = ((const unsigned char *)&word)[i % 8];
+        }
+    }
+    memset(redzone_image, HEAP_REDZONE_BYTE, sizeof(redzone_image));
     backtrace(warm, 1);     /* loads libgcc now, not in the fault handler */
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = segv_handler;
@@ -205,53 +223,42 @@ static void heap_init(void)
 
 static void poison_fill(HeapHdr *h)
 {
-    uint64_t word = poison_word(h->kind);
-    unsigned char *p = hdr_user(h);
-    size_t n = h->size;
-
-    for (; n >= 8; n -= 8, p += 8) {
-        memcpy(p, &word, 8);
-    }
-    memcpy(p, &word, n);
+    memcpy(hdr_user(h), poison_image[h->kind], h->size);
 }
 
-/* The offset of the first 8-byte word (or tail byte) of a freed object
- * that lost its poison — the field written — or -1. */
+/*
+ * The first 8-byte word of a that differs from b, as a byte offset, or -1.
+ * Objects and red zones are whole words.  A loop, not memcmp(): the fast
+ * fuzz flavours link libFuzzer's memcmp interceptor, which would record
+ * every check's operands as values to try (a twentieth of an input).
+ */
+static long words_differ(const unsigned char *a, const unsigned char *b,
+                         size_t len)
+{
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t x, y;
+
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* The offset of the first word of a freed object that lost its poison —
+ * the field written — or -1. */
 static long poison_broken(HeapHdr *h)
 {
-    uint64_t word = poison_word(h->kind);
-    const unsigned char *user = hdr_user(h);
-    size_t i = 0;
-
-    for (; i + 8 <= h->size; i += 8) {
-        if (memcmp(user + i, &word, 8) != 0) {
-            return (long)i;
-        }
-    }
-    for (; i < h->size; i++) {
-        if (user[i] != ((const unsigned char *)&word)[i % 8]) {
-            return (long)i;
-        }
-    }
-    return -1;
+    return words_differ(hdr_user(h), poison_image[h->kind], h->size);
 }
 
-/* The first red-zone byte overwritten among the first `len` past the
- * object (0: the whole zone), as an offset past it, or -1. */
-static long redzone_broken(HeapHdr *h, size_t len)
+/* The first red-zone word overwritten, as an offset past the object, or
+ * -1. */
+static long redzone_broken(HeapHdr *h)
 {
-    const unsigned char *user = hdr_user(h);
-    size_t end = SIM_HEAP_SLOT_BYTES - SIM_HEAP_HDR_BYTES;
-
-    if (len && h->size + len < end) {
-        end = h->size + len;
-    }
-    for (size_t i = h->size; i < end; i++) {
-        if (user[i] != HEAP_REDZONE_BYTE) {
-            return (long)(i - h->size);
-        }
-    }
-    return -1;
+    return words_differ(hdr_user(h) + h->size, redzone_image, HEAP_REDZONE);
 }
 
 static void check_poison(HeapHdr *h, const char *when)
@@ -289,7 +296,9 @@ void *sim_heap_new(int kind, size_t size)
     if (!sim_heap_base) {
         heap_init();
     }
-    SIM_ASSERT((unsigned)kind < QOS_OBJ_KIND_MAX && size <= HEAP_USER_MAX);
+    /* Whole words: the checks compare words (every core object is). */
+    SIM_ASSERT((unsigned)kind < QOS_OBJ_KIND_MAX && size <= HEAP_USER_MAX &&
+               size % 8 == 0);
     if (free_count) {
         slot = free_slots[--free_count];
     } else if (sim_heap_used / SIM_HEAP_SLOT_BYTES < HEAP_SLOTS) {
@@ -315,8 +324,7 @@ void *sim_heap_new(int kind, size_t size)
     live_head = slot + 1;
     live_count++;
     memset(hdr_user(h), 0, size);
-    memset(hdr_user(h) + size, HEAP_REDZONE_BYTE,
-           SIM_HEAP_SLOT_BYTES - SIM_HEAP_HDR_BYTES - size);
+    memcpy(hdr_user(h) + size, redzone_image, HEAP_REDZONE);
     return hdr_user(h);
 }
 
@@ -355,7 +363,7 @@ void sim_heap_free(int kind, void *obj)
         heap_error("bad-free of a %s: the slot holds %s", kind_name((uint32_t)kind),
                    h->state == SIM_HEAP_LIVE ? kind_name(h->kind) : "nothing");
     }
-    at = redzone_broken(h, 0);
+    at = redzone_broken(h);
     if (at >= 0) {
         heap_error("heap-buffer-overflow of a %s: written at offset %ld, past "
                    "its %u bytes (allocated at step %" G_GUINT64_FORMAT ")",
@@ -470,8 +478,7 @@ SimVerdict sim_check_leaks(void)
     for (uint32_t s = live_head; s && slot_hdr(s - 1)->run == run_seq;
          s = slot_hdr(s - 1)->live_next) {
         HeapHdr *h = slot_hdr(s - 1);
-        /* The bytes right past it: what an off-by-some write hits. */
-        long at = redzone_broken(h, HEAP_REDZONE_MIN);
+        long at = redzone_broken(h);
 
         if (at >= 0) {
             run_verdict(h->alloc_pc, "heap-buffer-overflow of a %s: written "

@@ -233,7 +233,7 @@ static void body_quarantine(void *arg)
     Obj *first = sim_heap_new(QOS_OBJ_BH, sizeof(Obj));
 
     sim_heap_free(QOS_OBJ_BH, first);
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < 200; i++) {
         Obj *o = sim_heap_new(QOS_OBJ_BH, sizeof(Obj));
 
         g_assert_true(o != first);
@@ -248,6 +248,35 @@ static void test_quarantine(void)
     if (run(body_quarantine, &story) != SIM_OK) {
         g_error("%s", story);
     }
+}
+
+/* A pointer kept across runs: a write through it after its run ended is
+ * found when the slot leaves the quarantine, blamed on an earlier run. */
+static Obj *stale;
+
+static void body_free_and_keep(void *arg)
+{
+    stale = sim_heap_new(QOS_OBJ_BH, sizeof(Obj));
+    sim_heap_free(QOS_OBJ_BH, stale);
+}
+
+static void body_churn(void *arg)
+{
+    for (int i = 0; i < 300; i++) {
+        sim_heap_free(QOS_OBJ_TIMER, sim_heap_new(QOS_OBJ_TIMER, sizeof(Obj)));
+    }
+}
+
+static void test_write_found_at_eviction(void)
+{
+    const char *story;
+
+    g_assert_cmpint(run(body_free_and_keep, &story), ==, SIM_OK);
+    stale->flags = 3;                   /* between runs */
+    expect_memory(body_churn, "heap-use-after-free of a BH: written after it "
+                  "was freed (offset 8 of 64", "of an earlier run");
+    g_assert_nonnull(strstr(sim_verdict_story(),
+                            "when it left the quarantine"));
 }
 
 int main(int argc, char **argv)
@@ -270,5 +299,7 @@ int main(int argc, char **argv)
                     test_followed_pointer);
     g_test_add_func("/sim/heap/overflow", test_overflow);
     g_test_add_func("/sim/heap/quarantine", test_quarantine);
+    g_test_add_func("/sim/heap/write-after-free-at-eviction",
+                    test_write_found_at_eviction);
     return g_test_run();
 }
