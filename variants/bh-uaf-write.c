@@ -3,10 +3,11 @@
  * callback.
  * Replaces: loop/bh.c
  *
- * NOT the production core: loop/bh.c whose aio_bh_call() drops the BH's
- * opaque once the callback returned (a plain store), but the callback may
- * have freed the BH: one that deletes itself and then polls (the nested
- * aio_poll() reclaims it) is gone by then:
+ * NOT the production core: loop/bh.c whose aio_bh_call() stores the BH's
+ * opaque back once the callback returned (a plain store of the value it
+ * had, harmless to a live BH), but the callback may have freed the BH: one
+ * that deletes itself and then polls (the nested aio_poll() reclaims it)
+ * is gone by then:
  *
  *     bh A { delete A; poll_nb }
  *     thread main { schedule A; poll }
@@ -163,8 +164,10 @@ void aio_bh_call(QEMUBH *bh)
         guard->engaged_in_io = true;
     }
     qos_trace(QOS_EV_BH_RUN, bh->name, aio_trace_key(bh->ctx) | bh->id, 0);
-    bh->cb(bh->opaque);
-    bh->opaque = NULL;          /* VARIANT: the planted write after free */
+    void *opaque = bh->opaque;
+
+    bh->cb(opaque);
+    bh->opaque = opaque;        /* VARIANT: the planted write after free */
     if (guard) {
         guard->engaged_in_io = last_engaged_in_io;
     }
