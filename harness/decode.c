@@ -554,10 +554,30 @@ static void decode_callback_body(Decoder *d, ScnBody *body, ScnObjKind kind,
     body_end(d, body);
 }
 
+/*
+ * PREFIX followed by n in decimal, what "%s%u" gives, by hand: a dozen
+ * names per input through g_snprintf were a tenth of an input's
+ * instructions.  Prefixes are short and n < 100 (SCN_OBJECTS_MAX,
+ * SCN_THREADS_MAX), so it always fits.
+ */
+static void name_numbered(char *dst, const char *prefix, unsigned n)
+{
+    size_t len = strlen(prefix);
+
+    G_STATIC_ASSERT(SCN_OBJECTS_MAX < 100 && SCN_THREADS_MAX < 100);
+    g_assert(len + 3 <= SCN_NAME_MAX && n < 100);
+    memcpy(dst, prefix, len);
+    if (n >= 10) {
+        dst[len++] = (char)('0' + n / 10);
+    }
+    dst[len++] = (char)('0' + n % 10);
+    dst[len] = '\0';
+}
+
 static void name_object(Scenario *s, ScnObjKind kind, unsigned i,
                         const char *prefix)
 {
-    g_snprintf(s->objects[kind][i].name, SCN_NAME_MAX, "%s%u", prefix, i);
+    name_numbered(s->objects[kind][i].name, prefix, i);
 }
 
 void scn_decode(const uint8_t *data, size_t len, Scenario *out,
@@ -609,8 +629,8 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     decode_callback_body(&d, &out->objects[SCN_OBJ_ONESHOT][0].body,
                          SCN_OBJ_ONESHOT, 0);
     for (unsigned i = 0; i < workers; i++) {
-        g_snprintf(out->objects[SCN_OBJ_ONESHOT][1 + i].name, SCN_NAME_MAX,
-                   "done_t%u", i + 1);
+        name_numbered(out->objects[SCN_OBJ_ONESHOT][1 + i].name, "done_t",
+                      i + 1);
     }
     for (unsigned i = 0; i < d.n_fd; i++) {
         name_object(out, SCN_OBJ_FD, i, "fd");
@@ -645,8 +665,8 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
             (uint8_t)(i == 0 ? take(&b, 3)
                              : (out->objects[SCN_OBJ_SIGNAL][0].signal + 1 +
                                 take(&b, 2)) % 3);
-        g_snprintf(out->objects[SCN_OBJ_SIGNAL][i].name, SCN_NAME_MAX, "%s%u",
-                   names[out->objects[SCN_OBJ_SIGNAL][i].signal], i);
+        name_numbered(out->objects[SCN_OBJ_SIGNAL][i].name,
+                      names[out->objects[SCN_OBJ_SIGNAL][i].signal], i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_SIGNAL][i].body,
                              SCN_OBJ_SIGNAL, i);
     }
@@ -659,7 +679,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     for (unsigned t = 1; t <= workers; t++) {
         unsigned n = take(&b, 8);
 
-        g_snprintf(out->threads[t].name, SCN_NAME_MAX, "t%u", t);
+        name_numbered(out->threads[t].name, "t", t);
         body_begin(&d, &out->threads[t].body);
         for (unsigned i = 0; i < n; i++) {
             decode_side_op(&d, (Self){ SCN_OBJ_KIND_MAX, 0 });

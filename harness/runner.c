@@ -1764,6 +1764,11 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
 
     memset(out, 0, sizeof(*out));
     out->verdict = sim_run(&c, run_body, rs);
+    if (out->verdict == SIM_OK && rs->quiesced) {
+        /* The teardown freed the scenario's objects; one that failed
+         * setup leaves the main loop's for the next run, as QEMU would. */
+        out->verdict = sim_check_leaks();
+    }
     current_rs = NULL;
     if (out->verdict != SIM_OK && s->uses_main_loop) {
         main_loop_abandoned = true;

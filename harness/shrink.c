@@ -37,6 +37,9 @@ void shrink_signature(const RunResult *r, char *buf, size_t len)
         g_snprintf(buf, len, "hang%s", r->lost_wakeup ? "/lost-wakeup" : "");
     } else if (r->verdict == SIM_ORACLE) {
         g_snprintf(buf, len, "oracle/%.*s", (int)MIN(n, 40), r->story);
+    } else if (r->verdict == SIM_MEMORY) {
+        /* sim/heap.c: "KIND-OF-ERROR of a OBJECT-KIND: ..." */
+        g_snprintf(buf, len, "memory/%.*s", (int)MIN(n, 60), r->story);
     } else if (r->verdict == SIM_PANIC && r->frames[0]) {
         g_snprintf(buf, len, "panic/%s", r->frames);   /* where, by name */
     } else {

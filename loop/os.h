@@ -67,8 +67,23 @@ typedef enum {
     QOS_EV_MAX
 } QosEvent;
 
-/* Backend-provided inline hooks: qos_sched_point(what) and
- * qos_trace(ev, name, a, b). */
+/*
+ * The core's objects, by kind: what qos_obj_new()/qos_obj_free() allocate
+ * (inline hooks of the backend).  The host backend hands them to glib; the
+ * simulator checks them — under AddressSanitizer by ASan's allocator, else
+ * by its own (sim/heap.c), so that a use after free, double free, overflow
+ * or leak of one is a "memory" verdict naming its kind in every build.
+ * The AioContext is glib's (g_source_new) and stays out.
+ */
+typedef enum {
+    QOS_OBJ_BH, QOS_OBJ_HANDLER, QOS_OBJ_TIMER, QOS_OBJ_TIMER_LIST,
+    QOS_OBJ_POOL, QOS_OBJ_POOL_ELEMENT, QOS_OBJ_POOL_THREAD,
+    QOS_OBJ_KIND_MAX
+} QosObjKind;
+
+/* Backend-provided inline hooks: qos_sched_point(what),
+ * qos_trace(ev, name, a, b), qos_obj_new(kind, size) (zeroed, never NULL)
+ * and qos_obj_free(kind, obj) (NULL: nothing). */
 #include "qloop-os-inline.h"
 
 /* ---- clocks ------------------------------------------------------------ */

@@ -93,7 +93,7 @@ static void *worker_thread(void *opaque)
 /* Called with pool->lock held. */
 static void spawn_thread_locked(ThreadPool *pool)
 {
-    QemuThread *thread = g_new0(QemuThread, 1);
+    QemuThread *thread = qos_obj_new(QOS_OBJ_POOL_THREAD, sizeof(QemuThread));
 
     pool->cur_threads++;
     g_ptr_array_add(pool->threads, thread);
@@ -192,7 +192,7 @@ static const AIOCBInfo thread_pool_aiocb_info = {
 
 ThreadPool *thread_pool_new(AioContext *ctx)
 {
-    ThreadPool *pool = g_new0(ThreadPool, 1);
+    ThreadPool *pool = qos_obj_new(QOS_OBJ_POOL, sizeof(ThreadPool));
 
     pool->ctx = ctx;
     pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
@@ -232,14 +232,14 @@ void thread_pool_free(ThreadPool *pool)
         QemuThread *thread = g_ptr_array_index(pool->threads, i);
 
         qemu_thread_join(thread);
-        g_free(thread);
+        qos_obj_free(QOS_OBJ_POOL_THREAD, thread);
     }
     QLOOP_ASSERT(pool->cur_threads == 0);
     g_ptr_array_free(pool->threads, TRUE);
     qemu_bh_delete(pool->completion_bh);
     qemu_cond_destroy(&pool->request_cond);
     qemu_mutex_destroy(&pool->lock);
-    g_free(pool);
+    qos_obj_free(QOS_OBJ_POOL, pool);
 }
 
 void thread_pool_finalize_ctx(AioContext *ctx)
@@ -279,7 +279,7 @@ BlockAIOCB *thread_pool_submit_aio(ThreadPoolFunc *func, void *arg,
 
     QLOOP_ASSERT(ctx != NULL);  /* no current context: nowhere to complete */
     pool = aio_get_thread_pool(ctx);
-    req = g_new0(ThreadPoolElement, 1);
+    req = qos_obj_new(QOS_OBJ_POOL_ELEMENT, sizeof(ThreadPoolElement));
     req->common.aiocb_info = &thread_pool_aiocb_info;
     req->common.cb = cb;
     req->common.opaque = opaque;
@@ -326,7 +326,7 @@ void qemu_aio_unref(void *p)
 
     QLOOP_ASSERT(acb->refcnt > 0);
     if (--acb->refcnt == 0) {
-        g_free(acb);
+        qos_obj_free(QOS_OBJ_POOL_ELEMENT, acb);
     }
 }
 

@@ -17,8 +17,39 @@
 #ifndef QLOOP_SIM_OS_INLINE_H
 #define QLOOP_SIM_OS_INLINE_H
 
+#include <glib.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "heap.h"
+
+/*
+ * The core's objects (loop/os.h).  Under AddressSanitizer they are ASan's
+ * (its reports are the memory verdicts, harness/crash.c); otherwise the
+ * simulator's checking allocator hands them out and every atomic of the
+ * core checks the object it touches (sim/heap.c).  Decided per object
+ * file: the sanitizer flavours instrument the core, not the simulator.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define QOS_OBJ_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QOS_OBJ_ASAN 1
+#endif
+#endif
+
+#ifdef QOS_OBJ_ASAN
+/* Macros, not functions: ASan's stacks (and so the signatures of memory
+ * verdicts and leaks) name the core's function that allocated. */
+#define qos_obj_new(kind, size) ((void)(kind), g_malloc0(size))
+#define qos_obj_free(kind, obj) ((void)(kind), g_free(obj))
+#define qos_obj_access(ptr, write) ((void)0)
+#else
+#define qos_obj_new(kind, size) sim_heap_new((kind), (size))
+#define qos_obj_free(kind, obj) sim_heap_free((kind), (obj))
+#define qos_obj_access(ptr, write) sim_heap_access((ptr), (write))
+#endif
 
 void sim_sched_point(const char *what);
 void sim_trace_core(int ev, const char *name, int64_t a, int64_t b);
@@ -118,6 +149,7 @@ static inline void sim_atomic_fence_raw(int order, const char *what)
     sim_mem_point(what); \
     __typeof__(ptr) qos_lp_ = (ptr); \
     _Static_assert(sizeof(*qos_lp_) <= 8, "atomic wider than 8 bytes"); \
+    qos_obj_access(qos_lp_, 0); \
     (__typeof__(*qos_lp_))(uintptr_t)sim_atomic_load_raw( \
         qos_lp_, sizeof(*qos_lp_), (order), (what)); })
 
@@ -126,6 +158,7 @@ static inline void sim_atomic_fence_raw(int order, const char *what)
     __typeof__(ptr) qos_sp_ = (ptr); \
     __typeof__(*qos_sp_) qos_sv_ = (v); \
     _Static_assert(sizeof(*qos_sp_) <= 8, "atomic wider than 8 bytes"); \
+    qos_obj_access(qos_sp_, 1); \
     sim_atomic_store_raw(qos_sp_, sizeof(*qos_sp_), \
                          (uint64_t)(uintptr_t)qos_sv_, (order), (what)); \
     } while (0)
@@ -136,7 +169,7 @@ static inline void sim_atomic_fence_raw(int order, const char *what)
  * the newest store and the one after records the store made.  Nothing
  * between the two hooks is a scheduling point. */
 #define qos_atomic_rmw(ptr, order, what) \
-    (sim_mem_point(what), \
+    (sim_mem_point(what), qos_obj_access((ptr), 1), \
      sim_atomic_rmw_raw((ptr), sizeof(*(ptr)), (order)))
 #define qos_atomic_rmw_done(ptr, order, wrote) \
     sim_atomic_rmw_done_raw((ptr), sizeof(*(ptr)), (order), (wrote))

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "coro.h"
+#include "heap.h"
 #include "wmm.h"
 #include "world.h"
 
@@ -349,6 +350,11 @@ void sim_sched_point(const char *what)
     (void)what;
     if (!w || w->current == &w->host || w->ending) {
         return;
+    }
+    /* A store to an object freed since must not go unseen: the core's
+     * plain stores pass through no hook (its atomics check themselves). */
+    if (sim_heap_recent_count) {
+        sim_heap_seam_check();
     }
     sched_point(w);
     if (sim_wmm_mode) {

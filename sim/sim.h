@@ -230,6 +230,7 @@ typedef enum {
     SIM_REPLAY_DIVERGED,/* a recorded choice no longer fits */
     SIM_PANIC,          /* the core's own invariant check failed */
     SIM_ORACLE,         /* an oracle (reference model, safety check) objected */
+    SIM_MEMORY,         /* a memory error of a core object (sim/heap.c) */
 } SimVerdict;
 
 const char *sim_verdict_name(SimVerdict verdict);
@@ -238,10 +239,20 @@ G_NORETURN void sim_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* The verdict so far, and a human story of it (which thread waits where). */
 SimVerdict sim_verdict(void);
 const char *sim_verdict_story(void);
-/* For a panic: the return addresses of the stack that panicked, innermost
- * first (qos_panic's own frame included); *count 0 for other verdicts. */
+/* For a panic or a memory error: the return addresses of the stack that
+ * found it, innermost first (qos_panic's own frame included), or the
+ * allocating call of a leak; *count 0 for other verdicts. */
 #define SIM_PANIC_PCS_MAX 16
 void *const *sim_panic_pcs(int *count);
+
+/*
+ * After a passing sim_run() whose body freed everything it made: a core
+ * object that run allocated and never freed is a leak, which makes the
+ * run's verdict SIM_MEMORY (its story names the object's kind).  Returns
+ * the verdict.  Checked by sim/heap.c; under AddressSanitizer the objects
+ * are ASan's and LeakSanitizer finds them (harness/crash.c): SIM_OK.
+ */
+SimVerdict sim_check_leaks(void);
 
 /*
  * Run fn(arg) as simulated thread 1's body inside a fresh world, until it

@@ -7,7 +7,10 @@
 #     on a BH that deletes itself and polls: run exits 1 with a "memory"
 #     verdict, its signature and a replay file; replay reproduces it (exit 1;
 #     0 with --expect-recorded); shrink keeps it; explore finds it; bad
-#     replay files still get one line and exit 2.  qloop-bh-leak (a
+#     replay files still get one line and exit 2.  qloop-bh-uaf-write (a
+#     store to that freed BH) and qloop-bh-double-free (oneshots freed
+#     twice) end run with "memory" verdicts signed heap-use-after-free and
+#     double-free.  qloop-bh-leak (a
 #     oneshot BH never freed) ends run with a "memory" verdict signed
 #     "leak: ...", whose replay reproduces it.
 #   crash.sh fuzz BIN_DIR SOURCE_DIR
@@ -87,6 +90,18 @@ memory() {
         && ok "one-line error" || { bad "one-line error:"; cat "$tmp/err"; }
     expect 2 "triage without files" "$uaf" triage
     expect 0 "triage --help" "$uaf" triage --help
+
+    # The defects planted for both memory checkers (tests/heap-check.sh
+    # runs them without ASan): a store to a BH its callback freed, and
+    # oneshot BHs freed twice.
+    expect 1 "run: a write after free is a verdict" "$bin_dir/qloop-bh-uaf-write" \
+        run "$scn" -o "$tmp/uafw.replay"
+    has "run: write after free signed" \
+        "^signature: memory: heap-use-after-free: aio_bh_call < aio_bh_poll < aio_poll\$"
+    printf 'oneshot x\nthread main { oneshot x; poll }\n' > "$tmp/oneshot.scn"
+    expect 1 "run: a double free is a verdict" "$bin_dir/qloop-bh-double-free" \
+        run "$tmp/oneshot.scn" -o "$tmp/df.replay"
+    has "run: double free signed" "^signature: memory: double-free: bh_free < aio_bh_poll"
 
     leak=$bin_dir/qloop-bh-leak
     printf 'oneshot x\nthread main { oneshot x; poll }\n' > "$tmp/leak.scn"

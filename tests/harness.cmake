@@ -42,6 +42,17 @@ if((QLOOP_SIM_MEMCHECK AND NOT QLOOP_SANITIZE) OR QLOOP_SANITIZE MATCHES "addres
   endif()
 endif()
 
+# Without ASan the simulator's checking allocator makes the same memory
+# errors verdicts (sim/heap.c): tests/heap-check.sh builds the qloop
+# command without sanitizers for the core and four planted defects.
+if(NOT QLOOP_COVERAGE)
+  add_test(NAME heap-memory-verdict
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/heap-check.sh
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/heap-check)
+  set_tests_properties(heap-memory-verdict PROPERTIES LABELS "harness"
+                       TIMEOUT 900)
+endif()
+
 add_executable(test-crash test-crash.c)
 target_link_libraries(test-crash PRIVATE qloop-harness)
 add_test(NAME test-crash COMMAND test-crash)

@@ -14,6 +14,12 @@ endfunction()
 qloop_sim_test(test-sim SOURCES sim/test-sim.c)
 add_test(NAME sim-selftest COMMAND test-sim)
 
+# The checking allocator of the core's objects (sim/heap.c): each memory
+# error is a "memory" verdict naming the object's kind.
+qloop_sim_test(test-heap SOURCES sim/test-heap.c)
+add_test(NAME sim-heap COMMAND test-heap)
+set_tests_properties(sim-heap PROPERTIES LABELS "sim;unit" TIMEOUT 60)
+
 qloop_sim_test(sim-workload SOURCES sim/workload.c)
 add_test(NAME sim-determinism-twice COMMAND sim-workload --seeds 1000 --twice)
 

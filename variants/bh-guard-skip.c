@@ -56,7 +56,7 @@ static void bh_free(QEMUBH *bh, unsigned flags)
     if (!(flags & BH_ONESHOT)) {
         bh_registry_remove(bh->ctx, bh);
     }
-    g_free(bh);
+    qos_obj_free(QOS_OBJ_BH, bh);
 }
 
 static void aio_bh_enqueue(QEMUBH *bh, unsigned new_flags)
@@ -121,7 +121,7 @@ void aio_bh_registry_init(AioContext *ctx)
 QEMUBH *aio_bh_new_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque,
                         const char *name, MemReentrancyGuard *reentrancy_guard)
 {
-    QEMUBH *bh = g_new0(QEMUBH, 1);
+    QEMUBH *bh = qos_obj_new(QOS_OBJ_BH, sizeof(QEMUBH));
 
     QLOOP_ASSERT(cb != NULL);
     bh->ctx = ctx;
@@ -137,7 +137,7 @@ QEMUBH *aio_bh_new_full(AioContext *ctx, QEMUBHFunc *cb, void *opaque,
 void aio_bh_schedule_oneshot_full(AioContext *ctx, QEMUBHFunc *cb,
                                   void *opaque, const char *name)
 {
-    QEMUBH *bh = g_new0(QEMUBH, 1);
+    QEMUBH *bh = qos_obj_new(QOS_OBJ_BH, sizeof(QEMUBH));
 
     QLOOP_ASSERT(cb != NULL);
     bh->ctx = ctx;

@@ -33,7 +33,7 @@ void aio_bh_registry_init(AioContext *ctx)
 static QEMUBH *bh_new(AioContext *ctx, QEMUBHFunc *cb, void *opaque,
                       const char *name)
 {
-    QEMUBH *bh = g_new0(QEMUBH, 1);
+    QEMUBH *bh = qos_obj_new(QOS_OBJ_BH, sizeof(QEMUBH));
 
     QLOOP_ASSERT(cb != NULL);
     bh->ctx = ctx;
@@ -98,7 +98,7 @@ static void bh_reap(AioContext *ctx)
 
         if ((flags & BH_DELETED) && !(flags & BH_PENDING)) {
             *link = bh->next;
-            g_free(bh);
+            qos_obj_free(QOS_OBJ_BH, bh);
         } else {
             link = &bh->next;
         }
@@ -205,7 +205,7 @@ void aio_bh_finalize(AioContext *ctx)
             qos_trace(QOS_EV_BH_TAKE, bh->name, aio_trace_key(ctx) | bh->id,
                       BH_DELETED);
         }
-        g_free(bh);
+        qos_obj_free(QOS_OBJ_BH, bh);
         bh = next;
     }
     ctx->bh_list = NULL;

@@ -117,7 +117,7 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
 
     QLOOP_ASSERT(fd >= 0);
     if (io_read || io_write || io_poll || io_poll_ready) {
-        new_node = g_new0(AioHandler, 1);
+        new_node = qos_obj_new(QOS_OBJ_HANDLER, sizeof(AioHandler));
         new_node->pfd.fd = fd;
         new_node->pfd.events = (io_read ? READ_EVENTS : 0) |
                                (io_write ? WRITE_EVENTS : 0);
@@ -161,7 +161,7 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
 
     aio_notify(ctx);
     if (free_old) {
-        g_free(old_node);
+        qos_obj_free(QOS_OBJ_HANDLER, old_node);
     }
 }
 
@@ -217,7 +217,7 @@ void aio_free_deleted_handlers(AioContext *ctx)
         AioHandler *next = node->next;
 
         QLOOP_ASSERT(node->deleted);
-        g_free(node);
+        qos_obj_free(QOS_OBJ_HANDLER, node);
         node = next;
     }
 }
@@ -417,7 +417,7 @@ void aio_handlers_finalize(AioContext *ctx)
     aio_free_deleted_handlers(ctx);
     while ((node = ctx->handlers_head)) {
         handler_list_unlink(ctx, node);
-        g_free(node);
+        qos_obj_free(QOS_OBJ_HANDLER, node);
     }
     g_hash_table_destroy(ctx->handler_by_fd);
     ctx->handler_by_fd = NULL;

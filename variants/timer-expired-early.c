@@ -215,7 +215,7 @@ static void heap_remove(QEMUTimerList *tl, QEMUTimer *ts)
 QEMUTimerList *timerlist_new(QEMUClockType type, QEMUTimerListNotifyCB *cb,
                              void *opaque)
 {
-    QEMUTimerList *tl = g_new0(QEMUTimerList, 1);
+    QEMUTimerList *tl = qos_obj_new(QOS_OBJ_TIMER_LIST, sizeof(QEMUTimerList));
 
     QLOOP_ASSERT((unsigned)type < QEMU_CLOCK_MAX);
     tl->type = type;
@@ -259,7 +259,7 @@ void timerlist_free(QEMUTimerList *tl)
     qemu_cond_destroy(&tl->passes_done);
     qemu_mutex_destroy(&tl->lock);
     g_free(tl->heap);
-    g_free(tl);
+    qos_obj_free(QOS_OBJ_TIMER_LIST, tl);
 }
 
 bool timerlist_has_timers(QEMUTimerList *tl)
@@ -490,7 +490,7 @@ QEMUTimer *timer_new_full(QEMUTimerListGroup *timer_list_group,
                           QEMUClockType type, int scale, int attributes,
                           QEMUTimerCB *cb, void *opaque)
 {
-    QEMUTimer *ts = g_new0(QEMUTimer, 1);
+    QEMUTimer *ts = qos_obj_new(QOS_OBJ_TIMER, sizeof(QEMUTimer));
 
     timer_init_full(ts, timer_list_group, type, scale, attributes, cb, opaque);
     return ts;
@@ -548,7 +548,7 @@ void timer_free(QEMUTimer *ts)
 {
     if (ts) {
         timer_del(ts);
-        g_free(ts);
+        qos_obj_free(QOS_OBJ_TIMER, ts);
     }
 }
 

@@ -34,7 +34,7 @@ if command -v valgrind >/dev/null; then
     { tail -5 "$work/cg.log" >&2; echo "callgrind: FAILED" >&2; exit 1; }
   ir=$(sed -n 's/.*Collected : *//p' "$work/cg.log")
   printf '%-34s %10d instructions per input  (callgrind, %d seeds)\n' \
-    "replay driver, no sanitizer" "$((ir / n))" "$n"
+    "replay driver, checked heap" "$((ir / n))" "$n"
 else
   echo "valgrind not installed (apt-get install valgrind): no instruction count"
 fi
@@ -53,5 +53,5 @@ cpu() {     # cpu NAME FLAVOUR: CPU ms per 1 000 inputs, best of 3
   printf '%-34s %10s us CPU per input  (%d inputs, best of 3; %s/s)\n' \
     "$1" "$best" "$runs" "$((1000000 / best))"
 }
-cpu "libFuzzer, no sanitizer" fast
+cpu "libFuzzer, checked heap" fast
 cpu "libFuzzer, ASan+UBSan" libfuzzer

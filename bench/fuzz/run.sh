@@ -5,8 +5,10 @@
 # Builds with fuzz/build.sh, then fuzzes the loop target for SECONDS on one
 # core from corpus/loop with its dictionary, under:
 #   libFuzzer, ASan+UBSan  (build/fuzz/libfuzzer: what `qloop fuzz` runs)
-#   libFuzzer, no sanitizer (build/fuzz/fast)
-#   AFL++ persistent mode, shared-memory inputs (build/fuzz/afl), one -M
+#   libFuzzer, no sanitizer (build/fuzz/fast): the core's objects checked
+#     by the simulator's allocator (sim/heap.c)
+#   AFL++ persistent mode, shared-memory inputs (build/fuzz/afl), one -M,
+#     the same checked heap
 # and prints exec/s with the mean scenario size of the inputs actually run
 # (ops and threads per decoded scenario, counted by the target itself:
 # QLOOP_FUZZ_STATS).  Goal: >= 20 000 exec/s at ~32 operations.
@@ -53,11 +55,11 @@ afl() {
   [ -n "$rt" ] && [ "$rt" -gt 0 ] || rt=$secs
   read -r ops threads runs <<< "$(mean "$dir/stats")"
   printf '%-28s %8d exec/s   %6s ops  %5s threads per scenario  (%s runs counted)\n' \
-    "AFL++ persistent, no san." "$((execs / rt))" "$ops" "$threads" "$runs"
+    "AFL++ persistent, ch. heap" "$((execs / rt))" "$ops" "$threads" "$runs"
 }
 
 echo "loop target, one core (taskset -c 0), $secs s each, from corpus/loop ($(ls "$src/corpus/loop" | wc -l) seeds)"
 libfuzzer "libFuzzer, ASan+UBSan" libfuzzer
-libfuzzer "libFuzzer, no sanitizer" fast
+libfuzzer "libFuzzer, checked heap" fast
 if command -v afl-fuzz >/dev/null; then afl; else echo "AFL++: not installed (apt-get install afl++)"; fi
 "$src/build/fuzz/fast/gen" stats "$src"/corpus/loop/* | sed 's/^/seed corpus: /'

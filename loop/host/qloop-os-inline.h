@@ -7,6 +7,8 @@
 #ifndef QLOOP_HOST_OS_INLINE_H
 #define QLOOP_HOST_OS_INLINE_H
 
+#include <glib.h>
+#include <stddef.h>
 #include <stdint.h>
 
 static inline void qos_sched_point(const char *what)
@@ -61,6 +63,20 @@ static inline void qos_trace(int ev, const char *name, int64_t a, int64_t b)
     (void)name;
     (void)a;
     (void)b;
+}
+
+/* The core's objects are glib's on real hardware (the simulator checks
+ * them: sim/heap.c). */
+static inline void *qos_obj_new(int kind, size_t size)
+{
+    (void)kind;
+    return g_malloc0(size);
+}
+
+static inline void qos_obj_free(int kind, void *obj)
+{
+    (void)kind;
+    g_free(obj);
 }
 
 #endif
