@@ -33,6 +33,7 @@ typedef struct QEMUBH QEMUBH;
 typedef struct AioHandler AioHandler;
 typedef struct QosPoller QosPoller;
 typedef struct ThreadPool ThreadPool;
+typedef struct Coroutine Coroutine;
 typedef void QEMUBHFunc(void *opaque);
 typedef bool AioPollFn(void *opaque);
 typedef void IOHandler(void *opaque);
@@ -118,6 +119,9 @@ struct AioContext {
      * qemu_set_current_aio_context(); 0 while unclaimed. */
     uint64_t home_thread_id;
     bool finalizing;
+    /* aio_co_schedule(): coroutines to enter from a BH, an atomic LIFO
+     * pushed by any thread (loop/aio-co.c). */
+    Coroutine *scheduled_coroutines;
 };
 
 /* Context */
