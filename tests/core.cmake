@@ -40,3 +40,4 @@ target_include_directories(test-coroutine-sim PRIVATE ${CMAKE_CURRENT_SOURCE_DIR
 target_compile_definitions(test-coroutine-sim PRIVATE QLOOP_TEST_SIM)
 add_test(NAME test-coroutine-sim COMMAND test-coroutine-sim)
 set_tests_properties(test-coroutine-sim PROPERTIES LABELS "unit;sim" TIMEOUT 120)
+qloop_test(test-api-parity SOURCES test-api-parity.c LABELS "unit")
