@@ -2,7 +2,8 @@
  * tests/test-api-parity.c — the QEMU 10 calls added for API parity:
  * qemu_clock_has_timers/deadline_ns_all/notify, qemu_init_clocks,
  * qemu_poll_ns, timer_expired() on an unarmed timer, QEMU's AIOCBInfo
- * layout and event_notifier_test_and_clear()'s int.
+ * layout, event_notifier_test_and_clear()'s int, and
+ * aio_set_event_notifier_poll()'s begin/end callbacks.
  *
  * Method: each case arms timers on a context's list and on the main-loop
  * list with known expiries and attributes and compares the answers with
@@ -10,6 +11,7 @@
  */
 #include <glib.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "qloop-test.h"
 
@@ -134,6 +136,86 @@ static void test_aiocb_info_layout(void)
     g_assert_cmpuint(info.aiocb_size, ==, 48);
 }
 
+/* ---- aio_set_event_notifier_poll ----------------------------------------- */
+
+typedef struct {
+    EventNotifier e;
+    bool poll_result;
+    int begins, ends, polls_after_end, ready_calls;
+} PollCase;
+
+static PollCase poll_case;
+
+static bool pc_io_poll(void *opaque)
+{
+    (void)opaque;
+    if (poll_case.ends > 0 && poll_case.begins == poll_case.ends) {
+        poll_case.polls_after_end++;
+    }
+    return poll_case.poll_result;
+}
+
+static void pc_io_poll_ready(EventNotifier *e)
+{
+    (void)e;
+    poll_case.ready_calls++;
+    poll_case.poll_result = false;      /* the work is done */
+}
+
+static void pc_io_read(EventNotifier *e)
+{
+    event_notifier_test_and_clear(e);
+}
+
+static void pc_begin(EventNotifier *e)
+{
+    g_assert_true(e == &poll_case.e);
+    poll_case.begins++;
+}
+
+static void pc_end(EventNotifier *e)
+{
+    g_assert_true(e == &poll_case.e);
+    poll_case.ends++;
+    /* An event that races with io_poll_end: the last poll must see it. */
+    poll_case.poll_result = true;
+}
+
+static void test_poll_begin_end(void)
+{
+    AioContext *ctx = aio_context_new(&error_abort);
+
+    memset(&poll_case, 0, sizeof(poll_case));
+    g_assert_cmpint(event_notifier_init(&poll_case.e, 0), ==, 0);
+    aio_set_event_notifier(ctx, &poll_case.e, pc_io_read, pc_io_poll,
+                           pc_io_poll_ready);
+    aio_set_event_notifier_poll(ctx, &poll_case.e, pc_begin, pc_end);
+    aio_context_set_poll_params(ctx, 2 * SCALE_MS, 0, 0, &error_abort);
+    while (aio_poll(ctx, false)) {
+        /* the notify from set_poll_params */
+    }
+    g_assert_cmpint(poll_case.begins, ==, 0);   /* non-blocking: no mode */
+
+    /* Work found while polling: the mode starts and stays started. */
+    poll_case.poll_result = true;
+    g_assert_true(aio_poll(ctx, true));
+    g_assert_cmpint(poll_case.begins, ==, 1);
+    g_assert_cmpint(poll_case.ends, ==, 0);
+    g_assert_cmpint(poll_case.ready_calls, ==, 1);
+
+    /* Nothing found for 2 ms: the mode ends before waiting, io_poll runs
+     * once more, finds what io_poll_end raised, and nothing blocks. */
+    g_assert_true(aio_poll(ctx, true));
+    g_assert_cmpint(poll_case.begins, ==, 1);
+    g_assert_cmpint(poll_case.ends, ==, 1);
+    g_assert_cmpint(poll_case.polls_after_end, ==, 1);
+    g_assert_cmpint(poll_case.ready_calls, ==, 2);
+
+    aio_set_event_notifier(ctx, &poll_case.e, NULL, NULL, NULL);
+    event_notifier_cleanup(&poll_case.e);
+    aio_context_unref(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -143,5 +225,7 @@ int main(int argc, char **argv)
                     test_timer_expired_unarmed);
     g_test_add_func("/parity/poll-ns", test_poll_ns);
     g_test_add_func("/parity/aiocb-info-layout", test_aiocb_info_layout);
+    g_test_add_func("/parity/event-notifier-poll-begin-end",
+                    test_poll_begin_end);
     return g_test_run();
 }
