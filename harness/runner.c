@@ -904,7 +904,9 @@ static void timer_check(RunState *rs, uint8_t i)
         timer_mismatch(o, "timer_expire_time_ns()", (int64_t)a.expire_ns,
                        armed ? expire_ns : -1);
     }
-    if (a.expired != (armed && expire_ns <= a.now0_ns / scale * scale)) {
+    /* QEMU compares the stored expiry, -1 when unarmed: an unarmed timer
+     * is expired at any time >= 0. */
+    if (a.expired != ((armed ? expire_ns : -1) <= a.now0_ns / scale * scale)) {
         timer_mismatch(o, "timer_expired()", a.expired, !a.expired);
     }
     if (a.has_timers != has_first) {

@@ -26,31 +26,39 @@ int64_t aio_compute_timeout(AioContext *ctx)
     return qemu_soonest_timeout(timeout_ns, deadline_ns);
 }
 
-/* Polling mode (poll_max_ns > 0, every handler has io_poll): busy-wait. */
+/*
+ * Polling mode (poll_max_ns > 0, every handler has io_poll): busy-wait.
+ * The mode stays started (io_poll_begin called) while polls find work;
+ * it ends, calling io_poll_end and polling once more, before a wait.
+ */
 static bool aio_try_poll_mode(AioContext *ctx, AioReadyList *ready,
                               int64_t *timeout_ns)
 {
     int64_t max_ns, start_ns, elapsed_ns;
     bool progress;
 
-    if (!ctx->poll_max_ns || qatomic_read(&ctx->poll_disable_cnt) > 0) {
-        return false;
-    }
-    max_ns = qemu_soonest_timeout(*timeout_ns, ctx->poll_max_ns);
-    if (max_ns == 0) {
-        return false;
-    }
-    start_ns = qos_clock_ns(QEMU_CLOCK_REALTIME);
-    do {
-        progress = aio_run_poll_handlers_once(ctx, ready);
-        elapsed_ns = qos_clock_ns(QEMU_CLOCK_REALTIME) - start_ns;
-    } while (!progress && ready->count == 0 && elapsed_ns < max_ns);
+    max_ns = ctx->poll_max_ns && qatomic_read(&ctx->poll_disable_cnt) == 0 ?
+             qemu_soonest_timeout(*timeout_ns, ctx->poll_max_ns) : 0;
+    if (max_ns) {
+        aio_poll_set_started(ctx, ready, true);
+        start_ns = qos_clock_ns(QEMU_CLOCK_REALTIME);
+        do {
+            progress = aio_run_poll_handlers_once(ctx, ready);
+            elapsed_ns = qos_clock_ns(QEMU_CLOCK_REALTIME) - start_ns;
+        } while (!progress && ready->count == 0 && elapsed_ns < max_ns);
 
-    if (ready->count > 0) {
-        *timeout_ns = 0;    /* something to dispatch: don't block */
-    } else if (*timeout_ns != -1) {
-        /* Keep the same end time for the wait that follows. */
-        *timeout_ns -= MIN(*timeout_ns, elapsed_ns);
+        if (ready->count > 0) {
+            *timeout_ns = 0;    /* something to dispatch: don't block */
+            return progress;
+        }
+        if (*timeout_ns != -1) {
+            /* Keep the same end time for the wait that follows. */
+            *timeout_ns -= MIN(*timeout_ns, elapsed_ns);
+        }
+    }
+    progress = aio_poll_set_started(ctx, ready, false);
+    if (progress || ready->count > 0) {
+        *timeout_ns = 0;
     }
     return progress;
 }

@@ -58,7 +58,7 @@ int event_notifier_set(EventNotifier *e)
     return ret == -EAGAIN ? 0 : ret;
 }
 
-bool event_notifier_test_and_clear(EventNotifier *e)
+int event_notifier_test_and_clear(EventNotifier *e)
 {
     uint64_t value = 0;
     int ret;

@@ -67,6 +67,10 @@ struct AioHandler {
     bool in_poll_ready;     /* io_poll_ready() running: neither polled nor
                                dispatched by a nested aio_poll() */
     uint64_t ready_list;    /* the ready list it was last put on (its id) */
+    /* aio_set_event_notifier_poll(): called when the context enters and
+     * leaves polling mode (fd-poll-begin-end.c). */
+    EventNotifierHandler *io_poll_begin;  /* opaque is the notifier */
+    EventNotifierHandler *io_poll_end;
 };
 
 /* Ready handlers of one poll round, in registration order. */
@@ -90,6 +94,10 @@ void aio_walk_end(AioContext *ctx);
 void aio_collect_ready(AioContext *ctx, const QosReady *ready, int n,
                        AioReadyList *list);
 bool aio_run_poll_handlers_once(AioContext *ctx, AioReadyList *list);
+/* Enter (started) or leave polling mode, calling the handlers' begin/end
+ * callbacks on a change; leaving polls once more (an event may have come
+ * as io_poll_end() ran).  True if that last poll made progress. */
+bool aio_poll_set_started(AioContext *ctx, AioReadyList *list, bool started);
 bool aio_dispatch_ready(AioContext *ctx, AioReadyList *list);
 bool aio_dispatch_gsource_handlers(AioContext *ctx);
 bool aio_any_handler_revents(AioContext *ctx);

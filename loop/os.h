@@ -191,6 +191,41 @@ typedef enum {
 void *qos_tls_get(QosTlsSlot slot);
 void qos_tls_set(QosTlsSlot slot, void *value);
 
+/*
+ * Per-thread storage of QOS_THREAD_AREA_BYTES, zero when the thread starts,
+ * gone with the thread, never allocated: a thread that ends leaves nothing
+ * to free.  The coroutine core keeps the thread's own ("leader") coroutine
+ * there.  The address changes when the caller's coroutine moves to another
+ * thread, so never keep it across a qos_coro_switch().
+ */
+#define QOS_THREAD_AREA_BYTES 256
+void *qos_thread_area(void);
+
+/* ---- coroutine stacks and switches ------------------------------------- */
+
+/*
+ * A QosCoro is somewhere a thread can run: a coroutine's own stack, or the
+ * thread's own stack (qos_coro_thread()).  The host backend switches with a
+ * few instructions per architecture (x86-64), or with ucontext elsewhere;
+ * the simulator with its thread switch, and every switch there is a
+ * scheduling point.  Sanitizers are told of every stack change here.
+ */
+typedef struct QosCoro QosCoro;
+
+/* A coroutine context with a stack of stack_bytes (a guard page below it),
+ * which starts in entry() on its first switch; entry never returns.  NULL
+ * when the stack cannot be had. */
+QosCoro *qos_coro_new(size_t stack_bytes, void (*entry)(void));
+void qos_coro_free(QosCoro *coro);
+/* The calling thread's own stack as a switch target (never freed). */
+QosCoro *qos_coro_thread(void);
+/*
+ * Save the running context in from and continue in to (both on the calling
+ * thread).  Returns when something switches back to from — possibly on
+ * another thread.  last: from is finished and will never be resumed.
+ */
+void qos_coro_switch(QosCoro *from, QosCoro *to, bool last);
+
 /* ---- diagnostics ------------------------------------------------------- */
 
 /*

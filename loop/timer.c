@@ -438,6 +438,68 @@ void qloop_clocks_forget(void)
     memset(timer_clocks, 0, sizeof(timer_clocks));
 }
 
+void qemu_clock_notify(QEMUClockType type)
+{
+    QLOOP_ASSERT((unsigned)type < QEMU_CLOCK_MAX);
+    for (QEMUTimerList *tl = timer_clocks[type].lists; tl; tl = tl->clock_next) {
+        timerlist_notify(tl);
+    }
+}
+
+bool qemu_clock_has_timers(QEMUClockType type)
+{
+    return timerlist_has_timers(main_loop_tlg.tl[type]);
+}
+
+/* The earliest expiry among tl's timers whose attributes all lie in
+ * attr_mask, or -1.  The heap orders by expiry only over all timers, so a
+ * mask that excludes some needs a scan. */
+static int64_t timerlist_earliest_masked_ns(QEMUTimerList *tl, int attr_mask)
+{
+    int64_t earliest_ns = -1;
+
+    qemu_mutex_lock(&tl->lock);
+    for (uint32_t i = 0; i < tl->count; i++) {
+        QEMUTimer *ts = tl->heap[i];
+
+        if ((ts->attributes & ~attr_mask) == 0 &&
+            (earliest_ns < 0 || ts->expire_time < earliest_ns)) {
+            earliest_ns = ts->expire_time;
+        }
+    }
+    qemu_mutex_unlock(&tl->lock);
+    return earliest_ns;
+}
+
+/*
+ * QEMU's: the soonest deadline over every timer list of the clock (every
+ * AioContext's and the main loop's), counting only timers whose attributes
+ * are all in attr_mask; -1 when there is none or the clock is disabled.
+ */
+int64_t qemu_clock_deadline_ns_all(QEMUClockType type, int attr_mask)
+{
+    int64_t deadline_ns = -1;
+
+    QLOOP_ASSERT((unsigned)type < QEMU_CLOCK_MAX);
+    if (clock_disabled(type)) {
+        return -1;
+    }
+    for (QEMUTimerList *tl = timer_clocks[type].lists; tl; tl = tl->clock_next) {
+        int64_t expire_ns = timerlist_earliest_masked_ns(tl, attr_mask);
+        int64_t delta_ns;
+
+        if (expire_ns < 0) {
+            continue;
+        }
+        if (__builtin_sub_overflow(expire_ns, qemu_clock_get_ns(type),
+                                   &delta_ns)) {
+            delta_ns = INT64_MAX;
+        }
+        deadline_ns = qemu_soonest_timeout(deadline_ns, MAX(delta_ns, 0));
+    }
+    return deadline_ns;
+}
+
 bool qemu_clock_expired(QEMUClockType type)
 {
     return timerlist_expired(main_loop_tlg.tl[type]);
@@ -590,9 +652,14 @@ bool timer_pending(QEMUTimer *ts)
     return qatomic_read(&ts->expire_time) >= 0;
 }
 
+/*
+ * QEMU's answer, unarmed timers included: an unarmed timer stores expiry
+ * -1, which is "expired" at any time >= 0 (QEMU compares the stored value
+ * and does not look at whether the timer is pending).
+ */
 bool timer_expired(QEMUTimer *timer_head, int64_t current_time)
 {
-    return timer_pending(timer_head) &&
+    return timer_head &&
            timer_head->expire_time <= current_time * timer_head->scale;
 }
 

@@ -66,6 +66,11 @@ static void sim_asan_stack(const SimThread *t, const void **bottom,
     static __thread void *host_bottom;
     static __thread size_t host_size;
 
+    if (t->run_stack) {
+        *bottom = t->run_stack;
+        *size = t->run_stack_size;
+        return;
+    }
     if (t->stack) {
         *bottom = t->stack;
         *size = t->stack_size;
@@ -81,6 +86,14 @@ static void sim_asan_stack(const SimThread *t, const void **bottom,
     }
     *bottom = host_bottom;
     *size = host_size;
+}
+#endif
+
+#ifdef SIM_ASAN
+void sim_thread_stack_bounds(const SimThread *t, const void **bottom,
+                             size_t *size)
+{
+    sim_asan_stack(t, bottom, size);
 }
 #endif
 

@@ -34,6 +34,15 @@ typedef enum {
  * workers fit; the scheduler's candidate arrays are this big. */
 #define SIM_THREADS_MAX 128
 
+/* A place a simulated thread can run (loop/os.h's coroutine seam): a
+ * coroutine's stack, or the thread's own (stack NULL). */
+struct QosCoro {
+    void *sp;                   /* saved stack pointer while switched out */
+    void *stack;                /* sim_stack_alloc(); NULL: the thread's */
+    size_t stack_size;
+    void (*entry)(void);
+};
+
 typedef struct SimThread SimThread;
 struct SimThread {
     uint32_t id;                /* 1 = main */
@@ -56,6 +65,14 @@ struct SimThread {
 
     void *tls[QOS_TLS_MAX];
     uint32_t pct_priority;
+
+    /* The coroutine seam: the thread's own stack as a switch target, the
+     * per-thread area, and the coroutine stack it runs on (NULL: its own),
+     * which ASan must be told when the scheduler switches back to it. */
+    QosCoro own_coro;
+    _Alignas(16) unsigned char area[QOS_THREAD_AREA_BYTES];
+    const void *run_stack;
+    size_t run_stack_size;
 };
 
 /* Poll sets: what a blocked poller watches (fake fds only). */
@@ -153,6 +170,10 @@ void (*sim_thread_entry_for_run(void))(void);
 void sim_run_enter(SimThread *main_thread);
 /* Thread stacks (mmap'd with a guard page), recycled across worlds. */
 void *sim_stack_alloc(size_t size);
+/* ASan builds: the stack ASan must be told for t (its coroutine's if it
+ * runs one, else its own). */
+void sim_thread_stack_bounds(const SimThread *t, const void **bottom,
+                             size_t *size);
 void sim_stack_free(void *stack, size_t size);
 
 /* tape.c */

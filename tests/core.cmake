@@ -25,3 +25,19 @@ qloop_test(test-host SOURCES test-host.c LABELS "unit")
 qloop_test(test-host-poller SOURCES test-host-poller.c LABELS "unit")
 target_include_directories(test-host-poller PRIVATE
                            ${PROJECT_SOURCE_DIR}/loop ${PROJECT_SOURCE_DIR}/loop/host)
+
+# Coroutines: on the default switch, on the portable (ucontext) one, and —
+# single-threaded cases — on the simulator.
+qloop_test(test-coroutine SOURCES test-coroutine.c LABELS "unit;threads")
+add_executable(test-coroutine-portable test-coroutine.c)
+target_link_libraries(test-coroutine-portable PRIVATE qloop-coro-portable)
+target_include_directories(test-coroutine-portable PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME test-coroutine-portable COMMAND test-coroutine-portable)
+set_tests_properties(test-coroutine-portable PROPERTIES LABELS "unit;threads" TIMEOUT 120)
+add_executable(test-coroutine-sim test-coroutine.c)
+target_link_libraries(test-coroutine-sim PRIVATE qloop-sim)
+target_include_directories(test-coroutine-sim PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_definitions(test-coroutine-sim PRIVATE QLOOP_TEST_SIM)
+add_test(NAME test-coroutine-sim COMMAND test-coroutine-sim)
+set_tests_properties(test-coroutine-sim PROPERTIES LABELS "unit;sim" TIMEOUT 120)
+qloop_test(test-api-parity SOURCES test-api-parity.c LABELS "unit")

@@ -33,6 +33,7 @@ typedef struct QEMUBH QEMUBH;
 typedef struct AioHandler AioHandler;
 typedef struct QosPoller QosPoller;
 typedef struct ThreadPool ThreadPool;
+typedef struct Coroutine Coroutine;
 typedef void QEMUBHFunc(void *opaque);
 typedef bool AioPollFn(void *opaque);
 typedef void IOHandler(void *opaque);
@@ -118,6 +119,12 @@ struct AioContext {
      * qemu_set_current_aio_context(); 0 while unclaimed. */
     uint64_t home_thread_id;
     bool finalizing;
+    /* aio_co_schedule(): coroutines to enter from a BH, an atomic LIFO
+     * pushed by any thread (loop/aio-co.c). */
+    Coroutine *scheduled_coroutines;
+    /* In polling mode: io_poll_begin() ran, io_poll_end() not yet (home
+     * thread only). */
+    bool poll_started;
 };
 
 /* Context */
@@ -170,6 +177,16 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
 void aio_set_event_notifier(AioContext *ctx, EventNotifier *notifier,
                             EventNotifierHandler *io_read, AioPollFn *io_poll,
                             EventNotifierHandler *io_poll_ready);
+/*
+ * Callbacks for when ctx starts busy-polling (io_poll_begin) and stops
+ * (io_poll_end), on the handler registered for notifier; set after
+ * aio_set_event_notifier(), forgotten when the handler is replaced.  After
+ * io_poll_end() the handler's io_poll() runs once more, so an event that
+ * raced with it is not lost.  As in QEMU.
+ */
+void aio_set_event_notifier_poll(AioContext *ctx, EventNotifier *notifier,
+                                 EventNotifierHandler *io_poll_begin,
+                                 EventNotifierHandler *io_poll_end);
 
 /* Timers on a context */
 static inline QEMUTimer *aio_timer_new_with_attrs(AioContext *ctx,

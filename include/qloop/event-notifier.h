@@ -28,8 +28,9 @@ void event_notifier_init_fd(EventNotifier *e, int fd);
 void event_notifier_cleanup(EventNotifier *e);
 /* Returns 0 or -errno (a full counter reports success: it is set already). */
 int event_notifier_set(EventNotifier *e);
-/* Returns true if the notifier was set; clears it. */
-bool event_notifier_test_and_clear(EventNotifier *e);
+/* Returns 1 if the notifier was set, else 0; clears it.  (An int, as in
+ * QEMU, so a function-pointer or prototype taken from QEMU matches.) */
+int event_notifier_test_and_clear(EventNotifier *e);
 int event_notifier_get_fd(const EventNotifier *e);
 int event_notifier_get_wfd(const EventNotifier *e);
 

@@ -20,6 +20,9 @@ AioContext *qemu_get_aio_context(void);
 AioContext *iohandler_get_aio_context(void);
 GSource *iohandler_get_g_source(void);
 void qemu_notify_event(void);
+/* poll() on fds for up to timeout ns (-1: forever, 0: just look) through
+ * the OS seam: the number of fds with revents, 0 on timeout, -errno. */
+int qemu_poll_ns(GPollFD *fds, guint nfds, int64_t timeout);
 QEMUBH *qemu_bh_new_full(QEMUBHFunc *cb, void *opaque, const char *name,
                          MemReentrancyGuard *reentrancy_guard);
 #define qemu_bh_new(cb, opaque) \

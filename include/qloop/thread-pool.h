@@ -20,11 +20,13 @@ typedef struct BlockAIOCB BlockAIOCB;
 typedef void BlockCompletionFunc(void *opaque, int ret);
 typedef int ThreadPoolFunc(void *opaque);
 
+/* QEMU's two fields in QEMU's order (a QEMU initializer written in order
+ * fits), then qloop's own. */
 typedef struct AIOCBInfo {
     void (*cancel_async)(BlockAIOCB *acb);
+    size_t aiocb_size;
     /* qloop: the context that completes the request (bdrv_aio_cancel). */
     AioContext *(*get_aio_context)(BlockAIOCB *acb);
-    size_t aiocb_size;
 } AIOCBInfo;
 
 struct BlockAIOCB {

@@ -33,6 +33,19 @@ typedef struct QemuThread {
     _Alignas(16) unsigned char storage[32];
 } QemuThread;
 
+/*
+ * QemuEvent: a flag threads can wait for.  qemu_event_set() wakes every
+ * waiter and stays set until qemu_event_reset(); a wait on a set event
+ * returns at once.  Built on QemuMutex/QemuCond, so it goes through the OS
+ * seam (and is a scheduling point in the simulator).
+ */
+typedef struct QemuEvent {
+    QemuMutex lock;
+    QemuCond cond;
+    unsigned value;             /* 1 set, 0 free; atomic for the fast path */
+    bool initialized;
+} QemuEvent;
+
 #define QEMU_THREAD_JOINABLE 0
 #define QEMU_THREAD_DETACHED 1
 
@@ -49,6 +62,12 @@ void qemu_cond_broadcast(QemuCond *cond);
 void qemu_cond_wait(QemuCond *cond, QemuMutex *mutex);
 /* Returns false on timeout.  The simulator measures ms in virtual time. */
 bool qemu_cond_timedwait(QemuCond *cond, QemuMutex *mutex, int ms);
+
+void qemu_event_init(QemuEvent *ev, bool init);
+void qemu_event_set(QemuEvent *ev);
+void qemu_event_reset(QemuEvent *ev);
+void qemu_event_wait(QemuEvent *ev);
+void qemu_event_destroy(QemuEvent *ev);
 
 void qemu_thread_create(QemuThread *thread, const char *name,
                         void *(*start_routine)(void *), void *arg, int mode);

@@ -77,6 +77,20 @@ bool qemu_clock_expired(QEMUClockType type);
 bool qemu_clock_run_timers(QEMUClockType type);
 bool qemu_clock_run_all_timers(void);
 void init_clocks(QEMUTimerListNotifyCB *notify_cb);
+/* The same as init_clocks() under the qemu_ prefix QEMU uses elsewhere. */
+static inline void qemu_init_clocks(QEMUTimerListNotifyCB *notify_cb)
+{
+    init_clocks(notify_cb);
+}
+/* Notify every timer list of the clock (each context's and the main
+ * loop's): their waiters recompute their timeouts. */
+void qemu_clock_notify(QEMUClockType type);
+/* Whether the main loop's list of the clock has a pending timer. */
+bool qemu_clock_has_timers(QEMUClockType type);
+/* Soonest deadline (ns from now, 0 if due) over every list of the clock,
+ * counting timers whose attributes are all in attr_mask; -1: none or the
+ * clock is disabled. */
+int64_t qemu_clock_deadline_ns_all(QEMUClockType type, int attr_mask);
 /* A disabled clock's timers do not run and set no deadline; disabling
  * waits until no timer of the clock runs (never call it from a timer
  * callback of that clock), enabling wakes the waiters.  All start enabled. */
@@ -159,6 +173,8 @@ void timer_mod_anticipate_ns(QEMUTimer *ts, int64_t expire_time);
 void timer_mod(QEMUTimer *ts, int64_t expire_timer);
 void timer_mod_anticipate(QEMUTimer *ts, int64_t expire_time);
 bool timer_pending(QEMUTimer *ts);
+/* expire_time <= current_time (scaled): true for an unarmed timer, whose
+ * stored expiry is -1, as QEMU answers. */
 bool timer_expired(QEMUTimer *timer_head, int64_t current_time);
 uint64_t timer_expire_time_ns(QEMUTimer *ts);
 

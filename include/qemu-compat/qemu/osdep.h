@@ -25,6 +25,13 @@
 #include <glib.h>
 
 #include "qloop/error.h"
+#include "qemu/atomic.h"
+
+/* QEMU's configure defines CONFIG_LINUX on Linux hosts; code written for
+ * QEMU uses it to pick Linux-only paths (futexes, eventfd). */
+#if defined(__linux__) && !defined(CONFIG_LINUX)
+#define CONFIG_LINUX 1
+#endif
 
 #ifndef MIN
 #define MIN(a, b) (((a) < (b)) ? (a) : (b))
@@ -48,6 +55,21 @@
 #endif
 #ifndef G_NORETURN
 #define G_NORETURN __attribute__((noreturn))
+#endif
+#ifndef QEMU_BUILD_BUG_ON
+#define QEMU_BUILD_BUG_ON(x) _Static_assert(!(x), "not expecting: " #x)
+#endif
+#ifndef QEMU_ALIGNED
+#define QEMU_ALIGNED(x) __attribute__((aligned(x)))
+#endif
+#ifndef QEMU_PACKED
+#define QEMU_PACKED __attribute__((packed))
+#endif
+#ifndef ROUND_UP
+#define ROUND_UP(n, d) ((((n) + (d) - 1) / (d)) * (d))
+#endif
+#ifndef DIV_ROUND_UP
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 #endif
 #ifndef likely
 #define likely(x) __builtin_expect(!!(x), 1)

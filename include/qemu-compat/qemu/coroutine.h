@@ -1,0 +1,2 @@
+/* qemu/coroutine.h (qloop compatibility) */
+#include "qloop/coroutine.h"
