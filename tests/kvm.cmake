@@ -9,6 +9,16 @@ if(TARGET qloop-kvm-fuzz-devices)
                        TIMEOUT 120)
 endif()
 
+# The monitor server against hostile clients (no KVM, real sockets).
+if(TARGET qloop-kvm-qmp)
+  add_executable(test-qmp kvm/test-qmp.c)
+  target_link_libraries(test-qmp PRIVATE qloop-kvm-qmp)
+  target_compile_definitions(test-qmp PRIVATE _GNU_SOURCE)
+  add_test(NAME test-qmp COMMAND test-qmp)
+  set_tests_properties(test-qmp PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 120)
+endif()
+
 if(TARGET qloop-smoke)
   add_test(NAME kvm-smoke COMMAND qloop-smoke --timeout-ms 60000)
   set_tests_properties(kvm-smoke PROPERTIES LABELS "kvm" TIMEOUT 300

@@ -108,7 +108,7 @@ static void serial_refill(Serial *s, bool guest_read)
     }
 }
 
-void serial_input(Serial *s, const uint8_t *buf, size_t len)
+size_t serial_input(Serial *s, const uint8_t *buf, size_t len)
 {
     qemu_mutex_lock(&s->lock);
     len = MIN(len, sizeof(s->in_buf) - s->in_len);
@@ -116,6 +116,7 @@ void serial_input(Serial *s, const uint8_t *buf, size_t len)
     s->in_len += len;
     serial_refill(s, false);
     qemu_mutex_unlock(&s->lock);
+    return len;
 }
 
 static void serial_stdin_read(void *opaque)

@@ -5,7 +5,8 @@
  * host KVM can do), cpu.c (vCPU threads and the exit switch), ioport.c
  * (port dispatch and the small platform devices), serial.c (the 8250 on
  * KVM), testdev.c (doorbell: ioeventfd -> iothread -> thread pool ->
- * irqfd), iothread.c, monitor.c (JSON lines on a Unix socket), boot.c
+ * irqfd), iothread.c, monitor.c (the commands of the QMP-like monitor in
+ * qmp-server.c and qmp-request.c), boot.c
  * (flat test-guest images), linux.c (loads what linux-boot.c lays out),
  * run.c (the main loop, signals, watchdog and the run's verdict), smoke.c
  * (host detection, child runs).  Pure models with no KVM: uart.c,
@@ -142,7 +143,7 @@ struct Vm {
     Serial serial;
     TestDev testdev;
     IOThread iothread;
-    void *monitor;
+    struct QmpServer *monitor;  /* main thread only */
     QEMUTimer *watchdog;
     int signal_fd;
     int64_t start_ns;
@@ -184,7 +185,8 @@ void platform_devices_init(Vm *vm);
 
 /* serial.c */
 void serial_init(Vm *vm, Error **errp);
-void serial_input(Serial *s, const uint8_t *buf, size_t len);
+/* Host input for the guest; returns how many bytes fit (the rest is lost). */
+size_t serial_input(Serial *s, const uint8_t *buf, size_t len);
 void serial_flush(Serial *s);
 
 /* iothread.c */
