@@ -36,6 +36,18 @@ if(TARGET qloop-vm)
                        SKIP_RETURN_CODE 77)
 endif()
 
+# The VMM's host side with no KVM (qloop-vm --no-kvm): hostile monitor
+# clients, an fd flood, a console pipe nobody drains, SIGTERM.
+if(TARGET qloop-vm)
+  add_executable(test-vmm-host kvm/test-vmm-host.c)
+  add_dependencies(test-vmm-host qloop-vm)
+  target_compile_definitions(test-vmm-host PRIVATE _GNU_SOURCE
+    QLOOP_VM_PATH="$<TARGET_FILE:qloop-vm>")
+  add_test(NAME test-vmm-host COMMAND test-vmm-host)
+  set_tests_properties(test-vmm-host PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 180)
+endif()
+
 if(TARGET qloop-kvm-devices)
   add_executable(test-linux-boot kvm/test-linux-boot.c)
   target_link_libraries(test-linux-boot PRIVATE qloop-kvm-devices)

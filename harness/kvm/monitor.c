@@ -15,6 +15,32 @@
 #include "qmp-server.h"
 #include "vmm.h"
 
+static void mon_add_int(JsonBuilder *b, const char *name, uint64_t value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, (gint64)value);
+}
+
+/* The host side's liveness: what a hostile client or a stuck console
+ * would stop if it could block the main loop or a vCPU. */
+static void mon_status_host(Vm *vm, JsonBuilder *b)
+{
+    uint64_t written, dropped, trapped, runs;
+
+    serial_console_stats(&vm->serial, &written, &dropped);
+    testdev_kick_stats(vm, &trapped, &runs);
+    mon_add_int(b, "heartbeats", vm->heartbeats);
+    mon_add_int(b, "loop-iterations", vm->loop_iterations);
+    mon_add_int(b, "console-written", written);
+    mon_add_int(b, "console-dropped", dropped);
+    mon_add_int(b, "kicks-trapped", trapped);
+    mon_add_int(b, "kick-runs", runs);
+    if (vm->cfg.no_kvm) {
+        mon_add_int(b, "fake-vcpu-lines",
+                    __atomic_load_n(&vm->fake_lines, __ATOMIC_RELAXED));
+    }
+}
+
 static JsonNode *mon_query_status(void *opaque, JsonObject *args,
                                   QmpError *err)
 {
@@ -42,6 +68,7 @@ static JsonNode *mon_query_status(void *opaque, JsonObject *args,
     json_builder_add_int_value(b, (gint64)doorbells);
     json_builder_set_member_name(b, "completions");
     json_builder_add_int_value(b, (gint64)completions);
+    mon_status_host(vm, b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
