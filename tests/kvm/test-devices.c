@@ -217,6 +217,28 @@ static void test_hostile_random(unsigned seed0, unsigned runs)
             seed0, seed0 + runs - 1);
 }
 
+/* The programs must reach what a guest controls, not a corner of it. */
+static void test_hostile_reach(void)
+{
+    FuzzReach r;
+
+    qloop_kvm_devices_reach(&r);
+    EXPECT(r.slots == ~0ull);                   /* every slot, 63 too */
+    EXPECT(r.cons_wraps > 0);
+    EXPECT(r.overruns > 0);
+    EXPECT(r.out_of_order > 0);
+    EXPECT(r.ring_outside > 0 && r.ring_misaligned > 0);
+    fprintf(stderr, "hostile guest reach: slots %#llx, %llu cons wraps, "
+            "%llu overruns, %llu out-of-order completions, %llu ring "
+            "attaches (%llu outside RAM, %llu misaligned)\n",
+            (unsigned long long)r.slots, (unsigned long long)r.cons_wraps,
+            (unsigned long long)r.overruns,
+            (unsigned long long)r.out_of_order,
+            (unsigned long long)r.ring_attaches,
+            (unsigned long long)r.ring_outside,
+            (unsigned long long)r.ring_misaligned);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -227,6 +249,7 @@ int main(int argc, char **argv)
     test_uart_dlab_fifo_loop();
     test_doorbell_protocol();
     test_hostile_random(1, 20000);
+    test_hostile_reach();
     printf("test-devices: %s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

@@ -307,7 +307,6 @@ static void test_nul_and_long_lines(void)
     static const char nul_line[] = "{\"execute\":\"count\"}\0"
                                    "{\"execute\":\"quit\"}\n";
     g_autofree char *longer = g_strnfill(limits.line_bytes_max * 3, ' ');
-    g_autofree char *reply = NULL;
     QmpStats st;
 
     /* A NUL byte spoils its line only; the next command still runs. */
