@@ -49,6 +49,14 @@ if(TARGET qloop-vm)
                        TIMEOUT 180)
 endif()
 
+if(TARGET qloop-kvm-fuzz-vmm)
+  add_executable(test-vmm-glue kvm/test-vmm-glue.c)
+  target_link_libraries(test-vmm-glue PRIVATE qloop-kvm-fuzz-vmm)
+  add_test(NAME test-vmm-glue COMMAND test-vmm-glue)
+  set_tests_properties(test-vmm-glue PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 300)
+endif()
+
 if(TARGET qloop-kvm-devices)
   add_executable(test-linux-boot kvm/test-linux-boot.c)
   target_link_libraries(test-linux-boot PRIVATE qloop-kvm-devices)

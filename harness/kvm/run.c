@@ -240,5 +240,6 @@ int vm_run(const VmConfig *cfg, VmResult *result)
     }
     *result = vm->result;
     monitor_close(vm);
+    serial_close(&vm->serial);
     return result->exit_code;
 }

@@ -353,3 +353,21 @@ void serial_console_stats(Serial *s, uint64_t *written, uint64_t *dropped)
     *dropped = s->out_dropped;
     qemu_mutex_unlock(&s->lock);
 }
+
+/* After serial_flush(): the BH, the handlers and the output fd go. */
+void serial_close(Serial *s)
+{
+    if (!s->vm) {
+        return;
+    }
+    if (s->in_fd >= 0) {
+        qemu_set_fd_handler(s->in_fd, NULL, NULL, NULL);
+    }
+    serial_out_wait(s, false);
+    qemu_bh_delete(s->out_bh);
+    s->out_bh = NULL;
+    if (s->out_fd > STDERR_FILENO) {
+        close(s->out_fd);
+    }
+    s->out_fd = -1;
+}

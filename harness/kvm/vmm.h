@@ -215,6 +215,7 @@ size_t serial_input(Serial *s, const uint8_t *buf, size_t len);
  * SERIAL_FINAL_FLUSH_MS for a slow console; then restore the fd. */
 void serial_flush(Serial *s);
 void serial_console_stats(Serial *s, uint64_t *written, uint64_t *dropped);
+void serial_close(Serial *s);
 
 /* iothread.c */
 void iothread_start(IOThread *t, const char *name);
