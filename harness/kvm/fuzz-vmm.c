@@ -15,7 +15,7 @@
  *     that direction) or I/O is lenient; the rest read as all ones of the
  *     access size; the 8250 reads a byte;
  *   - console: at the end, after the final flush, what came out of the
- *     pipe is the transmitted stream with exactly out_dropped bytes left
+ *     pipe is the transmitted stream with exactly the dropped bytes left
  *     out (in order), and without drops the stream itself;
  *   - marker: marker_seen iff a transmitted line (CR dropped, cut at 159
  *     bytes, as serial.c keeps it) contains the marker; marker_line is the

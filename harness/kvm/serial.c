@@ -48,22 +48,8 @@ static void serial_tx(void *opaque, uint8_t byte)
 {
     Serial *s = opaque;
 
-    if (s->out_fd >= 0) {
-        if (s->out_len == sizeof(s->out_ring)) {
-            s->out_dropped++;           /* nobody reads the console */
-        } else {
-            s->out_ring[(s->out_head + s->out_len) % sizeof(s->out_ring)] =
-                byte;
-            s->out_len++;
-        }
-        /* Wake the main loop at a line end or a full chunk, and only if
-         * no drain is already pending: a blocked console costs no
-         * wake-ups at all. */
-        if ((byte == '\n' || s->out_len % SERIAL_OUT_CHUNK_BYTES == 0) &&
-            !s->out_flush_pending) {
-            s->out_flush_pending = true;
-            qemu_bh_schedule(s->out_bh);
-        }
+    if (s->out_fd >= 0 && console_ring_put(&s->out, byte)) {
+        qemu_bh_schedule(s->out_bh);    /* pending went false -> true */
     }
     if (byte == '\n') {
         serial_line_done(s);
@@ -93,14 +79,11 @@ static void serial_out_wait(Serial *s, bool wait)
 static ssize_t serial_out_write_once(Serial *s)
 {
     uint8_t chunk[SERIAL_OUT_CHUNK_BYTES];
-    size_t len, head;
+    size_t len;
     ssize_t n;
 
     qemu_mutex_lock(&s->lock);
-    head = s->out_head;
-    len = MIN(s->out_len, sizeof(chunk));
-    len = MIN(len, sizeof(s->out_ring) - head);         /* contiguous */
-    memcpy(chunk, s->out_ring + head, len);
+    len = console_ring_peek(&s->out, chunk, sizeof(chunk));
     qemu_mutex_unlock(&s->lock);
     if (len == 0) {
         return 0;
@@ -109,16 +92,11 @@ static ssize_t serial_out_write_once(Serial *s)
         n = write(s->out_fd, chunk, len);
     } while (n < 0 && errno == EINTR);
     qemu_mutex_lock(&s->lock);
-    g_assert(s->out_head == head && s->out_len >= len);
     if (n < 0 && errno != EAGAIN) {
-        n = (ssize_t)s->out_len;        /* console gone: drop it all */
-        s->out_dropped += s->out_len;
+        n = (ssize_t)s->out.len;        /* console gone: drop it all */
+        console_ring_consume(&s->out, s->out.len, false);
     } else if (n > 0) {
-        s->out_written += (uint64_t)n;
-    }
-    if (n > 0) {
-        s->out_head = (s->out_head + (size_t)n) % sizeof(s->out_ring);
-        s->out_len -= (size_t)n;
+        console_ring_consume(&s->out, (size_t)n, true);
     }
     qemu_mutex_unlock(&s->lock);
     return n < 0 ? 0 : n;
@@ -127,21 +105,18 @@ static ssize_t serial_out_write_once(Serial *s)
 /*
  * Main loop (out_bh or POLLOUT): drain at most one ring's worth per call,
  * so a fast console cannot starve the loop; wait for POLLOUT when the fd
- * is full; clear out_flush_pending only once the ring is empty.
+ * is full; the ring settles (pending cleared) only once it is empty.
  */
 static void serial_out_drain(Serial *s)
 {
-    size_t budget = sizeof(s->out_ring);
+    size_t budget = sizeof(s->out_buf);
 
     while (budget > 0) {
         ssize_t n = serial_out_write_once(s);
         bool empty;
 
         qemu_mutex_lock(&s->lock);
-        empty = s->out_len == 0;
-        if (empty) {
-            s->out_flush_pending = false;
-        }
+        empty = console_ring_settle(&s->out);
         qemu_mutex_unlock(&s->lock);
         if (empty) {
             serial_out_wait(s, false);
@@ -283,6 +258,8 @@ void serial_init(Vm *vm, Error **errp)
     qemu_mutex_init(&s->lock);
     uart_init(&s->uart, serial_tx, serial_set_irq, s);
     s->out_bh = aio_bh_new(qemu_get_aio_context(), serial_out_bh, s);
+    console_ring_init(&s->out, s->out_buf, sizeof(s->out_buf),
+                      SERIAL_OUT_CHUNK_BYTES);
     if (vm->cfg.console_path) {
         s->out_fd = open(vm->cfg.console_path,
                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -317,6 +294,9 @@ void serial_flush(Serial *s)
         return;                 /* setup failed before, or no console */
     }
     serial_out_wait(s, false);
+    qemu_mutex_lock(&s->lock);
+    s->out.pending = true;      /* this is the drain now (vCPUs joined) */
+    qemu_mutex_unlock(&s->lock);
     for (;;) {
         struct pollfd pfd = { .fd = s->out_fd, .events = POLLOUT };
         int64_t left_ms = deadline_ms -
@@ -327,12 +307,10 @@ void serial_flush(Serial *s)
             continue;
         }
         qemu_mutex_lock(&s->lock);
-        empty = s->out_len == 0;
-        if (!empty && left_ms <= 0) {
-            s->out_dropped += s->out_len;       /* the reader is stuck */
-            s->out_len = 0;
-            empty = true;
+        if (left_ms <= 0) {                     /* the reader is stuck */
+            console_ring_consume(&s->out, s->out.len, false);
         }
+        empty = console_ring_settle(&s->out);
         qemu_mutex_unlock(&s->lock);
         if (empty) {
             break;
@@ -349,8 +327,8 @@ void serial_flush(Serial *s)
 void serial_console_stats(Serial *s, uint64_t *written, uint64_t *dropped)
 {
     qemu_mutex_lock(&s->lock);
-    *written = s->out_written;
-    *dropped = s->out_dropped;
+    *written = s->out.written;
+    *dropped = s->out.dropped;
     qemu_mutex_unlock(&s->lock);
 }
 

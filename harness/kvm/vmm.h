@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "qloop/qloop.h"
+#include "console-ring.h"
 #include "doorbell.h"
 #include "uart.h"
 
@@ -105,19 +106,15 @@ typedef struct Serial {
     /*
      * Console output: the vCPU appends under lock and never writes the fd;
      * the main loop drains the ring with non-blocking writes outside the
-     * lock.  A full ring drops bytes (out_dropped): a console nobody reads
+     * lock.  A full ring drops bytes (counted): a console nobody reads
      * costs output, never a blocked vCPU.
      */
     int out_fd;                 /* -1 without console output */
     int out_flags_orig;         /* out_fd's flags to restore, or -1 */
-    uint8_t out_ring[64 * 1024];        /* under lock */
-    size_t out_head, out_len;   /* under lock; the main loop consumes */
-    bool out_flush_pending;     /* under lock: out_bh scheduled or waiting
-                                   for POLLOUT; the vCPU wakes the loop
-                                   only on false -> true */
+    ConsoleRing out;            /* under lock (console-ring.h) */
+    uint8_t out_buf[64 * 1024];
     bool out_waiting;           /* main loop: write handler installed */
     QEMUBH *out_bh;             /* main loop: drains the ring */
-    uint64_t out_written, out_dropped;  /* under lock */
     char line[160];             /* current console line, for the marker */
     size_t line_len;
     uint8_t in_buf[4096];       /* host input waiting for FIFO room */
