@@ -82,6 +82,18 @@ if(TARGET test-devices-sim)
   add_executable(test-devices-sim-lose-irq kvm/test-devices-sim.c)
   target_link_libraries(test-devices-sim-lose-irq PRIVATE qloop-sim
                         qloop-kvm-devices)
+  # And one lost console drain wake-up must be found (hang) too.
+  add_executable(test-devices-sim-lose-wake kvm/test-devices-sim.c)
+  target_link_libraries(test-devices-sim-lose-wake PRIVATE qloop-sim
+                        qloop-kvm-devices)
+  target_include_directories(test-devices-sim-lose-wake PRIVATE
+                             ${PROJECT_SOURCE_DIR}/sim)
+  target_compile_definitions(test-devices-sim-lose-wake PRIVATE
+                             QLOOP_TEST_LOSE_WAKE)
+  add_test(NAME test-devices-sim-lose-wake
+           COMMAND test-devices-sim-lose-wake 7)
+  set_tests_properties(test-devices-sim-lose-wake PROPERTIES
+                       LABELS "unit;sim;kvm-devices" TIMEOUT 60 WILL_FAIL TRUE)
   target_include_directories(test-devices-sim-lose-irq PRIVATE
                              ${PROJECT_SOURCE_DIR}/sim)
   target_compile_definitions(test-devices-sim-lose-irq PRIVATE
