@@ -49,6 +49,14 @@ if(TARGET qloop-vm)
                        TIMEOUT 180)
 endif()
 
+if(TARGET qloop-kvm)
+  add_executable(test-testdev kvm/test-testdev.c)
+  target_link_libraries(test-testdev PRIVATE qloop-kvm)
+  add_test(NAME test-testdev COMMAND test-testdev)
+  set_tests_properties(test-testdev PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 60)
+endif()
+
 if(TARGET qloop-kvm-fuzz-vmm)
   add_executable(test-vmm-glue kvm/test-vmm-glue.c)
   target_link_libraries(test-vmm-glue PRIVATE qloop-kvm-fuzz-vmm)
