@@ -544,6 +544,77 @@ static void test_teardown(void)
     }
 }
 
+/*
+ * Seeded hostile lines straight into the parser: valid requests with
+ * bytes replaced, inserted or cut.  Whatever the line, parsing returns a
+ * request with a string "execute" and an object "arguments", or an error
+ * with a class; and both replies are JSON objects json-glib reads back.
+ */
+static void test_parser_random(unsigned runs)
+{
+    static const char *const seeds[] = {
+        "{\"execute\":\"send-console\",\"arguments\":{\"data\":\"a\\\"b\"},"
+        "\"id\":[1,{\"x\":null}]}",
+        "{\"arguments\":{\"execute\":\"quit\"},\"execute\":\"query-status\"}",
+        "{\"execute\":\"x\",\"arguments\":{\"s\":\"[[[{{\\\\\"}}}\"}}",
+    };
+    uint32_t x = 12345;
+    unsigned ok = 0, refused = 0;
+
+    for (unsigned run = 0; run < runs; run++) {
+        char line[256];
+        size_t len;
+        QmpRequest req;
+        QmpError err = { 0 };
+        g_autofree char *reply = NULL;
+        g_autoptr(JsonParser) back = json_parser_new();
+
+        len = g_strlcpy(line, seeds[run % 3], sizeof(line));
+        for (int m = 0; m < 1 + (int)(run % 6); m++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            switch (x % 3) {
+            case 0:                             /* replace a byte */
+                if (len > 0) {
+                    line[(x >> 8) % len] = (char)(x >> 16);
+                }
+                break;
+            case 1:                             /* cut the line */
+                len = (x >> 8) % (len + 1);
+                break;
+            default:                            /* duplicate a bracket */
+                if (len + 1 < sizeof(line)) {
+                    size_t at = (x >> 8) % (len + 1);
+
+                    memmove(line + at + 1, line + at, len - at);
+                    line[at] = "[{\"\\"[(x >> 16) % 4];
+                    len++;
+                }
+                break;
+            }
+        }
+        if (qmp_request_parse(line, len, &req, &err)) {
+            EXPECT(req.execute && req.arguments, "run %u", run);
+            reply = qmp_reply_return(NULL, req.id);
+            ok++;
+        } else {
+            EXPECT(err.cls && err.desc[0], "run %u: error without class",
+                   run);
+            reply = qmp_reply_error(&err, req.id);
+            refused++;
+        }
+        EXPECT(json_parser_load_from_data(back, reply, -1, NULL) &&
+               JSON_NODE_HOLDS_OBJECT(json_parser_get_root(back)),
+               "run %u: reply is not a JSON object: %s", run, reply);
+        qmp_request_clear(&req);
+    }
+    EXPECT(ok > 0 && refused > 0, "mutations: %u parsed, %u refused", ok,
+           refused);
+    printf("test-qmp: %u mutated lines: %u parsed, %u refused\n", runs, ok,
+           refused);
+}
+
 int main(void)
 {
     struct rlimit rl;
@@ -554,6 +625,7 @@ int main(void)
     qemu_init_main_loop(&error_fatal);
     heartbeat_timer = timer_new_ms(QEMU_CLOCK_REALTIME, heartbeat, NULL);
     heartbeat(NULL);
+    test_parser_random(50000);
     test_negotiation();
     test_malformed();
     test_nul_and_long_lines();
