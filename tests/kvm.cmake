@@ -3,9 +3,20 @@
 #   kvm         — real VMs; skip (77) loudly without a usable /dev/kvm
 if(TARGET qloop-kvm-fuzz-devices)
   add_executable(test-devices kvm/test-devices.c)
-  target_link_libraries(test-devices PRIVATE qloop-kvm-fuzz-devices)
+  target_link_libraries(test-devices PRIVATE qloop-kvm-fuzz-devices
+                        qloop-kvm-fuzz-linux-boot)
   add_test(NAME test-devices COMMAND test-devices)
   set_tests_properties(test-devices PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 120)
+endif()
+
+# The monitor server against hostile clients (no KVM, real sockets).
+if(TARGET qloop-kvm-qmp)
+  add_executable(test-qmp kvm/test-qmp.c)
+  target_link_libraries(test-qmp PRIVATE qloop-kvm-qmp)
+  target_compile_definitions(test-qmp PRIVATE _GNU_SOURCE)
+  add_test(NAME test-qmp COMMAND test-qmp)
+  set_tests_properties(test-qmp PROPERTIES LABELS "unit;kvm-devices"
                        TIMEOUT 120)
 endif()
 
@@ -24,6 +35,34 @@ if(TARGET qloop-vm)
   add_test(NAME test-vmm COMMAND test-vmm)
   set_tests_properties(test-vmm PROPERTIES LABELS "kvm" TIMEOUT 300
                        SKIP_RETURN_CODE 77)
+endif()
+
+# The VMM's host side with no KVM (qloop-vm --no-kvm): hostile monitor
+# clients, an fd flood, a console pipe nobody drains, SIGTERM.
+if(TARGET qloop-vm)
+  add_executable(test-vmm-host kvm/test-vmm-host.c)
+  add_dependencies(test-vmm-host qloop-vm)
+  target_compile_definitions(test-vmm-host PRIVATE _GNU_SOURCE
+    QLOOP_VM_PATH="$<TARGET_FILE:qloop-vm>")
+  add_test(NAME test-vmm-host COMMAND test-vmm-host)
+  set_tests_properties(test-vmm-host PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 180)
+endif()
+
+if(TARGET qloop-kvm)
+  add_executable(test-testdev kvm/test-testdev.c)
+  target_link_libraries(test-testdev PRIVATE qloop-kvm)
+  add_test(NAME test-testdev COMMAND test-testdev)
+  set_tests_properties(test-testdev PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 60)
+endif()
+
+if(TARGET qloop-kvm-fuzz-vmm)
+  add_executable(test-vmm-glue kvm/test-vmm-glue.c)
+  target_link_libraries(test-vmm-glue PRIVATE qloop-kvm-fuzz-vmm)
+  add_test(NAME test-vmm-glue COMMAND test-vmm-glue)
+  set_tests_properties(test-vmm-glue PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 300)
 endif()
 
 if(TARGET qloop-kvm-devices)
@@ -51,6 +90,18 @@ if(TARGET test-devices-sim)
   add_executable(test-devices-sim-lose-irq kvm/test-devices-sim.c)
   target_link_libraries(test-devices-sim-lose-irq PRIVATE qloop-sim
                         qloop-kvm-devices)
+  # And one lost console drain wake-up must be found (hang) too.
+  add_executable(test-devices-sim-lose-wake kvm/test-devices-sim.c)
+  target_link_libraries(test-devices-sim-lose-wake PRIVATE qloop-sim
+                        qloop-kvm-devices)
+  target_include_directories(test-devices-sim-lose-wake PRIVATE
+                             ${PROJECT_SOURCE_DIR}/sim)
+  target_compile_definitions(test-devices-sim-lose-wake PRIVATE
+                             QLOOP_TEST_LOSE_WAKE)
+  add_test(NAME test-devices-sim-lose-wake
+           COMMAND test-devices-sim-lose-wake 7)
+  set_tests_properties(test-devices-sim-lose-wake PROPERTIES
+                       LABELS "unit;sim;kvm-devices" TIMEOUT 60 WILL_FAIL TRUE)
   target_include_directories(test-devices-sim-lose-irq PRIVATE
                              ${PROJECT_SOURCE_DIR}/sim)
   target_compile_definitions(test-devices-sim-lose-irq PRIVATE

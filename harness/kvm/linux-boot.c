@@ -64,12 +64,19 @@ const char *linux_boot_layout(const uint8_t *image, size_t image_len,
     if (out->kernel_offset >= image_len || hdr_end > 0x400) {
         return "setup header sizes point outside the image";
     }
+    if (hdr_end < LB_HEADER_MIN_END) {
+        /* Shorter than protocol 2.06's fields: code32_start and the
+         * rest would come from outside the header (entry 0). */
+        return "setup header shorter than boot protocol 2.06's";
+    }
     out->kernel_size = image_len - out->kernel_offset;
     if (LB_KERNEL_ADDR + (uint64_t)out->kernel_size +
         lb_get32(image, LB_INIT_SIZE) > ram_bytes) {
         return "RAM too small for the kernel and its decompression";
     }
-    if (strlen(cmdline) + 1 > lb_get32(image, LB_CMDLINE_SIZE) + 1u ||
+    /* cmdline_size excludes the NUL; compared as is, since adding 1
+     * wrapped a limit of 0xffffffff to 0 and refused every line. */
+    if (strlen(cmdline) > lb_get32(image, LB_CMDLINE_SIZE) ||
         strlen(cmdline) >= 4096) {
         return "command line longer than the kernel accepts";
     }
@@ -83,6 +90,10 @@ const char *linux_boot_layout(const uint8_t *image, size_t image_len,
     put32(zp, LB_CMD_LINE_PTR, LB_CMDLINE_ADDR);
     put32(zp, LB_HW_SUBARCH, 0);                    /* a PC */
     out->entry = lb_get32(zp, LB_CODE32_START);
+    /* The loader owns the ramdisk fields: without an initrd they must be
+     * zero, not whatever the image's header carried. */
+    put32(zp, LB_RAMDISK_IMAGE, 0);
+    put32(zp, LB_RAMDISK_SIZE, 0);
 
     if (initrd_len) {
         initrd_max = lb_get32(image, LB_INITRD_ADDR_MAX);

@@ -42,6 +42,8 @@
 #define LB_E820_ENTRIES     0x1e8
 #define LB_E820_TABLE       0x2d0
 #define LB_E820_MAX         128
+/* Protocol 2.06's header ends after cmdline_size: 0x202 + jump >= this. */
+#define LB_HEADER_MIN_END   0x23c
 
 #define LB_LOADED_HIGH      0x01
 #define LB_CAN_USE_HEAP     0x80

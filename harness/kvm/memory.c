@@ -31,7 +31,9 @@ bool vm_memory_init(Vm *vm, uint64_t bytes, Error **errp)
         .memory_size = bytes,
         .userspace_addr = (uintptr_t)ram,
     };
-    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    /* --no-kvm: RAM for the devices, no VM to give it to. */
+    if (vm->vm_fd >= 0 &&
+        ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
         error_setg_errno(errp, errno, "KVM_SET_USER_MEMORY_REGION");
         munmap(ram, bytes);
         return false;

@@ -1,234 +1,127 @@
 /*
- * harness/kvm/monitor.c — a JSON-lines monitor on a Unix socket.
+ * harness/kvm/monitor.c — the VM's monitor commands on the QMP server.
  *
- * Method: the listening socket and each client are GSource watches
- * (g_unix_fd_add) on glib's default GMainContext, which main_loop_wait()
- * dispatches — the same way QEMU's QMP chardevs ride the main loop.  One
- * request per line, one answer per line, QMP-shaped:
- *   {"execute":"status"}                -> {"return":{"status":"running",...}}
- *   {"execute":"send-console","data":"ls\n"} -> {"return":{}}
- *   {"execute":"quit"}                  -> {"return":{}} and the VM stops
- * The parser is deliberately tiny (string members only, \n \" \\ escapes):
- * a malformed line gets an error answer, never a crash.
+ * Method: qmp-server.c owns the socket, the clients and the framing;
+ * qmp-request.c the parsing.  This file is only the command table, run on
+ * the main thread by main_loop_wait():
+ *   {"execute":"query-status"}  -> {"return":{"status":"running",...}}
+ *   {"execute":"send-console","arguments":{"data":"ls\n"}}
+ *                               -> {"return":{"accepted":3}}
+ *   {"execute":"quit"}          -> {"return":{}} and the VM stops
+ * plus the server's own qmp_capabilities and query-monitor.
  */
-#include <errno.h>
-#include <glib-unix.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "qmp-server.h"
 #include "vmm.h"
 
-#define MONITOR_LINE_MAX 4096
-
-typedef struct Monitor {
-    Vm *vm;
-    int listen_fd;
-    guint listen_tag;
-    char *path;
-} Monitor;
-
-typedef struct MonClient {
-    Monitor *mon;
-    int fd;
-    char buf[MONITOR_LINE_MAX];
-    size_t len;
-} MonClient;
-
-/* The string value of "key" in a flat JSON object, unescaped; or NULL. */
-static char *json_get_string(const char *line, const char *key)
+static void mon_add_int(JsonBuilder *b, const char *name, uint64_t value)
 {
-    char pattern[64];
-    const char *p;
-    GString *out;
-
-    snprintf(pattern, sizeof(pattern), "\"%s\"", key);
-    p = strstr(line, pattern);
-    if (!p) {
-        return NULL;
-    }
-    p += strlen(pattern);
-    while (*p == ' ' || *p == ':') {
-        p++;
-    }
-    if (*p++ != '"') {
-        return NULL;
-    }
-    out = g_string_new(NULL);
-    for (; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1]) {
-            p++;
-            g_string_append_c(out, *p == 'n' ? '\n' : *p == 'r' ? '\r'
-                                   : *p == 't' ? '\t' : *p);
-        } else {
-            g_string_append_c(out, *p);
-        }
-    }
-    if (*p != '"') {
-        g_string_free(out, TRUE);
-        return NULL;
-    }
-    return g_string_free(out, FALSE);
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, (gint64)value);
 }
 
-static void monitor_reply(MonClient *c, const char *json)
+/* The host side's liveness: what a hostile client or a stuck console
+ * would stop if it could block the main loop or a vCPU. */
+static void mon_status_host(Vm *vm, JsonBuilder *b)
 {
-    size_t len = strlen(json), done = 0;
+    uint64_t written, dropped, trapped, runs;
 
-    while (done < len) {
-        ssize_t n = write(c->fd, json + done, len - done);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;             /* the client left; its watch will see HUP */
-        }
-        done += n;
-    }
-    if (write(c->fd, "\n", 1) < 0) {
-        return;
+    serial_console_stats(&vm->serial, &written, &dropped);
+    testdev_kick_stats(vm, &trapped, &runs);
+    mon_add_int(b, "heartbeats", vm->heartbeats);
+    mon_add_int(b, "loop-iterations", vm->loop_iterations);
+    mon_add_int(b, "console-written", written);
+    mon_add_int(b, "console-dropped", dropped);
+    mon_add_int(b, "kicks-trapped", trapped);
+    mon_add_int(b, "kick-runs", runs);
+    if (vm->cfg.no_kvm) {
+        mon_add_int(b, "fake-vcpu-lines",
+                    __atomic_load_n(&vm->fake_lines, __ATOMIC_RELAXED));
     }
 }
 
-static void monitor_status(MonClient *c)
+static JsonNode *mon_query_status(void *opaque, JsonObject *args,
+                                  QmpError *err)
 {
-    Vm *vm = c->mon->vm;
+    Vm *vm = opaque;
+    g_autoptr(JsonBuilder) b = json_builder_new();
     uint64_t doorbells, completions, exits = 0;
-    char buf[512];
 
     testdev_stats(vm, &doorbells, &completions);
     for (int i = 0; i < vm->nr_vcpus; i++) {
         exits += __atomic_load_n(&vm->vcpus[i].exits, __ATOMIC_RELAXED);
     }
-    snprintf(buf, sizeof(buf),
-             "{\"return\":{\"status\":\"%s\",\"marker-seen\":%s,"
-             "\"uptime-ms\":%lld,\"exits\":%llu,\"doorbells\":%llu,"
-             "\"completions\":%llu}}",
-             vm_stopping(vm) ? "stopping" : "running",
-             vm->result.marker_seen ? "true" : "false",
-             (long long)((get_clock() - vm->start_ns) / SCALE_MS),
-             (unsigned long long)exits, (unsigned long long)doorbells,
-             (unsigned long long)completions);
-    monitor_reply(c, buf);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, vm_stopping(vm) ? "stopping"
+                                                     : "running");
+    json_builder_set_member_name(b, "marker-seen");
+    json_builder_add_boolean_value(b, __atomic_load_n(
+                                       &vm->result.marker_seen,
+                                       __ATOMIC_ACQUIRE));
+    json_builder_set_member_name(b, "uptime-ms");
+    json_builder_add_int_value(b, (get_clock() - vm->start_ns) / SCALE_MS);
+    json_builder_set_member_name(b, "exits");
+    json_builder_add_int_value(b, (gint64)exits);
+    json_builder_set_member_name(b, "doorbells");
+    json_builder_add_int_value(b, (gint64)doorbells);
+    json_builder_set_member_name(b, "completions");
+    json_builder_add_int_value(b, (gint64)completions);
+    mon_status_host(vm, b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
 }
 
-static void monitor_command(MonClient *c, const char *line)
+static JsonNode *mon_send_console(void *opaque, JsonObject *args,
+                                  QmpError *err)
 {
-    g_autofree char *cmd = json_get_string(line, "execute");
+    Vm *vm = opaque;
+    JsonNode *data = json_object_get_member(args, "data");
+    g_autoptr(JsonBuilder) b = NULL;
+    const char *text;
+    size_t accepted;
 
-    if (!cmd) {
-        monitor_reply(c, "{\"error\":{\"class\":\"GenericError\","
-                         "\"desc\":\"expected {\\\"execute\\\":...}\"}}");
-    } else if (strcmp(cmd, "status") == 0) {
-        monitor_status(c);
-    } else if (strcmp(cmd, "quit") == 0) {
-        monitor_reply(c, "{\"return\":{}}");
-        vm_request_stop(c->mon->vm, 0, "quit from the monitor");
-    } else if (strcmp(cmd, "send-console") == 0) {
-        g_autofree char *data = json_get_string(line, "data");
-
-        if (!data) {
-            monitor_reply(c, "{\"error\":{\"class\":\"GenericError\","
-                             "\"desc\":\"send-console needs \\\"data\\\"\"}}");
-            return;
-        }
-        serial_input(&c->mon->vm->serial, (const uint8_t *)data,
-                     strlen(data));
-        monitor_reply(c, "{\"return\":{}}");
-    } else {
-        monitor_reply(c, "{\"error\":{\"class\":\"CommandNotFound\","
-                         "\"desc\":\"unknown command\"}}");
+    if (!data || !JSON_NODE_HOLDS_VALUE(data) ||
+        json_node_get_value_type(data) != G_TYPE_STRING) {
+        qmp_error_set(err, "GenericError",
+                      "send-console needs a string argument 'data'");
+        return NULL;
     }
+    text = json_node_get_string(data);
+    accepted = serial_input(&vm->serial, (const uint8_t *)text,
+                            strlen(text));
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "accepted");
+    json_builder_add_int_value(b, (gint64)accepted);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
 }
 
-static gboolean monitor_client_io(gint fd, GIOCondition cond, gpointer opaque)
+static JsonNode *mon_quit(void *opaque, JsonObject *args, QmpError *err)
 {
-    MonClient *c = opaque;
-    ssize_t n = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
-    char *nl;
-
-    if (n <= 0 && !(n < 0 && errno == EINTR)) {
-        close(fd);
-        g_free(c);
-        return G_SOURCE_REMOVE;
-    }
-    c->len += n > 0 ? n : 0;
-    c->buf[c->len] = '\0';
-    while ((nl = strchr(c->buf, '\n'))) {
-        *nl = '\0';
-        monitor_command(c, c->buf);
-        c->len -= nl + 1 - c->buf;
-        memmove(c->buf, nl + 1, c->len + 1);
-    }
-    if (c->len == sizeof(c->buf) - 1) {
-        monitor_reply(c, "{\"error\":{\"class\":\"GenericError\","
-                         "\"desc\":\"line too long\"}}");
-        c->len = 0;
-    }
-    return G_SOURCE_CONTINUE;
+    vm_request_stop(opaque, 0, "quit from the monitor");
+    return NULL;
 }
 
-static gboolean monitor_accept(gint fd, GIOCondition cond, gpointer opaque)
-{
-    Monitor *mon = opaque;
-    MonClient *c;
-    int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-
-    if (cfd < 0) {
-        return G_SOURCE_CONTINUE;
-    }
-    c = g_new0(MonClient, 1);
-    c->mon = mon;
-    c->fd = cfd;
-    g_unix_fd_add(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR, monitor_client_io, c);
-    monitor_reply(c, "{\"qloop-vm\":{\"version\":\"" QLOOP_VERSION "\"}}");
-    return G_SOURCE_CONTINUE;
-}
+static const QmpCommand mon_commands[] = {
+    { "query-status", mon_query_status },
+    { "send-console", mon_send_console },
+    { "quit", mon_quit },
+    { NULL, NULL },
+};
 
 bool monitor_init(Vm *vm, const char *path, Error **errp)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    Monitor *mon;
-    int fd;
+    QmpLimits limits = QMP_LIMITS_DEFAULT;
 
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        error_setg(errp, "monitor path too long: %s", path);
-        return false;
-    }
-    strcpy(addr.sun_path, path);
-    unlink(path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        listen(fd, 4) < 0) {
-        error_setg_errno(errp, errno, "monitor socket %s", path);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return false;
-    }
-    mon = g_new0(Monitor, 1);
-    mon->vm = vm;
-    mon->listen_fd = fd;
-    mon->path = g_strdup(path);
-    mon->listen_tag = g_unix_fd_add(fd, G_IO_IN, monitor_accept, mon);
-    vm->monitor = mon;
-    return true;
+    vm->monitor = qmp_server_new(path, mon_commands, vm, &limits, errp);
+    return vm->monitor != NULL;
 }
 
 void monitor_close(Vm *vm)
 {
-    Monitor *mon = vm->monitor;
-
-    if (!mon) {
-        return;
-    }
-    g_source_remove(mon->listen_tag);
-    close(mon->listen_fd);
-    unlink(mon->path);
-    g_free(mon->path);
-    g_free(mon);
+    qmp_server_free(vm->monitor);
     vm->monitor = NULL;
 }

@@ -5,6 +5,8 @@
  *   qloop-vm --kernel vmlinuz --initrd initrd.cpio --append "console=ttyS0"
  *            [--mem MiB] [--marker TEXT] [--timeout-ms N] [--monitor PATH]
  *            [--console FILE] [--stdin] [--quiet]
+ *   qloop-vm --no-kvm [--monitor PATH] ...   no /dev/kvm: fakecpu.c writes
+ *            console lines and doorbell kicks through the port dispatch
  *
  * Exit status: 0 the guest printed the marker and shut down; 1 the guest
  * or the VMM failed (reason and registers on stderr); 2 the watchdog
@@ -26,7 +28,9 @@ static void usage(void)
             " [--append CMDLINE])\n"
             "       [--mem MiB] [--marker TEXT] [--timeout-ms N]"
             " [--monitor PATH]\n"
-            "       [--console FILE] [--stdin] [--quiet]\n");
+            "       [--console FILE] [--stdin] [--quiet]\n"
+            "       qloop-vm --no-kvm [options]   (host side only: a thread"
+            " stands in for the vCPU)\n");
     exit(1);
 }
 
@@ -44,6 +48,7 @@ int main(int argc, char **argv)
         { "console", required_argument, NULL, 'c' },
         { "stdin", no_argument, NULL, 's' },
         { "quiet", no_argument, NULL, 'q' },
+        { "no-kvm", no_argument, NULL, 'N' },
         { 0 },
     };
     VmConfig cfg = {
@@ -65,14 +70,16 @@ int main(int argc, char **argv)
         case 'c': cfg.console_path = optarg; break;
         case 's': cfg.console_stdin = true; break;
         case 'q': cfg.quiet = true; break;
+        case 'N': cfg.no_kvm = true; break;
         default: usage();
         }
     }
-    if (!cfg.guest_path == !cfg.kernel_path || optind != argc) {
+    if ((cfg.no_kvm ? cfg.guest_path || cfg.kernel_path
+                    : !cfg.guest_path == !cfg.kernel_path) || optind != argc) {
         usage();
     }
     smoke_default_config(&cfg);
-    if (access(vm_kvm_path(), R_OK | W_OK) != 0) {
+    if (!cfg.no_kvm && access(vm_kvm_path(), R_OK | W_OK) != 0) {
         fprintf(stderr, "qloop-vm: SKIP: %s is not usable here\n",
                 vm_kvm_path());
         return 77;

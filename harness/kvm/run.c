@@ -23,6 +23,8 @@
 
 /* After the marker, how long the guest may take to shut itself down. */
 #define VM_SHUTDOWN_GRACE_MS 5000
+/* The main loop's liveness tick (query-status "heartbeats"). */
+#define VM_HEARTBEAT_MS 100
 
 static void vm_wake_bh(void *opaque)
 {
@@ -88,6 +90,15 @@ static void vm_watchdog(void *opaque)
     }
 }
 
+static void vm_heartbeat(void *opaque)
+{
+    Vm *vm = opaque;
+
+    vm->heartbeats++;
+    timer_mod(vm->heartbeat,
+              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + VM_HEARTBEAT_MS);
+}
+
 static void vm_signal_read(void *opaque)
 {
     Vm *vm = opaque;
@@ -108,6 +119,8 @@ static bool vm_signals_init(Vm *vm, Error **errp)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* A console or monitor peer that closes is an EPIPE, not a death. */
+    signal(SIGPIPE, SIG_IGN);
     vm->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (vm->signal_fd < 0) {
         error_setg_errno(errp, errno, "signalfd");
@@ -120,7 +133,16 @@ static bool vm_signals_init(Vm *vm, Error **errp)
 /* Everything before the vCPUs start; false leaves the reason in errp. */
 static bool vm_setup(Vm *vm, Error **errp)
 {
-    if (!vm_signals_init(vm, errp) || !vm_create(vm, errp)) {
+    if (!vm_signals_init(vm, errp)) {
+        return false;
+    }
+    if (vm->cfg.no_kvm) {
+        /* Devices, loops and monitor without a VM (tests of the host side
+         * on machines without /dev/kvm): fakecpu.c drives the ports. */
+        if (!vm_memory_init(vm, vm->cfg.ram_bytes, errp)) {
+            return false;
+        }
+    } else if (!vm_create(vm, errp)) {
         return false;
     }
     platform_devices_init(vm);
@@ -134,6 +156,9 @@ static bool vm_setup(Vm *vm, Error **errp)
     }
     if (vm->cfg.monitor_path && !monitor_init(vm, vm->cfg.monitor_path, errp)) {
         return false;
+    }
+    if (vm->cfg.no_kvm) {
+        return true;
     }
     if (vm->cfg.kernel_path ? !boot_linux(vm, errp)
                             : !boot_flat_image(vm, vm->cfg.guest_path, errp)) {
@@ -153,6 +178,12 @@ static void vm_collect(Vm *vm)
         vm->result.exits += vm->vcpus[i].exits;
     }
     vm->result.run_ns = get_clock() - vm->start_ns;
+    if (vm->serial.vm) {
+        uint64_t written;
+
+        serial_console_stats(&vm->serial, &written,
+                             &vm->result.console_dropped);
+    }
 }
 
 int vm_run(const VmConfig *cfg, VmResult *result)
@@ -172,11 +203,19 @@ int vm_run(const VmConfig *cfg, VmResult *result)
         vm->watchdog = timer_new_ms(QEMU_CLOCK_REALTIME, vm_watchdog, vm);
         timer_mod(vm->watchdog,
                   qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + cfg->timeout_ms);
-        vcpu_start(&vm->vcpus[0]);
+        vm->heartbeat = timer_new_ms(QEMU_CLOCK_REALTIME, vm_heartbeat, vm);
+        vm_heartbeat(vm);
+        if (cfg->no_kvm) {
+            fakecpu_start(vm);
+        } else {
+            vcpu_start(&vm->vcpus[0]);
+        }
     }
     while (!vm_stopping(vm)) {
         main_loop_wait(false);
+        vm->loop_iterations++;
     }
+    fakecpu_join(vm);
     for (int i = 0; i < vm->nr_vcpus; i++) {
         if (vm->vcpus[i].started) {
             vcpu_kick(&vm->vcpus[i]);
@@ -201,5 +240,6 @@ int vm_run(const VmConfig *cfg, VmResult *result)
     }
     *result = vm->result;
     monitor_close(vm);
+    serial_close(&vm->serial);
     return result->exit_code;
 }

@@ -72,6 +72,11 @@ void smoke_print_result(const char *who, const VmResult *res)
             (unsigned long long)res->doorbells,
             (unsigned long long)res->completions,
             (unsigned long long)res->device_errors);
+    if (res->console_dropped) {
+        fprintf(stderr, "%s: console: %llu bytes dropped (nobody read the "
+                "console fast enough)\n", who,
+                (unsigned long long)res->console_dropped);
+    }
 }
 
 int smoke_run_child(const VmConfig *cfg, VmResult *res)

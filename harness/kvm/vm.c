@@ -108,5 +108,8 @@ bool vm_irq_line(Vm *vm, int irq, bool level)
 {
     struct kvm_irq_level line = { .irq = irq, .level = level };
 
+    if (vm->vm_fd < 0) {
+        return true;            /* --no-kvm: no interrupt controller */
+    }
     return ioctl(vm->vm_fd, KVM_IRQ_LINE, &line) == 0;
 }

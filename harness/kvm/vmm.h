@@ -5,7 +5,8 @@
  * host KVM can do), cpu.c (vCPU threads and the exit switch), ioport.c
  * (port dispatch and the small platform devices), serial.c (the 8250 on
  * KVM), testdev.c (doorbell: ioeventfd -> iothread -> thread pool ->
- * irqfd), iothread.c, monitor.c (JSON lines on a Unix socket), boot.c
+ * irqfd), iothread.c, monitor.c (the commands of the QMP-like monitor in
+ * qmp-server.c and qmp-request.c), boot.c
  * (flat test-guest images), linux.c (loads what linux-boot.c lays out),
  * run.c (the main loop, signals, watchdog and the run's verdict), smoke.c
  * (host detection, child runs).  Pure models with no KVM: uart.c,
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "qloop/qloop.h"
+#include "console-ring.h"
 #include "doorbell.h"
 #include "uart.h"
 
@@ -52,6 +54,7 @@ typedef struct VmConfig {
     bool console_stdin;         /* feed stdin to the UART */
     bool lenient_io;            /* unknown ports read ~0 (Linux probes) */
     bool quiet;                 /* no guest console on stdout */
+    bool no_kvm;                /* no /dev/kvm: fakecpu.c stands in */
 } VmConfig;
 
 /* How the run ended; qloop-smoke receives this from its child. */
@@ -64,6 +67,7 @@ typedef struct VmResult {
     uint64_t doorbells, completions, exits;
     int64_t doorbell_ns;        /* first kick to last completion */
     uint64_t device_errors;     /* guest protocol errors the device saw */
+    uint64_t console_dropped;   /* console bytes lost to a slow reader */
     char marker_line[160];
     char reason[768];
 } VmResult;
@@ -99,9 +103,18 @@ typedef struct Serial {
     QemuMutex lock;             /* the UART: vCPU thread and main loop */
     Uart uart;
     Vm *vm;
-    int out_fd;
-    char out_buf[4096];         /* under lock; flushed on newline/full */
-    size_t out_len;
+    /*
+     * Console output: the vCPU appends under lock and never writes the fd;
+     * the main loop drains the ring with non-blocking writes outside the
+     * lock.  A full ring drops bytes (counted): a console nobody reads
+     * costs output, never a blocked vCPU.
+     */
+    int out_fd;                 /* -1 without console output */
+    int out_flags_orig;         /* out_fd's flags to restore, or -1 */
+    ConsoleRing out;            /* under lock (console-ring.h) */
+    uint8_t out_buf[64 * 1024];
+    bool out_waiting;           /* main loop: write handler installed */
+    QEMUBH *out_bh;             /* main loop: drains the ring */
     char line[160];             /* current console line, for the marker */
     size_t line_len;
     uint8_t in_buf[4096];       /* host input waiting for FIFO room */
@@ -123,6 +136,9 @@ typedef struct TestDev {
     IOThread *iothread;
     EventNotifier kick;         /* ioeventfd on DB_PORT_KICK */
     EventNotifier irq;          /* irqfd on DB_IRQ */
+    QEMUBH *kick_bh;            /* trapped kicks, merged: one pending run */
+    uint64_t kicks_trapped;     /* atomic: trapped kick writes */
+    uint64_t kick_runs;         /* under lock: kick handler runs */
     bool have_ioeventfd, have_irqfd;
     int64_t first_kick_ns, last_complete_ns;   /* under lock */
 } TestDev;
@@ -142,10 +158,16 @@ struct Vm {
     Serial serial;
     TestDev testdev;
     IOThread iothread;
-    void *monitor;
+    struct QmpServer *monitor;  /* main thread only */
     QEMUTimer *watchdog;
     int signal_fd;
     int64_t start_ns;
+    QEMUTimer *heartbeat;       /* main loop liveness, every 100 ms */
+    uint64_t heartbeats;        /* main thread only */
+    uint64_t loop_iterations;   /* main_loop_wait() calls, main thread */
+    QemuThread fake_thread;     /* --no-kvm: fakecpu.c */
+    bool fake_started;
+    uint64_t fake_lines;        /* atomic: console lines the fake wrote */
     /* Entry state for the boot CPU, set by boot.c or linux.c. */
     uint64_t entry_rip, entry_rsi, entry_rsp;
     uint64_t entry_gdt;         /* 0: none (the guest loads its own) */
@@ -184,8 +206,13 @@ void platform_devices_init(Vm *vm);
 
 /* serial.c */
 void serial_init(Vm *vm, Error **errp);
-void serial_input(Serial *s, const uint8_t *buf, size_t len);
+/* Host input for the guest; returns how many bytes fit (the rest is lost). */
+size_t serial_input(Serial *s, const uint8_t *buf, size_t len);
+/* After the vCPUs stopped: write what is left, waiting at most
+ * SERIAL_FINAL_FLUSH_MS for a slow console; then restore the fd. */
 void serial_flush(Serial *s);
+void serial_console_stats(Serial *s, uint64_t *written, uint64_t *dropped);
+void serial_close(Serial *s);
 
 /* iothread.c */
 void iothread_start(IOThread *t, const char *name);
@@ -195,11 +222,18 @@ void iothread_stop(IOThread *t);
 bool testdev_init(Vm *vm, Error **errp);
 void testdev_stats(Vm *vm, uint64_t *doorbells, uint64_t *completions);
 int64_t testdev_busy_ns(Vm *vm);
+/* Trapped kick writes, and kick-handler runs (<= trapped: merged). */
+void testdev_kick_stats(Vm *vm, uint64_t *trapped, uint64_t *runs);
 uint64_t testdev_errors(Vm *vm);
 
 /* monitor.c */
 bool monitor_init(Vm *vm, const char *path, Error **errp);
 void monitor_close(Vm *vm);
+
+/* fakecpu.c: --no-kvm, a host thread writing console lines and kicks
+ * through ioport_dispatch() as a vCPU's port exits would. */
+void fakecpu_start(Vm *vm);
+void fakecpu_join(Vm *vm);
 
 /* boot.c, linux.c */
 bool boot_flat_image(Vm *vm, const char *path, Error **errp);

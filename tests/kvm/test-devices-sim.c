@@ -13,6 +13,16 @@
  *           -> doorbell_kick() -> thread_pool_submit_aio(); completions in
  *           this thread -> doorbell_complete() -> event_notifier_set(irq)
  *   "input" thread: host console input into the UART under its lock
+ *   "mainloop" thread: the VMM's main loop draining the console ring
+ *           (console-ring.c, as serial.c does): the vCPU's THR writes put
+ *           bytes under the lock and schedule the drain BH on the ring's
+ *           pending edge; the drain writes a small pipe without the lock
+ *           and waits for POLLOUT when it is full
+ *   "console" thread: the pipe's reader, slow (a few bytes a turn), so
+ *           the 64-byte ring fills and drops bytes
+ * At the end every printed byte was written or counted dropped, what the
+ * reader got is the printed text in order minus exactly the drops, and a
+ * lost drain wake-up is a hang (test-devices-sim-lose-wake checks that).
  * Every schedule comes from the seed's choice tape, with fault points on,
  * so a lost wake-up anywhere on the path is a SIM_HANG verdict, not a
  * timeout.  A failure prints the seed; rerun with test-devices-sim SEED.
@@ -23,6 +33,7 @@
 #include <string.h>
 
 #include "qloop/qloop.h"
+#include "console-ring.h"
 #include "doorbell.h"
 #include "sim.h"
 #include "uart.h"
@@ -35,6 +46,8 @@
 #define REQUESTS 48u
 #define BATCH    6u
 #define INPUT    "hello, guest"
+#define CONSOLE_LINE "vcpu says: batch done\n"
+#define CONSOLE_PIPE_BYTES 16
 
 typedef struct World {
     AioContext *io_ctx, *vcpu_ctx;
@@ -47,6 +60,18 @@ typedef struct World {
     uint32_t seen;              /* vcpu: completions seen via `used` */
     bool stop;                  /* io thread: set by a BH */
     unsigned errors;
+    /* Console: vCPU -> ring (under lock) -> main loop -> pipe -> reader. */
+    AioContext *main_ctx, *console_ctx;
+    QEMUBH *out_bh;
+    ConsoleRing out;            /* under lock */
+    uint8_t out_buf[64];
+    int pipe_rd, pipe_wr;
+    bool out_waiting;           /* main thread: POLLOUT handler set */
+    bool vcpu_done;             /* main thread: set by a BH */
+    bool main_done, console_stop;   /* console thread: set by a BH */
+    GString *printed;           /* vCPU only until joined */
+    GString *received;          /* console thread only until joined */
+    unsigned wakes_lost;        /* the self-check variant's count */
 } World;
 
 typedef struct Work {
@@ -123,6 +148,153 @@ static void irq_read(EventNotifier *e)
     }
 }
 
+/* Uart.tx, on the vCPU thread under w->lock: serial.c's serial_tx. */
+static void w_tx(void *opaque, uint8_t byte)
+{
+    World *w = opaque;
+
+    g_string_append_c(w->printed, (char)byte);
+    if (console_ring_put(&w->out, byte)) {
+#ifdef QLOOP_TEST_LOSE_WAKE
+        /* Self-check: a lost drain wake-up must end in a SIM_HANG. */
+        if (w->out.written > 0 && w->wakes_lost++ == 0) {
+            return;
+        }
+#endif
+        qemu_bh_schedule(w->out_bh);
+    }
+}
+
+static void out_writable(void *opaque);
+
+static void out_wait(World *w, bool wait)
+{
+    if (w->out_waiting != wait) {
+        w->out_waiting = wait;
+        aio_set_fd_handler(w->main_ctx, w->pipe_wr, NULL,
+                           wait ? out_writable : NULL, NULL, NULL, w);
+    }
+}
+
+/* The main loop's drain: serial_out_drain() on the simulated OS. */
+static void out_drain(World *w)
+{
+    for (;;) {
+        uint8_t chunk[16];
+        size_t len;
+        long n;
+        bool empty;
+
+        qemu_mutex_lock(&w->lock);
+        len = console_ring_peek(&w->out, chunk, sizeof(chunk));
+        qemu_mutex_unlock(&w->lock);
+        n = len ? sim_write(w->pipe_wr, chunk, len) : 0;
+        qemu_mutex_lock(&w->lock);
+        if (n > 0) {
+            console_ring_consume(&w->out, (size_t)n, true);
+        }
+        empty = console_ring_settle(&w->out);
+        qemu_mutex_unlock(&w->lock);
+        if (empty) {
+            out_wait(w, false);
+            return;
+        }
+        if (n <= 0) {
+            out_wait(w, true);          /* full (or EINTR): POLLOUT */
+            return;
+        }
+    }
+}
+
+static void out_bh(void *opaque)
+{
+    out_drain(opaque);
+}
+
+static void out_writable(void *opaque)
+{
+    out_drain(opaque);
+}
+
+static void vcpu_done_bh(void *opaque)
+{
+    ((World *)opaque)->vcpu_done = true;
+}
+
+static void console_stop_bh(void *opaque)
+{
+    ((World *)opaque)->console_stop = true;
+}
+
+static void *main_thread(void *opaque)
+{
+    World *w = opaque;
+    bool settled = false;
+
+    qemu_set_current_aio_context(w->main_ctx);
+    while (!(w->vcpu_done && settled)) {
+        aio_poll(w->main_ctx, true);
+        qemu_mutex_lock(&w->lock);
+        settled = w->out.len == 0 && !w->out.pending;
+        qemu_mutex_unlock(&w->lock);
+    }
+    out_wait(w, false);
+    aio_bh_schedule_oneshot(w->console_ctx, console_stop_bh, w);
+    return NULL;
+}
+
+/* The console's reader: a few bytes per readable turn (slow). */
+static void console_readable(void *opaque)
+{
+    World *w = opaque;
+    char buf[8];
+    long n = sim_read(w->pipe_rd, buf, 1 + sim_choose(SIM_CHOICE_VALUE, 4));
+
+    if (n > 0) {
+        g_string_append_len(w->received, buf, n);
+    }
+}
+
+static void *console_thread(void *opaque)
+{
+    World *w = opaque;
+
+    qemu_set_current_aio_context(w->console_ctx);
+    aio_set_fd_handler(w->console_ctx, w->pipe_rd, console_readable, NULL,
+                       NULL, NULL, w);
+    while (!w->console_stop) {
+        aio_poll(w->console_ctx, true);
+    }
+    aio_set_fd_handler(w->console_ctx, w->pipe_rd, NULL, NULL, NULL, NULL,
+                       NULL);
+    /* What the drain wrote last is still in the pipe: take it all. */
+    for (;;) {
+        char buf[CONSOLE_PIPE_BYTES];
+        long n = sim_read(w->pipe_rd, buf, sizeof(buf));
+
+        if (n <= 0) {
+            break;
+        }
+        g_string_append_len(w->received, buf, n);
+    }
+    return NULL;
+}
+
+/* Printed minus exactly the dropped bytes, in order? */
+static bool console_consistent(World *w)
+{
+    size_t j = 0;
+
+    if (w->out.written + w->out.dropped != w->printed->len ||
+        w->received->len != w->out.written) {
+        return false;
+    }
+    for (size_t i = 0; i < w->printed->len && j < w->received->len; i++) {
+        j += w->printed->str[i] == w->received->str[j];
+    }
+    return j == w->received->len;
+}
+
 static void stop_bh(void *opaque)
 {
     ((World *)opaque)->stop = true;
@@ -149,7 +321,13 @@ static void *vcpu_thread(void *opaque)
         while (w->seen != prod) {
             aio_poll(w->vcpu_ctx, true);        /* hlt until the irqfd */
         }
+        for (const char *c = CONSOLE_LINE; *c; c++) {
+            qemu_mutex_lock(&w->lock);
+            uart_io_write(&w->uart, 0, (uint8_t)*c);    /* THR */
+            qemu_mutex_unlock(&w->lock);
+        }
     }
+    aio_bh_schedule_oneshot(w->main_ctx, vcpu_done_bh, w);
     for (uint32_t i = 0; i < DB_RING_SLOTS && i < REQUESTS; i++) {
         struct db_req *r = &w->ring->req[i];
 
@@ -186,17 +364,31 @@ static void *input_thread(void *opaque)
     return NULL;
 }
 
+static uint64_t console_printed, console_dropped;
+
 static void world_body(void *opaque)
 {
     World *w = opaque;
-    QemuThread vcpu, input;
+    QemuThread vcpu, input, main, console;
+    int pipefd[2];
 
     memset(w, 0, sizeof(*w));
+    w->printed = g_string_new(NULL);
+    w->received = g_string_new(NULL);
+    if (sim_pipe(pipefd, CONSOLE_PIPE_BYTES) < 0) {
+        sim_fail("sim_pipe");
+    }
+    w->pipe_rd = pipefd[0];
+    w->pipe_wr = pipefd[1];
+    console_ring_init(&w->out, w->out_buf, sizeof(w->out_buf), 16);
+    w->main_ctx = aio_context_new(&error_abort);
+    w->console_ctx = aio_context_new(&error_abort);
+    w->out_bh = aio_bh_new(w->main_ctx, out_bh, w);
     w->ring = (struct db_ring *)(w->ram + 64);
     qemu_mutex_init(&w->lock);
     doorbell_init(&w->db, &w_ops, w);
     doorbell_io_write(&w->db, DB_PORT_RING - DB_PORT_BASE, 64);
-    uart_init(&w->uart, NULL, NULL, NULL);
+    uart_init(&w->uart, w_tx, NULL, w);
     event_notifier_init(&w->kick, 0);
     event_notifier_init(&w->irq, 0);
     w->io_ctx = aio_context_new(&error_abort);
@@ -205,15 +397,31 @@ static void world_body(void *opaque)
     qemu_thread_create(&vcpu, "vcpu", vcpu_thread, w, QEMU_THREAD_JOINABLE);
     qemu_thread_create(&input, "input", input_thread, w,
                        QEMU_THREAD_JOINABLE);
+    qemu_thread_create(&main, "mainloop", main_thread, w,
+                       QEMU_THREAD_JOINABLE);
+    qemu_thread_create(&console, "console", console_thread, w,
+                       QEMU_THREAD_JOINABLE);
     while (!w->stop) {
         aio_poll(w->io_ctx, true);
     }
     qemu_thread_join(&vcpu);
     qemu_thread_join(&input);
+    qemu_thread_join(&main);
+    qemu_thread_join(&console);
     if (w->errors || w->db.completed != REQUESTS) {
         sim_fail("doorbell/uart: %u errors, %llu completions", w->errors,
                  (unsigned long long)w->db.completed);
     }
+    if (!console_consistent(w)) {
+        sim_fail("console: printed %zu, written %llu, dropped %llu, "
+                 "received %zu", w->printed->len,
+                 (unsigned long long)w->out.written,
+                 (unsigned long long)w->out.dropped, w->received->len);
+    }
+    console_printed += w->printed->len;
+    console_dropped += w->out.dropped;
+    g_string_free(w->printed, TRUE);
+    g_string_free(w->received, TRUE);
 }
 
 int main(int argc, char **argv)
@@ -240,9 +448,19 @@ int main(int argc, char **argv)
             status = 1;
         }
     }
-    printf("test-devices-sim: %llu seeds, %llu steps in the last, %s\n", (unsigned long long)seeds,
-           (unsigned long long)sim_steps(),
-           status ? "FAILED" : "ok (doorbell + UART paths, faults on)");
+    printf("test-devices-sim: %llu seeds, %llu steps in the last, console "
+           "%llu bytes printed, %llu dropped, %s\n",
+           (unsigned long long)seeds, (unsigned long long)sim_steps(),
+           (unsigned long long)console_printed,
+           (unsigned long long)console_dropped,
+           status ? "FAILED" : "ok (doorbell + UART + console paths, faults "
+           "on)");
+    if (seeds > 1 && (console_dropped == 0 ||
+                      console_dropped == console_printed)) {
+        fprintf(stderr, "test-devices-sim: the seeds never (or always) "
+                "dropped console output: the slow reader is not slow\n");
+        status = 1;
+    }
     g_free(w);
     return status;
 }

@@ -16,6 +16,7 @@
 
 #include "doorbell.h"
 #include "fuzz-devices.h"
+#include "fuzz-linux-boot.h"
 #include "uart.h"
 
 static int failures;
@@ -187,12 +188,20 @@ static void test_doorbell_protocol(void)
 }
 
 static volatile unsigned current_seed;
+static const char *current_mode = "";  /* "" or "linux " */
 
 static void on_abort(int signo)
 {
     /* The one command that reproduces it. */
-    fprintf(stderr, "hostile guest: FAILED at seed %u; reproduce with: "
-            "test-devices %u\n", current_seed, current_seed);
+    if (strcmp(current_mode, "corner") == 0) {
+        fprintf(stderr, "hostile bzImage: FAILED at corner case %u "
+                "(test_linux_boot_corners; plain test-devices runs it)\n",
+                current_seed);
+    } else {
+        fprintf(stderr, "hostile guest: FAILED at seed %u; reproduce with: "
+                "test-devices %s%u\n", current_seed, current_mode,
+                current_seed);
+    }
     signal(signo, SIG_DFL);
 }
 
@@ -217,8 +226,82 @@ static void test_hostile_random(unsigned seed0, unsigned runs)
             seed0, seed0 + runs - 1);
 }
 
+/* The programs must reach what a guest controls, not a corner of it. */
+static void test_hostile_reach(void)
+{
+    FuzzReach r;
+
+    qloop_kvm_devices_reach(&r);
+    EXPECT(r.slots == ~0ull);                   /* every slot, 63 too */
+    EXPECT(r.cons_wraps > 0);
+    EXPECT(r.overruns > 0);
+    EXPECT(r.out_of_order > 0);
+    EXPECT(r.ring_outside > 0 && r.ring_misaligned > 0);
+    fprintf(stderr, "hostile guest reach: slots %#llx, %llu cons wraps, "
+            "%llu overruns, %llu out-of-order completions, %llu ring "
+            "attaches (%llu outside RAM, %llu misaligned)\n",
+            (unsigned long long)r.slots, (unsigned long long)r.cons_wraps,
+            (unsigned long long)r.overruns,
+            (unsigned long long)r.out_of_order,
+            (unsigned long long)r.ring_attaches,
+            (unsigned long long)r.ring_outside,
+            (unsigned long long)r.ring_misaligned);
+}
+
+/* Corner cases the seeds rarely reach, through the same checked runner:
+ * a command-line limit of 0xffffffff, RAM past 4 GiB, an initrd past
+ * 4 GiB, initrd_addr_max 0xffffffff. */
+static void test_linux_boot_corners(void)
+{
+    /* bytes 0-1 image length, 2-5 RAM, 6-9 initrd, 10-11 command line,
+     * 14 RAM shift, 15 initrd flags; then (offset - 0x1f1, value). */
+    static const uint8_t corners[][32] = {
+        { 0x00, 0x40, 0, 0, 0, 1, 0, 0, 0x10, 0, 10, 0, 0, 0, 0, 0,
+          0x47, 0xff, 0x48, 0xff, 0x49, 0xff, 0x4a, 0xff },
+        { 0x00, 0x40, 0, 0, 0, 1, 0, 0, 0x10, 0, 10, 0, 0, 0, 12, 0x40,
+          0x3b, 0xff, 0x3c, 0xff, 0x3d, 0xff, 0x3e, 0xff },
+        { 0x00, 0x40, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 12,
+          0, 0x3b, 0xff, 0x3c, 0xff, 0x3d, 0xff, 0x3e, 0xff },
+    };
+
+    current_mode = "corner";
+    signal(SIGABRT, on_abort);
+    for (unsigned i = 0; i < sizeof(corners) / sizeof(corners[0]); i++) {
+        current_seed = i;
+        qloop_kvm_linux_boot_run(corners[i], sizeof(corners[i]));
+    }
+}
+
+/* Seeded hostile bzImages through the loader (fuzz-linux-boot.c). */
+static void test_linux_boot_random(unsigned seed0, unsigned runs)
+{
+    uint8_t buf[96];
+
+    signal(SIGABRT, on_abort);
+    current_mode = "linux ";
+    for (unsigned seed = seed0; seed < seed0 + runs; seed++) {
+        uint32_t x = seed * 2246822519u + 7;
+
+        current_seed = seed;
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            buf[i] = (uint8_t)x;
+        }
+        /* Half the seeds leave the header alone but for a few bytes. */
+        qloop_kvm_linux_boot_run(buf, seed % 2 ? sizeof(buf) : 16 + seed % 8);
+    }
+    fprintf(stderr, "hostile bzImage: seeds %u..%u clean\n", seed0,
+            seed0 + runs - 1);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "linux") == 0) {
+        test_linux_boot_random((unsigned)strtoul(argv[2], NULL, 0), 1);
+        return 0;
+    }
     if (argc > 1) {
         test_hostile_random((unsigned)strtoul(argv[1], NULL, 0), 1);
         return 0;
@@ -227,6 +310,9 @@ int main(int argc, char **argv)
     test_uart_dlab_fifo_loop();
     test_doorbell_protocol();
     test_hostile_random(1, 20000);
+    test_hostile_reach();
+    test_linux_boot_corners();
+    test_linux_boot_random(1, 200000);
     printf("test-devices: %s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }

@@ -174,14 +174,20 @@ static void test_monitor(void)
         return;
     }
     monitor_cmd(fd, "", line, sizeof(line));        /* greeting */
-    EXPECT(strstr(line, "qloop-vm"), "greeting: %s", line);
-    monitor_cmd(fd, "{\"execute\":\"status\"}\n", line, sizeof(line));
+    EXPECT(strstr(line, "{\"QMP\":{\"version\":{\"qloop-vm\""),
+           "greeting: %s", line);
+    monitor_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", line,
+                sizeof(line));
+    EXPECT(strcmp(line, "{\"return\":{}}") == 0, "negotiation: %s", line);
+    monitor_cmd(fd, "{\"execute\":\"query-status\"}\n", line,
+                sizeof(line));
     EXPECT(strstr(line, "\"status\":\"running\""), "status: %s", line);
     monitor_cmd(fd, "{\"execute\":\"nonsense\"}\n", line, sizeof(line));
     EXPECT(strstr(line, "CommandNotFound"), "unknown: %s", line);
-    monitor_cmd(fd, "{\"execute\":\"send-console\",\"data\":\"hi!\\n\"}\n",
-                line, sizeof(line));
-    EXPECT(strstr(line, "\"return\""), "send-console: %s", line);
+    monitor_cmd(fd, "{\"execute\":\"send-console\",\"arguments\":"
+                "{\"data\":\"hi!\\n\"}}\n", line, sizeof(line));
+    EXPECT(strstr(line, "{\"return\":{\"accepted\":4}}"), "send-console: %s",
+           line);
     close(fd);
     rc = wait_vm(pid, err, sizeof(err));
     EXPECT(rc == 0 && strstr(err, "QLOOP-GUEST-OK echo"),
@@ -192,6 +198,8 @@ static void test_monitor(void)
     fd = monitor_connect();
     EXPECT(fd >= 0, "monitor socket");
     monitor_cmd(fd, "", line, sizeof(line));
+    monitor_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", line,
+                sizeof(line));
     monitor_cmd(fd, "{\"execute\":\"quit\"}\n", line, sizeof(line));
     EXPECT(strcmp(line, "{\"return\":{}}") == 0, "quit: %s", line);
     close(fd);
@@ -209,7 +217,11 @@ static void test_sigterm(void)
 
     /* The monitor answering means the main loop is running. */
     monitor_cmd(fd, "", line, sizeof(line));
-    monitor_cmd(fd, "{\"execute\":\"status\"}\n", line, sizeof(line));
+    monitor_cmd(fd, "{\"execute\":\"qmp_capabilities\"}\n", line,
+                sizeof(line));
+    monitor_cmd(fd, "{\"execute\":\"query-status\"}\n", line,
+                sizeof(line));
+    EXPECT(strstr(line, "\"status\":\"running\""), "status: %s", line);
     kill(pid, SIGTERM);
     rc = wait_vm(pid, err, sizeof(err));
     close(fd);
