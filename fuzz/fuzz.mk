@@ -37,7 +37,7 @@ LINK ?= $(CC)
 WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
 HOSTCC ?= cc
 
-TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz devices-fuzz linux-boot-fuzz
+TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz devices-fuzz
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0)
 ifeq ($(GLIB_STATIC),1)
 # OSS-Fuzz runs targets where glib is not installed: link its archives.
@@ -97,7 +97,6 @@ EXTRA ?=
 OPTIONS := loop scn-parse replay-parse
 all: $(addprefix $(OUT)/,$(TARGETS) $(EXTRA)) $(OUT)/loop.dict \
      $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
-     $(OUT)/linux-boot.dict \
      $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS)) \
      $(if $(filter 1,$(QLOOP_CLI)),$(OUT)/qloop)
 .PHONY: all
@@ -124,23 +123,14 @@ $(OUT)/scn-replay: $(OUT)/obj/fuzz/scn-replay.o $(OUT)/libqloop-fuzz.a
 # driven by random port I/O, with no KVM; its entry point lives in
 # harness/kvm/fuzz-devices.c.
 KVM_DEVICE_SRCS := harness/kvm/fuzz-devices.c harness/kvm/uart.c \
-    harness/kvm/doorbell.c harness/kvm/linux-boot.c
+    harness/kvm/doorbell.c harness/kvm/linux-boot.c \
+    harness/kvm/fuzz-linux-boot.c
 $(OUT)/devices-fuzz: $(patsubst %.c,$(OUT)/obj/%.o,$(KVM_DEVICE_SRCS)) $(MAIN_OBJ)
-	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
-
-# The Linux loader over fuzzed bzImage setup headers, RAM and initrd
-# sizes (harness/kvm/fuzz-linux-boot.c; entry fuzz/linux-boot-fuzz.c).
-KVM_LINUX_BOOT_SRCS := fuzz/linux-boot-fuzz.c harness/kvm/fuzz-linux-boot.c \
-    harness/kvm/linux-boot.c
-$(OUT)/obj/fuzz/linux-boot-fuzz.o: INCLUDES += -I$(SRC)/harness/kvm
-$(OUT)/linux-boot-fuzz: $(patsubst %.c,$(OUT)/obj/%.o,$(KVM_LINUX_BOOT_SRCS)) $(MAIN_OBJ)
 	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
 
 $(OUT)/devices.dict: $(SRC)/fuzz/devices.dict
 	cp $< $@
 
-$(OUT)/linux-boot.dict: $(SRC)/fuzz/linux-boot.dict
-	cp $< $@
 
 # The generator runs at build time, so it is built without sanitizers.
 $(OUT)/gen: $(SRC)/fuzz/gen.c $(SRC)/harness/decode.c $(SRC)/harness/scn.c \

@@ -21,7 +21,7 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
   set_tests_properties(fuzz-libfuzzer-build PROPERTIES LABELS "fuzz"
                        TIMEOUT 900 SKIP_RETURN_CODE 77
                        FIXTURES_SETUP fuzz-libfuzzer)
-  foreach(t loop scn-parse replay-parse devices linux-boot)
+  foreach(t loop scn-parse replay-parse devices)
     add_test(NAME fuzz-libfuzzer-${t}
              COMMAND ${fuzz_sh} run ${CMAKE_BINARY_DIR}/fuzz ${t} 20)
     set_tests_properties(fuzz-libfuzzer-${t} PROPERTIES LABELS "fuzz"

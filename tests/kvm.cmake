@@ -3,8 +3,7 @@
 #   kvm         — real VMs; skip (77) loudly without a usable /dev/kvm
 if(TARGET qloop-kvm-fuzz-devices)
   add_executable(test-devices kvm/test-devices.c)
-  target_link_libraries(test-devices PRIVATE qloop-kvm-fuzz-devices
-                        qloop-kvm-fuzz-linux-boot)
+  target_link_libraries(test-devices PRIVATE qloop-kvm-fuzz-devices)
   add_test(NAME test-devices COMMAND test-devices)
   set_tests_properties(test-devices PROPERTIES LABELS "unit;kvm-devices"
                        TIMEOUT 120)

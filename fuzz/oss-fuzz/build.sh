@@ -16,7 +16,7 @@
 #   - in place, fuzz/oss-fuzz/build.sh, with the variables set by hand.
 #
 # Writes to $OUT, for every target fuzz/fuzz.mk builds (loop, scn-parse,
-# replay-parse, devices, linux-boot): the binary <name>-fuzz, <name>-fuzz.dict,
+# replay-parse, devices): the binary <name>-fuzz, <name>-fuzz.dict,
 # <name>-fuzz.options and <name>-fuzz_seed_corpus.zip (corpus/<name>/).
 # glib is linked statically: the runner image has no glib.
 #

@@ -30,6 +30,7 @@
 
 #include "doorbell.h"
 #include "fuzz-devices.h"
+#include "fuzz-linux-boot.h"
 #include "uart.h"
 
 #define FUZZ_RAM_BYTES 0x4000u
@@ -314,8 +315,13 @@ void qloop_kvm_devices_reach(FuzzReach *out)
     *out = reach_total;
 }
 
+/* One binary for both (OSS-Fuzz's build checks want a target of some
+ * size): a first byte of FUZZ_DEVICES_LINUX_BOOT picks the loader. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > 0 && data[0] == FUZZ_DEVICES_LINUX_BOOT) {
+        return qloop_kvm_linux_boot_run(data + 1, size - 1);
+    }
     return qloop_kvm_devices_run(data, size);
 }

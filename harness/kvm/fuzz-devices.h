@@ -8,6 +8,10 @@
 
 int qloop_kvm_devices_run(const uint8_t *data, size_t size);
 
+/* libFuzzer's entry sends inputs starting with this byte to the Linux
+ * loader checker (fuzz-linux-boot.h) instead. */
+#define FUZZ_DEVICES_LINUX_BOOT 0xb2
+
 /* What the programs run so far in this process reached (cumulative):
  * the driver asserts the interpreter covers what a guest controls. */
 typedef struct FuzzReach {

@@ -12,7 +12,8 @@
  * acceptance on the kernel's place, the initrd's address (page aligned,
  * as high as RAM and initrd_addr_max allow, above the kernel's
  * decompression area) and the zero page's loader-owned fields.  Every
- * read stays inside the image (ASan checks the rest).
+ * read stays inside the image (ASan checks the rest).  libFuzzer reaches
+ * it through the devices target (fuzz-devices.c: first byte 0xb2).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* harness/kvm/fuzz-linux-boot.h — one hostile bzImage through the Linux
- * loader, checked against boot.rst; aborts on a disagreement. */
+ * loader, checked against boot.rst; aborts on a disagreement.  The
+ * devices libFuzzer target runs it for inputs starting with 0xb2. */
 #ifndef QLOOP_KVM_FUZZ_LINUX_BOOT_H
 #define QLOOP_KVM_FUZZ_LINUX_BOOT_H
 
