@@ -34,7 +34,8 @@ void qemu_event_set(QemuEvent *ev)
         return;
     }
     qemu_mutex_lock(&ev->lock);
-    qatomic_set(&ev->value, 1u);
+    /* Release: pairs with the waiter's lock-free acquire read. */
+    qatomic_store_release(&ev->value, 1u);
     qemu_cond_broadcast(&ev->cond);
     qemu_mutex_unlock(&ev->lock);
 }

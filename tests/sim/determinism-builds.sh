@@ -13,8 +13,8 @@ work=$2
 seeds=${3:-1000}
 mkdir -p "$work"
 
-sources=("$src"/loop/{error,event-notifier,bh,fd,notify,notify-accept,timer,aio-poll,context,main-loop,signals,thread-pool}.c
-         "$src"/sim/{world,sched,tape,clock,fd,poller,sync,signal,trace,wmm,c11,heap,coro-x86_64}.c
+sources=("$src"/loop/{error,event-notifier,bh,fd,notify,notify-accept,timer,aio-poll,context,main-loop,signals,thread-pool,fd-poll-begin-end,coroutine,aio-co,co-lock,qemu-event,error-report,poll-ns}.c
+         "$src"/sim/{world,sched,tape,clock,fd,poller,sync,signal,trace,wmm,c11,heap,coro-x86_64,coroutines}.c
          "$src"/tests/sim/workload.c)
 flags=(-std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
        -I"$src/include" -I"$src/include/qemu-compat" -I"$src/loop" -I"$src/sim"

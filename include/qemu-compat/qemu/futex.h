@@ -6,6 +6,7 @@
 #ifndef QLOOP_COMPAT_FUTEX_H
 #define QLOOP_COMPAT_FUTEX_H
 
+#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -26,10 +27,13 @@ static inline void qemu_futex_wake_single(void *f)
     qemu_futex_wake(f, 1);
 }
 
-/* Sleep while *f == val; may return early (spurious wake or EINTR). */
+/* Sleep while *f == val, until a wake; a signal does not end the wait
+ * (QEMU retries EINTR too: callers such as an MCS lock do not loop). */
 static inline void qemu_futex_wait(void *f, unsigned val)
 {
-    syscall(SYS_futex, f, FUTEX_WAIT, (int)val, NULL, NULL, 0);
+    while (syscall(SYS_futex, f, FUTEX_WAIT, (int)val, NULL, NULL, 0) != 0 &&
+           errno == EINTR) {
+    }
 }
 
 #endif
