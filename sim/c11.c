@@ -23,7 +23,8 @@
  *     the store they make carries the clock of the store they read too;
  *   - sequentially consistent fences join and publish one global clock:
  *     they are totally ordered and each synchronises with the ones before
- *     — stronger than C11's SC fences, as in Miri; a seq_cst
+ *     — stronger than C11's SC fences, which only constrain which stores
+ *     loads after the later one may read; a seq_cst
  *     read-modify-write publishes its clock there too (a later SC fence
  *     sees it) but is no fence: C11's seq_cst RMWs are not full barriers
  *     (QEMU's smp_mb__after_rmw() exists for Arm, where they are not);

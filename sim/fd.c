@@ -197,10 +197,16 @@ unsigned sim_fd_revents(int fd, unsigned events)
     case SIM_FD_EXTERNAL:
         revents |= (f->ext_readable ? G_IO_IN : 0) |
                    (f->ext_writable ? G_IO_OUT : 0);
+        if (sim_wmm_mode && f->ext_readable && (events & G_IO_IN)) {
+            sim_wmm_acquire(f);
+        }
         break;
     case SIM_FD_SIGNALFD:
         if (f->signals->len > 0) {
             revents |= G_IO_IN;
+            if (sim_wmm_mode && (events & G_IO_IN)) {
+                sim_wmm_acquire(f);
+            }
         }
         break;
     case SIM_FD_REGULAR:
@@ -386,6 +392,11 @@ void sim_external_set(int fd, bool readable, bool writable)
     SIM_ASSERT(f && f->kind == SIM_FD_EXTERNAL);
     f->ext_readable = readable;
     f->ext_writable = writable;
+    if (sim_wmm_mode) {
+        /* c11: a simulated thread that makes the fd ready (a write to the
+         * device or peer) releases; the poll that sees it acquires. */
+        sim_wmm_release(f);
+    }
     sim_trace_record(SIM_EV_USER, "external", fd);
     sim_fd_changed(fd);
 }
@@ -515,6 +526,9 @@ long sim_read(int fd, void *buf, unsigned long len)
             return -EINTR;      /* readiness kept: the next poll sees it */
         }
         f->ext_readable = false;
+        if (sim_wmm_mode) {
+            sim_wmm_acquire(f);
+        }
         sim_fd_changed(fd);
         return 0;
     }
@@ -617,6 +631,9 @@ int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
          */
         return -EIO;
     }
+    if (sim_wmm_mode) {
+        sim_wmm_acquire(f);     /* pairs with the release of the raise */
+    }
     /* The kernel's next_signal(): synchronous signals (SIGBUS...) first,
      * then the lowest number — never the order they were raised in. */
     at = 0;
@@ -685,6 +702,9 @@ void sim_raise_signal(int signo)
             }
             if (!pending) {
                 g_array_append_val(f->signals, signo);
+                if (sim_wmm_mode) {
+                    sim_wmm_release(f);     /* c11: kill() -> read */
+                }
                 sim_fd_changed(f->fd);
             }
             return;

@@ -243,8 +243,19 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--bound") && i + 1 < argc) {
             bound = (unsigned)atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--delays") && i + 1 < argc) {
+            guint64 d;
+
             i++;
-            delays = !strcmp(argv[i], "shared") ? -1 : atoi(argv[i]);
+            if (!strcmp(argv[i], "shared")) {
+                delays = -1;
+            } else if (g_ascii_string_to_unsigned(argv[i], 10, 0, 1000, &d,
+                                                  NULL)) {
+                delays = (int)d;
+            } else {
+                fprintf(stderr, "%s: --delays %s: not a count or 'shared'\n",
+                        argv[0], argv[i]);
+                return 2;
+            }
         } else {
             fprintf(stderr, "usage: %s --scenario poll|gsource|timer --memory "
                     "sc|tso|pso|c11 --expect fail|ok [--runs N] [--bound K] "
