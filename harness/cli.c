@@ -22,11 +22,11 @@ char **cli_argv;
 
 const char *cli_variant(void)
 {
-    /* qloop-NAME: variants/NAME.c.  A name that is a path or a copy
+    /* qloop-NAME: variants/NAME.patch.  A name that is a path or a copy
      * (qloop.orig) names no variant. */
 #ifdef QLOOP_CORE_VARIANT
     /* A qloop built by fuzz/build.sh --variant NAME (fuzz/fuzz.mk): named
-     * qloop, running variants/NAME.c. */
+     * qloop, running variants/NAME.patch. */
     return QLOOP_CORE_VARIANT;
 #endif
     if (g_str_has_prefix(cli_program, "qloop-") &&

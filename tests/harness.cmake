@@ -53,3 +53,9 @@ add_test(NAME scenario-breaks
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}
                  "${QLOOP_SANITIZE}")
 set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)
+
+# Every variant is a patch that applies to loop/ as it is; a stale one
+# fails in one line naming its variant.
+add_test(NAME variant-patches
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/variant-patches.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(variant-patches PROPERTIES LABELS "unit;harness" TIMEOUT 60)

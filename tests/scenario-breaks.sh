@@ -4,7 +4,7 @@
 # on a variant of the core that breaks the rule it states.
 #
 # Method: the table below names, for each .scn, its rule and the core
-# variant (variants/<name>.c, built as qloop-<name>) that breaks it.  The
+# variant (variants/<name>.patch, built as qloop-<name>) that breaks it.  The
 # production core must come through `qloop explore` (its default order,
 # K=2, at most $runs schedules) with no failure.  The variant must fail
 # under one of: that same explore, $seeds random walks, $seeds PCT runs of
