@@ -90,5 +90,6 @@ int cmd_coverage(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_mutants(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const Command commands[] = {
     { "triage", cmd_triage, "crash files to de-duplicated, shrunk replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
     { "model", cmd_model, "check the Promela models in models/ with spin" },
+    { "mutants", cmd_mutants, "every tool against the variants of the core (docs/zoo.md)" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
 

@@ -59,3 +59,14 @@ set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)
 add_test(NAME variant-patches
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/variant-patches.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(variant-patches PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+
+# `qloop mutants`: exit status, table, tsv, --shard, usage errors.
+add_test(NAME mutants
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(mutants PROPERTIES LABELS "harness" TIMEOUT 300)
+# The short bug-zoo table: listed variants stay detected (tests/mutants-short.txt).
+add_test(NAME mutants-short
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants-short.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(mutants-short PROPERTIES LABELS "harness" TIMEOUT 600)
