@@ -297,22 +297,6 @@ static void mutants_variant(const MutantsCtx *c, const ZooVariant *v,
     }
 }
 
-static bool parse_shard(const char *text, unsigned *i, unsigned *n)
-{
-    char *end;
-    unsigned long a = strtoul(text, &end, 10), b;
-
-    if (end == text || *end != '/') {
-        return false;
-    }
-    b = strtoul(end + 1, &end, 10);
-    if (*end || b == 0 || a == 0 || a > b) {
-        return false;
-    }
-    *i = (unsigned)a;
-    *n = (unsigned)b;
-    return true;
-}
 
 static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
 {
@@ -406,7 +390,7 @@ int cmd_mutants(int argc, char **argv)
     if (!parse_tools(opt_tools, on)) {
         return usage_error("unknown tool in --tools");
     }
-    if (opt_shard && !parse_shard(opt_shard, &shard_i, &shard_n)) {
+    if (opt_shard && !cli_parse_shard(opt_shard, &shard_i, &shard_n)) {
         return usage_error("--shard is I/N with 1 <= I <= N");
     }
     c.src = fuzz_source_dir();

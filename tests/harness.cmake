@@ -70,3 +70,13 @@ add_test(NAME mutants-short
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants-short.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(mutants-short PROPERTIES LABELS "harness" TIMEOUT 600)
+# --shard for run, explore and mutants, and qloop merge (docs/zoo.md).
+add_test(NAME shard
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/shard.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(shard PROPERTIES LABELS "harness" TIMEOUT 300)
+# qloop diff: where a variant and the core part ways.
+add_test(NAME diff
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(diff PROPERTIES LABELS "harness" TIMEOUT 120)
