@@ -108,6 +108,9 @@ struct RunState {
                                            io_write last ran */
     bool iohandler_made;        /* check_loop made iohandler_ctx lazily */
     bool clock_self_wait;       /* a timer callback disabled its own clock */
+    unsigned clock_disabling[SCN_CLOCKS];   /* qemu_clock_enable(false) in
+                                               flight, not from a callback
+                                               of that clock */
 };
 
 /*
@@ -954,7 +957,13 @@ static void clock_set(RunState *rs, int clock, bool enabled)
     if (rs->model) {
         model_clock_enable_begin(rs->model, clock);
     }
+    if (!enabled && !rs->clock_self_wait) {
+        rs->clock_disabling[clock]++;
+    }
     qemu_clock_enable(clock, enabled);
+    if (!enabled && !rs->clock_self_wait) {
+        rs->clock_disabling[clock]--;
+    }
     if (rs->model) {
         model_clock_enable_end(rs->model, clock, enabled);
     }
@@ -1707,6 +1716,26 @@ static bool job_completion_owed(RunState *rs, char *buf, size_t len)
     return false;
 }
 
+/*
+ * After a hang: qemu_clock_enable(clock, false) returns once no pass over
+ * the clock's timers runs.  Passes run in the home thread; one blocked
+ * mid-pass is blocked in a timer callback of that clock.  So a disable
+ * still waiting while no such callback runs waits for nothing — as QEMU's
+ * did when timers_done_ev started reset ("qemu-timer: initialize
+ * timers_done_ev to set", 2015).
+ */
+static bool clock_disable_owed(RunState *rs, char *buf, size_t len)
+{
+    for (unsigned c = 0; c < SCN_CLOCKS; c++) {
+        if (rs->clock_disabling[c] && !rs->in_timer_cb[c]) {
+            g_snprintf(buf, len, "qemu_clock_enable(clock %u, false) waits "
+                       "while no pass over its timers runs", c);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* After a hang: a registered read handler whose fd is readable is work
  * due (the model sees no fd readiness; the runner does). */
 static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
@@ -1746,7 +1775,8 @@ static bool runner_on_hang(void *opaque)
     if (!rs->model || model_pending_work(rs->model, due, sizeof(due)) ||
         ready_fd_pending(rs, due, sizeof(due)) ||
         notify_event_owed(rs, due, sizeof(due)) ||
-        job_completion_owed(rs, due, sizeof(due))) {
+        job_completion_owed(rs, due, sizeof(due)) ||
+        clock_disable_owed(rs, due, sizeof(due))) {
         return false;
     }
     rs->cut_waits = true;
@@ -1827,7 +1857,8 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
             (model_pending_work(rs->model, due, sizeof(due)) ||
              ready_fd_pending(rs, due, sizeof(due)) ||
              notify_event_owed(rs, due, sizeof(due)) ||
-             job_completion_owed(rs, due, sizeof(due)))) {
+             job_completion_owed(rs, due, sizeof(due)) ||
+             clock_disable_owed(rs, due, sizeof(due)))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));
