@@ -14,7 +14,7 @@
 # tree) with its targets (loop-fuzz, scn-parse-fuzz, replay-parse-fuzz) and
 # their dictionaries (*.dict); libfuzzer also gets `qloop`, linked from the
 # same objects, which `qloop fuzz` triages crash files with.  --variant NAME
-# builds variants/NAME.c in place of the core file it replaces, into
+# builds the core with variants/NAME.patch applied to the file it names, into
 # DIR/<flavour>-NAME/.  Incremental (make -f fuzz/fuzz.mk).
 # Exit status: 0 built, 2 a tool is missing (with the install hint), else
 # the compiler's.
@@ -69,9 +69,8 @@ check_libfuzzer() {
   rm -rf "$probe"
 }
 
-if [ -n "$variant" ] && ! grep -q '^ \* Replaces: loop/' "$src/variants/$variant.c" 2>/dev/null; then
-  echo "fuzz/build.sh: variants/$variant.c not found or names no 'Replaces: loop/FILE.c'" >&2
-  exit 2
+if [ -n "$variant" ] && ! sh "$src/variants/apply.sh" --core "$variant" >/dev/null; then
+  exit 2    # apply.sh said why, in one line
 fi
 
 build() {   # build FLAVOUR MAKE-VARIABLES...

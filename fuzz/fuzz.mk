@@ -22,8 +22,8 @@
 # otherwise be checked (fuzz/build.sh says what each flavour passes).
 # CORE_CFLAGS: flags added for the loop core's objects and the runner
 # (fuzz/build.sh: no comparison tracing there — see the flavours).
-# VARIANT=NAME builds variants/NAME.c in place of the core file its header
-# names ("Replaces: loop/FILE.c"), as CMake builds qloop-NAME.  QLOOP_CLI=1
+# VARIANT=NAME builds the core with the one file variants/NAME.patch names
+# patched (variants/apply.sh), as CMake builds qloop-NAME.  QLOOP_CLI=1
 # also links OUT/qloop — the qloop command from the very objects of the
 # targets (sanitizer flavours), which `qloop fuzz` triages crash files with.
 SRC := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
@@ -54,19 +54,21 @@ CORE := $(call cmake_list,loop,QLOOP_CORE_SOURCES)
 SIM := $(call cmake_list,sim,QLOOP_SIM_SOURCES)
 VARIANT ?=
 ifneq ($(VARIANT),)
-VARIANT_SRC := variants/$(VARIANT).c
-VARIANT_REPLACES := $(shell sed -n 's/^ \* Replaces: *\(loop\/[a-z0-9-]*\.c\).*/\1/p' \
-    $(SRC)/$(VARIANT_SRC) 2>/dev/null)
+# The variant's core file, patched into OUT by variants/apply.sh (its own
+# rule below), compiled as obj/variant/FILE.o.
+VARIANT_REPLACES := $(shell sh $(SRC)/variants/apply.sh --core $(VARIANT))
 ifeq ($(VARIANT_REPLACES),)
-$(error $(VARIANT_SRC): missing, or no "Replaces: loop/FILE.c" line in its header)
+$(error variants/$(VARIANT).patch: missing, or names no "+++ b/loop/FILE.c")
 endif
-CORE := $(filter-out $(VARIANT_REPLACES),$(CORE)) $(VARIANT_SRC)
+VARIANT_FILE := $(OUT)/variant/$(notdir $(VARIANT_REPLACES))
+VARIANT_OBJ := $(OUT)/obj/variant/$(basename $(notdir $(VARIANT_REPLACES))).o
+CORE := $(filter-out $(VARIANT_REPLACES),$(CORE))
 # Replay files and hints name the variant (harness/cli.c cli_variant()).
 VARIANT_CFLAGS := -DQLOOP_CORE_VARIANT='"$(VARIANT)"'
 endif
 HARNESS := $(filter-out harness/cmd-%.c harness/qloop.c, \
     $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c))))
-LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) $(SIM) $(HARNESS))
+LIB_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) $(SIM) $(HARNESS)) $(VARIANT_OBJ)
 ifeq ($(DRIVER),1)
 MAIN_OBJ := $(OUT)/obj/fuzz/driver.o
 endif
@@ -81,7 +83,7 @@ INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \
     -I$(SRC)/loop -I$(SRC)/harness
 OBJ_CFLAGS = $(CFLAGS)
 $(BENCH_OBJS): OBJ_CFLAGS = $(BENCH_CFLAGS)
-$(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
+$(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c) $(VARIANT_OBJ): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
 $(OUT)/obj/harness/cli.o: OBJ_CFLAGS = $(CFLAGS) $(VARIANT_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
 
@@ -104,6 +106,16 @@ all: $(addprefix $(OUT)/,$(TARGETS) $(EXTRA)) $(OUT)/loop.dict \
 $(OUT)/obj/%.o: $(SRC)/%.c $(OUT)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+ifneq ($(VARIANT),)
+$(VARIANT_FILE): $(SRC)/variants/$(VARIANT).patch $(SRC)/$(VARIANT_REPLACES) \
+                 $(SRC)/variants/apply.sh
+	sh $(SRC)/variants/apply.sh $(VARIANT) $@
+
+$(VARIANT_OBJ): $(VARIANT_FILE) $(OUT)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+endif
 
 $(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,11 +23,11 @@ char **cli_argv;
 
 const char *cli_variant(void)
 {
-    /* qloop-NAME: variants/NAME.c.  A name that is a path or a copy
+    /* qloop-NAME: variants/NAME.patch.  A name that is a path or a copy
      * (qloop.orig) names no variant. */
 #ifdef QLOOP_CORE_VARIANT
     /* A qloop built by fuzz/build.sh --variant NAME (fuzz/fuzz.mk): named
-     * qloop, running variants/NAME.c. */
+     * qloop, running variants/NAME.patch. */
     return QLOOP_CORE_VARIANT;
 #endif
     if (g_str_has_prefix(cli_program, "qloop-") &&
@@ -34,6 +35,24 @@ const char *cli_variant(void)
         return cli_program + 6;
     }
     return "";
+}
+
+bool cli_parse_shard(const char *text, unsigned *i, unsigned *n)
+{
+    char *end;
+    unsigned long a, b;
+
+    a = strtoul(text, &end, 10);
+    if (end == text || *end != '/') {
+        return false;
+    }
+    b = strtoul(end + 1, &end, 10);
+    if (*end || b == 0 || a == 0 || a > b || b > 1000000) {
+        return false;
+    }
+    *i = (unsigned)a;
+    *n = (unsigned)b;
+    return true;
 }
 
 /* Text files are UTF-8/ASCII; fuzzer inputs are anything else. */

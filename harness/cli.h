@@ -67,6 +67,9 @@ extern const char *cli_program_path;
 /* The core variant this command runs on: "NAME" for qloop-NAME, "" for
  * qloop.  Its fuzz targets are built on the same variant. */
 const char *cli_variant(void);
+
+/* "I/N" with 1 <= I <= N (--shard): false, i and n untouched, otherwise. */
+bool cli_parse_shard(const char *text, unsigned *i, unsigned *n);
 /* The command line as main() got it (before option parsing): what a
  * replay of another variant's file is run again with. */
 extern char **cli_argv;
@@ -90,5 +93,8 @@ int cmd_coverage(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_triage(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_mutants(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

@@ -41,6 +41,7 @@ static gchar *opt_out;
 static gboolean opt_keep_going;
 static gchar *opt_order;
 static gint64 opt_seed = 1;
+static gchar *opt_shard;
 static gchar *opt_memory;
 static gint64 opt_tail_runs = 8;
 static gchar *opt_delays;
@@ -74,6 +75,9 @@ static GOptionEntry explore_entries[] = {
       "FILE.explore.replay)", "REPLAY" },
     { "keep-going", 0, 0, G_OPTION_ARG_NONE, &opt_keep_going,
       "count every failing schedule instead of stopping at the first", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &opt_shard,
+      "prefix order only: shard I of N draws its prefixes from seed "
+      "S + (I-1) * 2^32, a stream no other shard repeats", "I/N" },
     G_OPTION_ENTRY_NULL,
 };
 
@@ -161,7 +165,7 @@ static void explore_found(const Explore *ex, char *buf, size_t size)
     g_snprintf(buf, size, "qloop explore --order %s --preemptions %d "
                "--delays %s --seed %" PRId64 " --tail-runs %" PRId64
                ", schedule %" PRIu64, ex->order, opt_preemptions, delays,
-               opt_seed, opt_tail_runs, ex->runs);
+               (int64_t)ex->plan.seed, opt_tail_runs, ex->runs);
 }
 
 /* The first failing schedule: its verdict, and a replay file. */
@@ -305,6 +309,22 @@ int cmd_explore(int argc, char **argv)
     ex.weak = config.memory != SIM_MEMORY_SC;
     ex.plan.bound_max = (unsigned)opt_preemptions;
     ex.plan.seed = (uint64_t)opt_seed;
+    if (opt_shard) {
+        unsigned shard_i, shard_n;
+
+        /*
+         * Only random prefixes split: the enumerating orders must run
+         * every schedule to find the next, so a shard would repeat them.
+         * Each shard's stream starts 2^32 seeds after the previous one's.
+         */
+        if (strcmp(ex.order, "prefix") != 0 ||
+            !cli_parse_shard(opt_shard, &shard_i, &shard_n)) {
+            cli_input_clear(&in);
+            return explore_usage_error("--shard I/N (1 <= I <= N) needs "
+                                       "--order prefix");
+        }
+        ex.plan.seed += (uint64_t)(shard_i - 1) << 32;
+    }
     ex.plan.tail_runs = (uint64_t)opt_tail_runs;
     ex.outcomes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
                                         NULL);

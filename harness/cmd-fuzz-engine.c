@@ -40,7 +40,7 @@ bool fuzz_build(const char *who, const char *src, const char *flavour,
                 const char *variant)
 {
     gchar *script = g_build_filename(src, "fuzz", "build.sh", NULL);
-    /* qloop-NAME builds its targets on variants/NAME.c, as it runs. */
+    /* qloop-NAME builds its targets on variants/NAME.patch, as it runs. */
     gchar *argv[] = { script, (gchar *)flavour, *variant ? "--variant" : NULL,
                       (gchar *)variant, NULL };
     gint status = 0;

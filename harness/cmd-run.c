@@ -21,6 +21,7 @@ static gboolean opt_swarm;
 static gboolean opt_no_model;
 static gboolean opt_determinism;
 static gchar *opt_out;
+static gchar *opt_shard;
 
 static GOptionEntry run_entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed,
@@ -47,6 +48,9 @@ static GOptionEntry run_entries[] = {
       "skip the reference model and safety oracles", NULL },
     { "check-determinism", 0, 0, G_OPTION_ARG_NONE, &opt_determinism,
       "run every schedule twice and require equal trace hashes", NULL },
+    { "shard", 0, 0, G_OPTION_ARG_STRING, &opt_shard,
+      "run only shard I of N of the seeds: the I-th, then every N-th "
+      "(1 <= I <= N; qloop merge combines the shards)", "I/N" },
     G_OPTION_ENTRY_NULL,
 };
 
@@ -61,10 +65,13 @@ static GOptionEntry run_entries[] = {
  */
 #define LEAK_CHECK_EVERY_RUN 64
 
+/* --shard I/N: this process runs seeds I-1, I-1+N, ... of the range. */
+static unsigned shard_i = 1, shard_n = 1;
+
 static bool leak_check_due(int64_t i)
 {
     return i < LEAK_CHECK_EVERY_RUN || (i & (i + 1)) == 0 ||
-           i + 1 == opt_runs;
+           i + (int64_t)shard_n >= opt_runs;
 }
 
 /* GOption takes parsed options out of argv; leak_narrow needs them.  A
@@ -83,7 +90,10 @@ static G_NORETURN void leak_narrow(int64_t first, int64_t count)
     for (char **a = saved_argv + 1; *a; a++) {
         g_ptr_array_add(argv, *a);
     }
-    /* The last --seed and --runs win (GOption). */
+    /* The last --seed, --runs and --shard win (GOption): the narrowing
+     * runs every seed of the range, whatever shard found it. */
+    g_ptr_array_add(argv, "--shard");
+    g_ptr_array_add(argv, "1/1");
     g_ptr_array_add(argv, "--seed");
     g_ptr_array_add(argv, g_strdup_printf("%" PRId64, first));
     g_ptr_array_add(argv, "--runs");
@@ -171,6 +181,10 @@ int cmd_run(int argc, char **argv)
                 ">= 0\n");
         return EXIT_USAGE;
     }
+    if (opt_shard && !cli_parse_shard(opt_shard, &shard_i, &shard_n)) {
+        fprintf(stderr, "qloop run: --shard is I/N with 1 <= I <= N\n");
+        return EXIT_USAGE;
+    }
     if (!cli_load(argv[1], &in, true)) {
         return EXIT_USAGE;
     }
@@ -194,7 +208,12 @@ int cmd_run(int argc, char **argv)
     fail_path = opt_out ? g_strdup(opt_out)
                         : g_strdup_printf("%s.fail.replay", argv[1]);
 
-    for (int64_t i = 0; i < opt_runs; i++) {
+    if ((int64_t)shard_i > opt_runs) {
+        printf("shard %u/%u: no seeds (%" PRId64 " runs)\n", shard_i, shard_n,
+               opt_runs);
+    }
+    for (int64_t i = shard_i - 1, done = 1; i < opt_runs;
+         i += shard_n, done++) {
         RunResult r;
         char found[128];
 
@@ -203,9 +222,10 @@ int cmd_run(int argc, char **argv)
                    opt_pct ? "pct" : "random");
         run_checked(&in.replay.scenario, &config, found, fail_path, i,
                     &last_leak_check, &r);
-        if (opt_runs > 1 && (i + 1) % 1000 == 0) {
+        if (opt_runs > 1 && done % 1000 == 0) {
             fprintf(stderr, "qloop run: %" PRId64 "/%" PRId64 " runs, %"
-                    PRIu64 " failing\n", i + 1, opt_runs, failures);
+                    PRIu64 " failing\n", done,
+                    (opt_runs - shard_i) / shard_n + 1, failures);
         }
         if (r.verdict != SIM_OK) {
             const char *path = fail_path;
@@ -225,10 +245,15 @@ int cmd_run(int argc, char **argv)
             status = EXIT_VERDICT;
             break;
         }
-        if (i + 1 == opt_runs) {
+        if (i + (int64_t)shard_n >= opt_runs) {
             g_snprintf(found, sizeof(found), "seed %" PRIu64, config.seed);
             if (opt_runs == 1) {
                 cli_print_verdict(found, &r);
+            } else if (shard_n > 1) {
+                printf("%" PRId64 " runs (shard %u/%u of seeds %" PRId64
+                       "..%" PRId64 "): all passed; last hash %016" PRIx64
+                       "\n", done, shard_i, shard_n, opt_seed,
+                       opt_seed + opt_runs - 1, r.hash);
             } else {
                 printf("%" PRId64 " runs (seeds %" PRId64 "..%" PRIu64
                        "): all passed; last hash %016" PRIx64 "\n", opt_runs,

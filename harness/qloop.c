@@ -24,6 +24,9 @@ static const Command commands[] = {
     { "triage", cmd_triage, "crash files to de-duplicated, shrunk replay files" },
     { "coverage", cmd_coverage, "line/branch coverage of the core from a corpus" },
     { "model", cmd_model, "check the Promela models in models/ with spin" },
+    { "mutants", cmd_mutants, "every tool against the variants of the core (docs/zoo.md)" },
+    { "diff", cmd_diff, "where a variant of the core and the core part ways on a scenario" },
+    { "merge", cmd_merge, "one table and one set of replay files from the shards of a sweep" },
     { "smoke", cmd_smoke, "boot the test guest (and Linux where it can) under real KVM" },
 };
 

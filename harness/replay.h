@@ -28,7 +28,7 @@
  * (the run never finished).  Version 1 files read as before.
  *
  * "variant NAME" (either format, optional, always line 3) names the core
- * variant the run was made on (variants/NAME.c, the qloop-NAME binary);
+ * variant the run was made on (variants/NAME.patch, the qloop-NAME binary);
  * a file without it was made on the production core.  NAME must be a safe
  * file name component (replay_variant_ok()): qloop replay runs qloop-NAME.
  */

@@ -43,6 +43,8 @@ typedef struct JobReq {
     BlockAIOCB *acb;
     uint64_t seq;               /* submission number, from 1 */
     bool cancelled;             /* cancel_job asked for it */
+    bool work_done;             /* the worker ran its work (worker writes;
+                                   read only once every thread is blocked) */
     struct JobReq *next;        /* the job's requests in flight, newest first */
 } JobReq;
 
@@ -106,6 +108,9 @@ struct RunState {
                                            io_write last ran */
     bool iohandler_made;        /* check_loop made iohandler_ctx lazily */
     bool clock_self_wait;       /* a timer callback disabled its own clock */
+    unsigned clock_disabling[SCN_CLOCKS];   /* qemu_clock_enable(false) in
+                                               flight, not from a callback
+                                               of that clock */
 };
 
 /*
@@ -502,6 +507,7 @@ static int job_work(void *opaque)
 {
     JobReq *req = opaque;
 
+    req->work_done = true;
     return JOB_RESULT(req->cb->index);
 }
 
@@ -953,7 +959,13 @@ static void clock_set(RunState *rs, int clock, bool enabled)
     if (rs->model) {
         model_clock_enable_begin(rs->model, clock);
     }
+    if (!enabled && !rs->clock_self_wait) {
+        rs->clock_disabling[clock]++;
+    }
     qemu_clock_enable(clock, enabled);
+    if (!enabled && !rs->clock_self_wait) {
+        rs->clock_disabling[clock]--;
+    }
     if (rs->model) {
         model_clock_enable_end(rs->model, clock, enabled);
     }
@@ -1681,6 +1693,51 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
     return true;
 }
 
+/*
+ * After a hang: a request whose work is done but whose completion callback
+ * has not run is work due while the home thread sleeps in aio_poll() — the
+ * pool's completion BH owes it, even from a nested poll in another
+ * request's completion (QEMU 3c80ca158c).  The model sees no pool; the
+ * runner does.  Only in aio_poll(): other waits may be the scenario's own.
+ */
+static bool job_completion_owed(RunState *rs, char *buf, size_t len)
+{
+    if (!rs->in_aio_poll) {
+        return false;
+    }
+    for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_JOB]; i++) {
+        for (JobReq *req = rs->job_reqs[i]; req; req = req->next) {
+            if (req->work_done) {
+                g_snprintf(buf, len, "job '%s': its work is done, its "
+                           "completion never ran",
+                           rs->s->objects[SCN_OBJ_JOB][i].name);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/*
+ * After a hang: qemu_clock_enable(clock, false) returns once no pass over
+ * the clock's timers runs.  Passes run in the home thread; one blocked
+ * mid-pass is blocked in a timer callback of that clock.  So a disable
+ * still waiting while no such callback runs waits for nothing — as QEMU's
+ * did when timers_done_ev started reset ("qemu-timer: initialize
+ * timers_done_ev to set", 2015).
+ */
+static bool clock_disable_owed(RunState *rs, char *buf, size_t len)
+{
+    for (unsigned c = 0; c < SCN_CLOCKS; c++) {
+        if (rs->clock_disabling[c] && !rs->in_timer_cb[c]) {
+            g_snprintf(buf, len, "qemu_clock_enable(clock %u, false) waits "
+                       "while no pass over its timers runs", c);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* After a hang: a registered read handler whose fd is readable is work
  * due (the model sees no fd readiness; the runner does). */
 static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
@@ -1719,7 +1776,9 @@ static bool runner_on_hang(void *opaque)
 
     if (!rs->model || model_pending_work(rs->model, due, sizeof(due)) ||
         ready_fd_pending(rs, due, sizeof(due)) ||
-        notify_event_owed(rs, due, sizeof(due))) {
+        notify_event_owed(rs, due, sizeof(due)) ||
+        job_completion_owed(rs, due, sizeof(due)) ||
+        clock_disable_owed(rs, due, sizeof(due))) {
         return false;
     }
     rs->cut_waits = true;
@@ -1804,7 +1863,9 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         if (out->verdict == SIM_HANG && !rs->clock_self_wait &&
             (model_pending_work(rs->model, due, sizeof(due)) ||
              ready_fd_pending(rs, due, sizeof(due)) ||
-             notify_event_owed(rs, due, sizeof(due)))) {
+             notify_event_owed(rs, due, sizeof(due)) ||
+             job_completion_owed(rs, due, sizeof(due)) ||
+             clock_disable_owed(rs, due, sizeof(due)))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));

@@ -34,9 +34,9 @@
  *
  * BUG variants (spin -DBUG_x):
  *   BUG_FIFO           each poll runs its slice oldest first
- *                      (variants/bh-fifo.c)                     -> order
+ *                      (variants/bh-fifo.patch)                     -> order
  *   BUG_DELETED_RUNS   the poll looks at SCHEDULED only
- *                      (variants/bh-deleted-runs.c)             -> deleted
+ *                      (variants/bh-deleted-runs.patch)             -> deleted
  *   BUG_DOUBLE_PUSH    enqueue pushes even when PENDING was set -> twice/freed
  *   BUG_INNER_FIRST    a nested poll runs its own slice before the outer's
  *                      remainder                                 -> order

@@ -31,7 +31,7 @@
  *
  * BUG variants (spin -DBUG_x):
  *   BUG_NO_DELETED_CHECK  the walk calls a node without looking at
- *                         `deleted` (variants/fd-deleted-called.c) -> called
+ *                         `deleted` (variants/fd-deleted-called.patch) -> called
  *   BUG_FREE_WHILE_WALKED removal frees at once, walkers or not    -> freed
  *   BUG_COUNT_AFTER_SNAPSHOT  aio_walk_begin after the snapshot    -> freed
  *   BUG_INNER_FREES       every walk_end frees the deleted list,

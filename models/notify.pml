@@ -41,7 +41,7 @@
  *
  * BUG variants (spin -DBUG_x):
  *   BUG_SKIP_NOTIFIED  aio_notify skips event_notifier_set when notified
- *                      was already true (variants/notify-bug2.c; QEMU's BUG2)
+ *                      was already true (variants/notify-bug2.patch; QEMU's BUG2)
  *   BUG_DEC_BEFORE_WAIT  aio_poll retracts notify_me before it waits
  *   BUG_ACCEPT_AFTER_BH  aio_notify_accept after aio_bh_poll; harmless
  *                      while every wait's timeout re-reads the BH list (it
@@ -50,7 +50,7 @@
  *   BUG_BOOL           notify_me a boolean (set/cleared, no count); only
  *                      wrong with two waiters at once (-DTWO_WAITERS)
  *   BUG_BARE_NOTIFY    qemu_notify_event as a bare aio_notify
- *                      (variants/main-loop-bare-notify.c)
+ *                      (variants/main-loop-bare-notify.patch)
  * Options: -DOPAQUE_WORK: the waiter's timeout does not look at the work
  * (as for a completion announced by a bare aio_notify), aio_poll only;
  * -DBHS=n oneshot BHs from the notifier (2); -DTWO_WAITERS adds a

@@ -2,14 +2,15 @@
 # scripts/deps.sh — install the Debian packages qloop needs (idempotent).
 #
 # Usage: scripts/deps.sh [core|all]
-#   core: compiler, cmake, glib (enough to build and test the loop core),
-#         json-glib (the VMM monitor's JSON parser)
+#   core: compiler, cmake, glib, patch (enough to build and test the loop
+#         core; patch applies variants/*.patch at build time), json-glib
+#         (the VMM monitor's JSON parser)
 #   all:  core + clang/libFuzzer runtime + libev/libuv (benchmarks, sanitizers)
 #         + spin (the Promela models in models/, ctest label "model")
 set -euo pipefail
 
 level=${1:-all}
-pkgs=(build-essential cmake pkg-config libglib2.0-dev libjson-glib-dev)
+pkgs=(build-essential cmake pkg-config libglib2.0-dev libjson-glib-dev patch)
 if [[ $level == all ]]; then
   pkgs+=(clang libclang-rt-14-dev llvm libev-dev libuv1-dev spin)
 fi

@@ -3,7 +3,7 @@
 # and every crash of a campaign becomes one finding (harness/triage.c).
 #
 #   crash.sh memory BIN_DIR SOURCE_DIR
-#     qloop-bh-guard-uaf (variants/bh-guard-uaf.c keeps aio_bh_call's use after free)
+#     qloop-bh-guard-uaf (variants/bh-guard-uaf.patch keeps aio_bh_call's use after free)
 #     on a BH that deletes itself and polls: run exits 1 with a "memory"
 #     verdict, its signature and a replay file; replay reproduces it (exit 1;
 #     0 with --expect-recorded); shrink keeps it; explore finds it; bad
@@ -14,7 +14,7 @@
 #     oneshot BH never freed) ends run with a "memory" verdict signed
 #     "leak: ...", whose replay reproduces it.
 #   crash.sh fuzz BIN_DIR SOURCE_DIR
-#     qloop-bh-crash fuzz (variants/bh-crash.c: a planted abort()) for 20 s
+#     qloop-bh-crash fuzz (variants/bh-crash.patch: a planted abort()) for 20 s
 #     on one core: exactly one finding, shrunk; qloop-bh-crash replays it
 #     with the report (exit 1, not 134); the production qloop passes it.
 #     Exit 77 (skipped) without clang's libFuzzer runtime.

@@ -64,3 +64,30 @@ add_test(NAME scenario-breaks
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}
                  "${QLOOP_SANITIZE}")
 set_tests_properties(scenario-breaks PROPERTIES LABELS "harness" TIMEOUT 600)
+
+# Every variant is a patch that applies to loop/ as it is; a stale one
+# fails in one line naming its variant.
+add_test(NAME variant-patches
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/variant-patches.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(variant-patches PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+
+# `qloop mutants`: exit status, table, tsv, --shard, usage errors.
+add_test(NAME mutants
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(mutants PROPERTIES LABELS "harness" TIMEOUT 300)
+# The short bug-zoo table: listed variants stay detected (tests/mutants-short.txt).
+add_test(NAME mutants-short
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants-short.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(mutants-short PROPERTIES LABELS "harness" TIMEOUT 600)
+# --shard for run, explore and mutants, and qloop merge (docs/zoo.md).
+add_test(NAME shard
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/shard.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(shard PROPERTIES LABELS "harness" TIMEOUT 300)
+# qloop diff: where a variant and the core part ways.
+add_test(NAME diff
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/diff.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(diff PROPERTIES LABELS "harness" TIMEOUT 120)

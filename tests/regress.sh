@@ -4,7 +4,7 @@
 #
 # corpus/regressions/NAME.replay          replayed by qloop
 # corpus/regressions/NAME.VARIANT.replay  replayed by qloop-VARIANT (a core
-#                                         variant, variants/VARIANT.c: its
+#                                         variant, variants/VARIANT.patch: its
 #                                         recorded failure must reproduce;
 #                                         its line 3 is "variant VARIANT")
 # corpus/regressions/NAME.scn             200 random schedules must pass on

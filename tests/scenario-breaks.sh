@@ -4,7 +4,7 @@
 # on a variant of the core that breaks the rule it states.
 #
 # Method: the table below names, for each .scn, its rule and the core
-# variant (variants/<name>.c, built as qloop-<name>) that breaks it.  The
+# variant (variants/<name>.patch, built as qloop-<name>) that breaks it.  The
 # production core must come through `qloop explore` (its default order,
 # K=2, at most $runs schedules) with no failure.  The variant must fail
 # under one of: that same explore, $seeds random walks, $seeds PCT runs of
@@ -59,7 +59,9 @@ corpus/regressions/spin-main-loop.scn|notifier-never-cleared timeout-zero|a bloc
 corpus/regressions/signal-rules.scn|signals-twice signals-drop-repeat signals-batch-lifo|one handler call per pending signal, none lost, lowest number first
 corpus/regressions/timer-query-expired.scn|timer-expired-early|timer_expired() is true once the clock reaches the expiry (the check query oracle)
 corpus/regressions/clock-disabled-deadline.scn|clock-disabled-deadline|the timers of a disabled clock set no deadline and do not run until it is enabled
-corpus/regressions/clock-disable-waits.scn|clock-disable-nowait|no timer of a clock fires after qemu_clock_enable(false) returned
+corpus/regressions/clock-disable-waits.scn|clock-disable-nowait timer-done-ev-reset|no timer of a clock fires after qemu_clock_enable(false) returned, and it returns once no pass runs
+corpus/regressions/timer-del-next.scn|timer-stale-head|a timer deleted by an earlier callback of the same pass never fires
+corpus/regressions/pool-nested-wait.scn|pool-bh-unscheduled|a completion callback waiting for another finished request returns (the completion BH runs from the nested poll)
 corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler runs when its fd is writable, never because it is readable
 '
 

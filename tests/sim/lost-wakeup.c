@@ -4,7 +4,7 @@
  * Scenario: the home thread drives an AioContext through glib
  * (g_main_context_iteration, blocking) until three BHs have run; another
  * thread schedules them as oneshots.  Linked against the production core,
- * every schedule must finish; linked against variants/notify-bug2.c, some
+ * every schedule must finish; linked against variants/notify-bug2.patch, some
  * schedule hangs with a BH pending.
  *
  * Method: the same scenario under four tape sources — random seeds, PCT,

@@ -1,0 +1,481 @@
+/*
+ * harness/mutants-tools.c — each tool of `qloop mutants` run on one variant
+ * within its budget, and the shrink of what it found.
+ *
+ * Method: every tool is the variant's own command, qloop-NAME, run as a
+ * child process (spawn.h) so that a crash, a hang of the tool or a
+ * sanitizer's exit ends only that child, and the budget is wall-clock
+ * time the child may use.  The scenarios are the source tree's examples
+ * and regression scenarios, in sorted order:
+ *   random, pct  rounds over every scenario, seeds 1.., 1 run each in the
+ *                first round, then 4 times as many per round (pct: depth 3);
+ *   explore      every scenario in turn, bounded exploration (K = 2, at
+ *                most 2000 schedules each, so one large space does not
+ *                take the whole budget);
+ *   suite        every scenario once at seed 1 — the scenario suite;
+ *   spin         the Promela model cases that name the variant;
+ *   libfuzzer, afl  the loop target built for the variant by fuzz/build.sh
+ *                (--variant NAME); skipped, saying so, when not built.
+ * A run that fails is a detection: its runs, seconds and replay file are
+ * recorded and the tool stops.
+ */
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model-check.h"
+#include "mutants.h"
+#include "spawn.h"
+
+#define MUTANTS_RUNS_GROWTH 4
+#define MUTANTS_PCT_DEPTH "3"
+#define MUTANTS_EXPLORE_K "2"
+#define MUTANTS_EXPLORE_MAX_RUNS "2000"
+#define MUTANTS_SHRINK_S 60.0
+#define MUTANTS_ARGV_MAX 24
+
+static const char *const tool_names[TOOL_COUNT] = {
+    "random", "pct", "explore", "suite", "spin", "libfuzzer", "afl",
+};
+
+const char *tool_name(ToolId t)
+{
+    g_assert((unsigned)t < TOOL_COUNT);
+    return tool_names[t];
+}
+
+bool tool_is_search(ToolId t)
+{
+    return t == TOOL_RANDOM || t == TOOL_PCT || t == TOOL_EXPLORE;
+}
+
+/* Variants a model case stands for besides its trail's (c_variant). */
+static const struct { const char *variant, *model, *id; } spin_extra[] = {
+    { "fd-free-walked", "handlers", "BUG_FREE_WHILE_WALKED" },
+};
+
+typedef struct {
+    char *argv[MUTANTS_ARGV_MAX];
+    int argc;
+} Argv;
+
+static void argv_add(Argv *a, const char *s)
+{
+    g_assert(a->argc + 1 < MUTANTS_ARGV_MAX);
+    a->argv[a->argc++] = g_strdup(s);
+    a->argv[a->argc] = NULL;
+}
+
+static void argv_clear(Argv *a)
+{
+    for (int i = 0; i < a->argc; i++) {
+        g_free(a->argv[i]);
+    }
+    a->argc = 0;
+}
+
+static char *variant_bin(const MutantsCtx *c, const ZooVariant *v)
+{
+    char *base = g_strdup_printf("qloop-%s", v->name);
+    char *path = g_build_filename(c->bin_dir, base, NULL);
+
+    g_free(base);
+    return path;
+}
+
+/* The first "seed N random:" (or pct) line's N, or -1. */
+static int64_t failing_seed(const char *out_path)
+{
+    gchar *text = NULL;
+    int64_t seed = -1;
+
+    if (g_file_get_contents(out_path, &text, NULL, NULL)) {
+        for (char *line = text; line && *line; ) {
+            char *nl = strchr(line, '\n');
+            long long n;
+            char kind[16];
+
+            if (sscanf(line, "seed %lld %15[a-z]:", &n, kind) == 2) {
+                seed = n;
+                break;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    g_free(text);
+    return seed;
+}
+
+/* A number after `key` in the file (first occurrence), or 0. */
+static uint64_t number_after(const char *out_path, const char *key)
+{
+    gchar *text = NULL;
+    uint64_t n = 0;
+
+    if (g_file_get_contents(out_path, &text, NULL, NULL)) {
+        char *at = strstr(text, key);
+
+        if (at) {
+            n = g_ascii_strtoull(at + strlen(key), NULL, 10);
+        }
+    }
+    g_free(text);
+    return n;
+}
+
+static void result_detected(ToolResult *r, uint64_t runs, double start_s,
+                            const char *scenario, const char *replay)
+{
+    r->state = TOOL_DETECTED;
+    r->runs = runs;
+    r->seconds = spawn_now_s() - start_s;
+    g_strlcpy(r->note, scenario, sizeof(r->note));
+    g_strlcpy(r->replay, replay ? replay : "", sizeof(r->replay));
+}
+
+/* random and pct: rounds of growing seed counts over every scenario. */
+static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
+                       ToolResult *r)
+{
+    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    char *bin = variant_bin(c, v);
+    char *out = g_strdup_printf("%s/%s.%s.out", c->out_dir, v->name,
+                                pct ? "pct" : "random");
+    char *replay = g_strdup_printf("%s/%s.%s.replay", c->out_dir, v->name,
+                                   pct ? "pct" : "random");
+    int64_t seed = 1;
+
+    for (int64_t k = 1; spawn_now_s() < deadline_s; k *= MUTANTS_RUNS_GROWTH) {
+        for (char **s = c->scenarios; *s && spawn_now_s() < deadline_s; s++) {
+            Argv a = { 0 };
+            SpawnResult sr;
+            char num[32];
+
+            argv_add(&a, bin);
+            argv_add(&a, "run");
+            argv_add(&a, *s);
+            g_snprintf(num, sizeof(num), "%" PRId64, seed);
+            argv_add(&a, "--seed");
+            argv_add(&a, num);
+            g_snprintf(num, sizeof(num), "%" PRId64, k);
+            argv_add(&a, "--runs");
+            argv_add(&a, num);
+            argv_add(&a, "-o");
+            argv_add(&a, replay);
+            if (pct) {
+                argv_add(&a, "--pct");
+                argv_add(&a, MUTANTS_PCT_DEPTH);
+            }
+            if (v->memory[0]) {
+                argv_add(&a, "--memory");
+                argv_add(&a, v->memory);
+            }
+            if (!spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
+                argv_clear(&a);
+                r->state = TOOL_ERROR;
+                goto done;
+            }
+            argv_clear(&a);
+            if (sr.timed_out) {
+                goto done;
+            }
+            if (sr.exit_code == 1) {
+                int64_t at = failing_seed(out);
+
+                r->runs += at >= seed ? (uint64_t)(at - seed + 1) : (uint64_t)k;
+                result_detected(r, r->runs, start_s, *s, replay);
+                goto done;
+            }
+            if (sr.exit_code != 0) {
+                r->state = TOOL_ERROR;
+                g_snprintf(r->note, sizeof(r->note), "%s: exit %d (see %s)",
+                           *s, sr.exit_code, out);
+                goto done;
+            }
+            r->runs += (uint64_t)k;
+        }
+        seed += k;
+    }
+done:
+    if (r->state == TOOL_MISSED) {
+        r->seconds = spawn_now_s() - start_s;
+    }
+    g_free(bin);
+    g_free(out);
+    g_free(replay);
+}
+
+/* explore: each scenario's bounded space in turn; suite: each once. */
+static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
+                           bool explore, ToolResult *r)
+{
+    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    char *bin = variant_bin(c, v);
+    const char *tool = explore ? "explore" : "suite";
+    char *out = g_strdup_printf("%s/%s.%s.out", c->out_dir, v->name, tool);
+    char *replay = g_strdup_printf("%s/%s.%s.replay", c->out_dir, v->name,
+                                   tool);
+
+    for (char **s = c->scenarios; *s && spawn_now_s() < deadline_s; s++) {
+        Argv a = { 0 };
+        SpawnResult sr;
+
+        argv_add(&a, bin);
+        argv_add(&a, explore ? "explore" : "run");
+        argv_add(&a, *s);
+        argv_add(&a, "-o");
+        argv_add(&a, replay);
+        if (explore) {
+            argv_add(&a, "--preemptions");
+            argv_add(&a, MUTANTS_EXPLORE_K);
+            argv_add(&a, "--max-runs");
+            argv_add(&a, MUTANTS_EXPLORE_MAX_RUNS);
+        }
+        if (v->memory[0]) {
+            argv_add(&a, "--memory");
+            argv_add(&a, v->memory);
+        }
+        if (!spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
+            argv_clear(&a);
+            r->state = TOOL_ERROR;
+            break;
+        }
+        argv_clear(&a);
+        if (sr.timed_out) {
+            break;
+        }
+        if (sr.exit_code == 1) {
+            uint64_t at = explore ? number_after(out, ", schedule ") : 1;
+
+            r->runs += at ? at : 1;
+            result_detected(r, r->runs, start_s, *s, replay);
+            break;
+        }
+        if (sr.exit_code != 0) {
+            r->state = TOOL_ERROR;
+            g_snprintf(r->note, sizeof(r->note), "%s: exit %d (see %s)", *s,
+                       sr.exit_code, out);
+            break;
+        }
+        r->runs += explore ? number_after(out, "explored (mixed) ") : 1;
+    }
+    if (r->state == TOOL_MISSED) {
+        r->seconds = spawn_now_s() - start_s;
+    }
+    g_free(bin);
+    g_free(out);
+    g_free(replay);
+}
+
+static bool spin_case_for(const ZooVariant *v, const ModelCase *mc)
+{
+    if (!strcmp(mc->expect, MODEL_PASS)) {
+        return false;
+    }
+    if (mc->c_variant && !strcmp(mc->c_variant, v->name)) {
+        return true;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(spin_extra); i++) {
+        if (!strcmp(spin_extra[i].variant, v->name) &&
+            !strcmp(spin_extra[i].model, mc->model) &&
+            !strcmp(spin_extra[i].id, mc->id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* spin: a model case that stands for the variant finds its BUG verdict. */
+static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
+{
+    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    unsigned n;
+    const ModelCase *cases = model_cases(&n);
+    char *out = g_strdup_printf("%s/%s.spin.out", c->out_dir, v->name);
+    bool any = false;
+
+    for (unsigned i = 0; i < n && r->state == TOOL_MISSED; i++) {
+        char *self, *which;
+        Argv a = { 0 };
+        SpawnResult sr;
+
+        if (!spin_case_for(v, &cases[i])) {
+            continue;
+        }
+        any = true;
+        self = g_file_read_link("/proc/self/exe", NULL);
+        which = g_strdup_printf("%s/%s", cases[i].model, cases[i].id);
+        argv_add(&a, self ? self : "/proc/self/exe");
+        argv_add(&a, "model");
+        argv_add(&a, "check");
+        argv_add(&a, which);
+        if (spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
+            if (sr.exit_code == 0) {
+                /* The case's expected BUG verdict was reproduced. */
+                result_detected(r, 0, start_s,
+                                which, NULL);
+            } else if (sr.exit_code == 77) {
+                r->state = TOOL_SKIPPED;
+                g_strlcpy(r->note, "spin or a C compiler missing",
+                          sizeof(r->note));
+            }
+        }
+        argv_clear(&a);
+        g_free(self);
+        g_free(which);
+    }
+    if (!any) {
+        r->state = TOOL_NOT_RUN;
+        g_strlcpy(r->note, "no model covers it", sizeof(r->note));
+    }
+    if (r->state != TOOL_DETECTED) {
+        r->seconds = spawn_now_s() - start_s;
+    }
+    g_free(out);
+}
+
+/* libFuzzer and AFL++ on the variant's loop target, if it was built. */
+static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
+                      ToolResult *r)
+{
+    double start_s = spawn_now_s();
+    char *dir = g_strdup_printf("%s/build/fuzz/%s-%s", c->src,
+                                afl ? "afl" : "libfuzzer", v->name);
+    char *target = g_build_filename(dir, "loop-fuzz", NULL);
+    char *seeds = g_build_filename(c->src, "corpus", "loop", NULL);
+    char *work = g_strdup_printf("%s/%s.%s", c->out_dir, v->name,
+                                 afl ? "afl" : "libfuzzer");
+    char *out = g_strdup_printf("%s.out", work);
+    char *afl_fuzz = afl ? g_find_program_in_path("afl-fuzz") : NULL;
+    char budget[32];
+    Argv a = { 0 };
+    SpawnResult sr;
+
+    if (!g_file_test(target, G_FILE_TEST_IS_EXECUTABLE) || (afl && !afl_fuzz)) {
+        r->state = TOOL_SKIPPED;
+        g_snprintf(r->note, sizeof(r->note), "%s: fuzz/build.sh %s --variant %s",
+                   afl && !afl_fuzz ? "no afl-fuzz" : "not built",
+                   afl ? "afl" : "libfuzzer", v->name);
+        goto out;
+    }
+    g_mkdir_with_parents(work, 0755);
+    g_snprintf(budget, sizeof(budget), "%.0f", c->budget_s);
+    if (afl) {
+        char *env[] = { "AFL_NO_UI=1", "AFL_BENCH_UNTIL_CRASH=1",
+                        "AFL_SKIP_CPUFREQ=1",
+                        "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", NULL };
+        char *crashes = g_build_filename(work, "default", "crashes", NULL);
+        GDir *d;
+        const char *name;
+
+        argv_add(&a, afl_fuzz);
+        argv_add(&a, "-i");
+        argv_add(&a, seeds);
+        argv_add(&a, "-o");
+        argv_add(&a, work);
+        argv_add(&a, "-V");
+        argv_add(&a, budget);
+        argv_add(&a, "--");
+        argv_add(&a, target);
+        spawn_run(a.argv, env, out, start_s + c->budget_s + 10, &sr);
+        r->runs = number_after(out, "execs_done");
+        d = g_dir_open(crashes, 0, NULL);
+        while (d && (name = g_dir_read_name(d))) {
+            if (g_str_has_prefix(name, "id:")) {
+                char *hit = g_build_filename(crashes, name, NULL);
+
+                result_detected(r, r->runs, start_s, "loop target", hit);
+                g_free(hit);
+                break;
+            }
+        }
+        if (d) {
+            g_dir_close(d);
+        }
+        g_free(crashes);
+    } else {
+        char *prefix = g_strdup_printf("-artifact_prefix=%s/", work);
+        char *time_opt = g_strdup_printf("-max_total_time=%s", budget);
+        char *corpus = g_build_filename(work, "corpus", NULL);
+
+        g_mkdir_with_parents(corpus, 0755);
+        argv_add(&a, target);
+        argv_add(&a, time_opt);
+        argv_add(&a, prefix);
+        argv_add(&a, "-print_final_stats=1");
+        argv_add(&a, corpus);       /* new inputs go here, not to corpus/ */
+        argv_add(&a, seeds);
+        spawn_run(a.argv, NULL, out, start_s + c->budget_s + 10, &sr);
+        r->runs = number_after(out, "stat::number_of_executed_units: ");
+        if (!sr.timed_out && sr.exit_code != 0) {
+            result_detected(r, r->runs, start_s, "loop target", NULL);
+        }
+        g_free(prefix);
+        g_free(time_opt);
+        g_free(corpus);
+    }
+    argv_clear(&a);
+    if (r->state != TOOL_DETECTED) {
+        r->seconds = spawn_now_s() - start_s;
+    }
+out:
+    g_free(dir);
+    g_free(target);
+    g_free(seeds);
+    g_free(work);
+    g_free(out);
+    g_free(afl_fuzz);
+}
+
+void tool_run(const MutantsCtx *c, const ZooVariant *v, ToolId t,
+              ToolResult *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->state = TOOL_MISSED;
+    switch (t) {
+    case TOOL_RANDOM:
+    case TOOL_PCT:
+        tool_seeds(c, v, t == TOOL_PCT, r);
+        break;
+    case TOOL_EXPLORE:
+    case TOOL_SUITE:
+        tool_scenarios(c, v, t == TOOL_EXPLORE, r);
+        break;
+    case TOOL_SPIN:
+        tool_spin(c, v, r);
+        break;
+    case TOOL_LIBFUZZER:
+    case TOOL_AFL:
+        tool_fuzz(c, v, t == TOOL_AFL, r);
+        break;
+    case TOOL_COUNT:
+        g_assert_not_reached();
+    }
+}
+
+void mutants_shrink(const MutantsCtx *c, const ZooVariant *v,
+                    const char *replay, char *size, unsigned size_len)
+{
+    char *bin = variant_bin(c, v);
+    char *min = g_strdup_printf("%s.min", replay);
+    char *out = g_strdup_printf("%s/%s.shrink.out", c->out_dir, v->name);
+    char *argv[] = { bin, "shrink", (char *)replay, "-o", min, NULL };
+    SpawnResult sr;
+    uint64_t ops, choices;
+
+    g_strlcpy(size, "-", size_len);
+    if (!spawn_run(argv, NULL, out, spawn_now_s() + MUTANTS_SHRINK_S, &sr) ||
+        sr.timed_out || sr.exit_code != 0) {
+        g_strlcpy(size, sr.timed_out ? "(timeout)" : "(failed)", size_len);
+    } else {
+        ops = number_after(out, "after:  ");
+        choices = number_after(out, " threads, ");
+        g_snprintf(size, size_len, "%" PRIu64 " ops/%" PRIu64 " ch", ops,
+                   choices);
+    }
+    g_free(bin);
+    g_free(min);
+    g_free(out);
+}
