@@ -453,11 +453,14 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         /* The build is set-up, not search: it does not count in the budget. */
         char *script = g_build_filename(c->src, "fuzz", "build.sh", NULL);
         char *log = g_strdup_printf("%s.build.out", work);
-        char *argv[] = { "bash", script, afl ? "afl" : "libfuzzer", "-j2",
-                         "--variant", (char *)v->name, NULL };
+        char *bash = g_find_program_in_path("bash");
+        char *argv[] = { bash ? bash : "/bin/bash", script,
+                         afl ? "afl" : "libfuzzer", "-j2", "--variant",
+                         (char *)v->name, NULL };
 
         spawn_run(argv, NULL, log, spawn_now_s() + MUTANTS_FUZZ_BUILD_S, &sr);
         start_s = spawn_now_s();
+        g_free(bash);
         g_free(script);
         g_free(log);
     }
