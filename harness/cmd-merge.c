@@ -148,7 +148,7 @@ static double median_of(GArray *a)
 static bool is_search(const char *tool)
 {
     return !strcmp(tool, "random") || !strcmp(tool, "pct") ||
-           !strcmp(tool, "explore");
+           !strcmp(tool, "explore") || !strcmp(tool, "weak");
 }
 
 /* The mutants table again, from the rows (grouped by variant, in order). */
@@ -211,7 +211,7 @@ static int merge_print_mutants(Merge *m)
         }
     }
     fclose(tsv);
-    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore, "
+    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
            "median %.1f s)%s%s; %u designs and %u redundant barriers not "
            "counted\n", detected, bugs, by_search, median_of(search_s),
            missed->len ? "; missed:" : "", missed->str, designs, redundant);

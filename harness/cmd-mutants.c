@@ -28,12 +28,13 @@ static gchar *opt_tools;
 static gchar *opt_shard;
 static gchar *opt_out;
 static gboolean opt_no_shrink;
+static gboolean opt_build_fuzz;
 
 static GOptionEntry mutants_entries[] = {
     { "budget", 'b', 0, G_OPTION_ARG_DOUBLE, &opt_budget,
       "seconds per tool and variant (default 10)", "S" },
     { "tools", 't', 0, G_OPTION_ARG_STRING, &opt_tools,
-      "comma-separated subset of random,pct,explore,suite,spin,libfuzzer,afl "
+      "comma-separated subset of random,pct,explore,weak,suite,spin,libfuzzer,afl "
       "(default: all)", "LIST" },
     { "shard", 0, 0, G_OPTION_ARG_STRING, &opt_shard,
       "run only shard I of N (1 <= I <= N): every N-th variant", "I/N" },
@@ -41,6 +42,9 @@ static GOptionEntry mutants_entries[] = {
       "keep replay files, tool output and mutants.tsv in DIR", "DIR" },
     { "no-shrink", 0, 0, G_OPTION_ARG_NONE, &opt_no_shrink,
       "do not shrink the detecting runs", NULL },
+    { "build-fuzz", 0, 0, G_OPTION_ARG_NONE, &opt_build_fuzz,
+      "build a variant's missing libFuzzer/AFL++ target (fuzz/build.sh "
+      "--variant NAME, ~1 min each, not counted in the budget)", NULL },
     G_OPTION_ENTRY_NULL,
 };
 
@@ -309,7 +313,7 @@ static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
                    median(tot->tool_s[t], hits));
         }
     }
-    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore, "
+    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
            "median %.1f s)%s%s; %u designs and %u redundant barriers not "
            "counted\n", tot->detected, tot->bugs, tot->by_search,
            median(tot->search_s, tot->by_search),
@@ -422,6 +426,7 @@ int cmd_mutants(int argc, char **argv)
     c.out_dir = opt_out ? g_strdup(opt_out)
                         : g_dir_make_tmp("qloop-mutants-XXXXXX", NULL);
     c.budget_s = opt_budget;
+    c.build_fuzz = opt_build_fuzz;
     c.scenarios = scenario_list(c.src);
     for (int t = 0; t < TOOL_COUNT; t++) {
         tot.tool_s[t] = g_new0(double, g_strv_length(names) + 1);

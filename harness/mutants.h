@@ -20,11 +20,12 @@ typedef enum {
 typedef struct {
     char name[64];
     ZooKind kind;
-    char memory[8];     /* "" or the model its bug needs: "tso", "pso" */
+    char memory[8];     /* "" or the model its description names ("tso"):
+                         * documentation only, no tool reads it */
 } ZooVariant;
 
 typedef enum {
-    TOOL_RANDOM, TOOL_PCT, TOOL_EXPLORE, TOOL_SUITE, TOOL_SPIN,
+    TOOL_RANDOM, TOOL_PCT, TOOL_EXPLORE, TOOL_WEAK, TOOL_SUITE, TOOL_SPIN,
     TOOL_LIBFUZZER, TOOL_AFL, TOOL_COUNT
 } ToolId;
 
@@ -47,10 +48,11 @@ typedef struct {
     const char *out_dir;        /* replay files and tool output */
     char **scenarios;           /* NULL-terminated, sorted */
     double budget_s;            /* per tool */
+    bool build_fuzz;            /* build a missing fuzz target first */
 } MutantsCtx;
 
 const char *tool_name(ToolId t);
-bool tool_is_search(ToolId t);      /* random, pct, explore: the simulation tools */
+bool tool_is_search(ToolId t);      /* random, pct, explore, weak: the simulation tools */
 void tool_run(const MutantsCtx *c, const ZooVariant *v, ToolId t,
               ToolResult *r);
 

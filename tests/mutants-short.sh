@@ -3,8 +3,8 @@
 # tests/mutants-short.txt were each detected by a simulation tool within
 # a small budget; the test fails if one stops being detected (a weaker
 # oracle, a scenario dropped from the corpus, a tool that broke).
-# Method: `qloop mutants` on those variants with random, pct, explore and
-# the scenario suite, 5 s each; exit 0, and a "detected" row for every
+# Method: `qloop mutants` on those variants with random, pct, explore, weak
+# (explore under c11/tso) and the scenario suite, 5 s each; exit 0, and a "detected" row for every
 # listed variant in its mutants.tsv.
 # Usage: mutants-short.sh BIN_DIR SOURCE_DIR
 set -u
@@ -14,13 +14,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/qloop-mutants-short.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 variants=$(sed 's/#.*//' "$src/tests/mutants-short.txt" | tr -s ' \n' ' ')
 # shellcheck disable=SC2086
-"$bin" mutants --budget 5 --tools random,pct,explore,suite --no-shrink \
+"$bin" mutants --budget 5 --tools random,pct,explore,weak,suite --no-shrink \
     -o "$tmp" $variants
 rc=$?
 fail=0
 for v in $variants; do
     if ! grep -q "^$v	bug	[a-z]*	detected	" "$tmp/mutants.tsv"; then
-        echo "FAIL $v: no longer detected within 5 s by random, pct, explore or the suite"
+        echo "FAIL $v: no longer detected within 5 s by random, pct, explore, weak or the suite"
         fail=1
     fi
 done

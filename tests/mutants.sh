@@ -86,5 +86,21 @@ else
     bad "--shard 2/2 ran: $(cut -f1 "$tmp/shard/mutants.tsv" | sort -u | tr '\n' ' ')"
 fi
 
+# weak: a barrier only a weak memory model needs (mb-notify: aio_notify()
+# without smp_mb) is missed by exploration under sc and found by the same
+# exploration under c11, which the row's note names; no tool is told the
+# model by the variant.
+"$bin" mutants --budget 5 --tools explore,weak --no-shrink -o "$tmp/weak" \
+    mb-notify >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] &&
+   grep -q "^mb-notify	bug	explore	missed	" "$tmp/weak/mutants.tsv" &&
+   grep "^mb-notify	bug	weak	detected	" "$tmp/weak/mutants.tsv" |
+       cut -f7 | grep -q -- "--memory c11$"; then
+    ok "weak: mb-notify missed under sc, found under c11"
+else
+    bad "weak: exit $rc"; cat "$tmp/weak/mutants.tsv"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

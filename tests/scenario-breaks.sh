@@ -28,7 +28,8 @@ pass=0
 fail=0
 known=0
 
-# scenario | variants (each must break it) | the rule it checks
+# scenario | variants (each must break it) | the rule it checks [| memory
+# model: the core's and the variants' runs use --memory MODEL]
 table='
 docs/examples/bh-cancel-slot.scn|bh-fifo|a cancelled, re-scheduled BH keeps its slot: B runs before A
 docs/examples/bh-delete.scn|bh-deleted-runs|a BH deleted while pending never runs
@@ -63,6 +64,8 @@ corpus/regressions/clock-disable-waits.scn|clock-disable-nowait timer-done-ev-re
 corpus/regressions/timer-del-next.scn|timer-stale-head|a timer deleted by an earlier callback of the same pass never fires
 corpus/regressions/pool-nested-wait.scn|pool-bh-unscheduled|a completion callback waiting for another finished request returns (the completion BH runs from the nested poll)
 corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler runs when its fd is writable, never because it is readable
+corpus/regressions/bh-cancel-races-schedule.scn|bh-cancel-unordered|a cancel racing a cross-thread schedule and a take never loses the pending bit
+corpus/regressions/main-loop-cross-thread-wake.scn|mb-ctx-prepare mb-notify|a cross-thread oneshot wakes main_loop_wait through glib prepare (Dekker pair, c11)|c11
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }
@@ -76,9 +79,9 @@ breaks() {
     text=${3:-}
     for how in explore random pct; do
         case $how in
-            explore) "$v" explore "$2" -k 2 --max-runs $runs -o /dev/null ;;
-            random) "$v" run "$2" --runs $seeds -o /dev/null ;;
-            pct) "$v" run "$2" --runs $seeds --pct 3 -o /dev/null ;;
+            explore) "$v" explore "$2" -k 2 --max-runs $runs -o /dev/null $mem ;;
+            random) "$v" run "$2" --runs $seeds -o /dev/null $mem ;;
+            pct) "$v" run "$2" --runs $seeds --pct 3 -o /dev/null $mem ;;
         esac >"$tmp" 2>"$tmp.err"
         status=$?
         if [ -n "$text" ] && grep -qF "$text" "$tmp.err"; then
@@ -108,14 +111,17 @@ for scn in "$src"/docs/examples/*.scn "$src"/corpus/regressions/*.scn; do
     echo "$table" | grep -q "^$rel|" || bad "$rel: not in the table (name its rule and a variant that breaks it)"
 done
 
-echo "$table" | while IFS='|' read -r rel variant rule; do
+echo "$table" | while IFS='|' read -r rel variant rule model; do
     [ -n "$rel" ] || continue
-    echo "$rel|$variant|$rule"
+    echo "$rel|$variant|$rule|$model"
 done > "$tmp.list"
 
-while IFS='|' read -r rel variant rule; do
+while IFS='|' read -r rel variant rule model; do
     scn=$src/$rel
-    "$bin/qloop" explore "$scn" -k 2 --max-runs $runs -o /dev/null >"$tmp" 2>&1
+    mem=
+    [ -n "$model" ] && mem="--memory $model"
+    # shellcheck disable=SC2086
+    "$bin/qloop" explore "$scn" -k 2 --max-runs $runs -o /dev/null $mem >"$tmp" 2>&1
     if [ $? != 0 ]; then
         bad "$rel: fails on the production core"; sed 's/^/       /' "$tmp" | head -5
         continue
