@@ -74,6 +74,10 @@ struct RunState {
     bool fd_alt[SCN_OBJECTS_MAX];   /* FD: the body last registered, as of
                                        its FD_ADD event (the linearization
                                        point: threads may race to register) */
+    /* FD: where fd_alt last changed, in happens-before: a dispatch that
+     * did not follow it may still run the replaced callback (see
+     * fd_check_current()). */
+    SimMemStamp fd_alt_stamp[SCN_OBJECTS_MAX];
     int8_t registering_alt[64];     /* sim thread -> alt of the registration
                                        it is making, -1 none */
     char setup_error[160];      /* the Error that ended setup, or "" */
@@ -249,11 +253,18 @@ static void bh_cb(void *opaque)
 
 /*
  * Re-registering replaces the handler: from then on only the new callback
- * may be called (a walk skips the old node, marked deleted).
+ * may be called (a walk skips the old node, marked deleted).  "From then
+ * on" is happens-before: a dispatch in another thread that never
+ * synchronised with the replacement checked the old node's deleted flag
+ * concurrently with it, and QEMU lets the old callback run then (even
+ * under sc a preemption between that check and the call would allow it;
+ * the simulator has no scheduling point there).  Under sc, tso and pso
+ * execution order is the order, as before.
  */
 static void fd_check_current(RunState *rs, const CbCtx *cb)
 {
-    if (cb->alt != rs->fd_alt[cb->index]) {
+    if (cb->alt != rs->fd_alt[cb->index] &&
+        sim_mem_stamp_happened_before(rs->fd_alt_stamp[cb->index])) {
         sim_fail("replace: fd '%s' was dispatched to its %s handler after "
                  "it was re-registered with its %s one",
                  rs->s->objects[SCN_OBJ_FD][cb->index].name,
@@ -1436,6 +1447,10 @@ static void observe(const SimEvent *ev, void *opaque)
             if (ev->kind == QOS_EV_FD_ADD &&
                 rs->registering_alt[ev->thread & 63] >= 0) {
                 rs->fd_alt[i] = rs->registering_alt[ev->thread & 63];
+                /* Taken in the registering thread: observe() runs at
+                 * the event, inside aio_set_fd_handler(). */
+                g_assert(sim_thread_self() == ev->thread);
+                rs->fd_alt_stamp[i] = sim_mem_stamp();
             }
         }
     }

@@ -125,8 +125,11 @@ void story_print(FILE *out, const SimEvent *ev, size_t n,
                 uint32_t newer = (uint32_t)((uint64_t)e->arg2 >> 32);
 
                 if (writer == 0) {
-                    fprintf(out, "%s: read an older value, the one in memory "
-                            "before the model saw a store (%u newer store%s "
+                    /* A history's first entry: the value memory held
+                     * when the model first saw the location (its
+                     * initialisation, or a plain write since). */
+                    fprintf(out, "%s: read an older value, its initial one "
+                            "(or a plain write's) (%u newer store%s "
                             "not seen)\n", e->name ? e->name : "?", newer,
                             newer == 1 ? "" : "s");
                 } else {

@@ -504,3 +504,31 @@ void sim_c11_thread_created(uint32_t parent, uint32_t child)
         c11.threads_used = child;
     }
 }
+
+/* A point of the running thread: its clock component, then a step on, so
+ * that its later stores are above the stamp (as a release does). */
+void sim_c11_stamp(uint32_t *thread, uint32_t *clock)
+{
+    uint32_t tid = c11_thread();
+
+    *thread = tid;
+    *clock = 0;
+    if (tid) {
+        *clock = c11.thread[tid].now.t[tid];
+        c11.thread[tid].now.t[tid]++;
+    }
+}
+
+/* Whether the running thread's clock has reached thread's point: every
+ * store thread made before it happens-before the running thread's next
+ * access.  The host (0) is ordered after everything. */
+bool sim_c11_clock_reaches(uint32_t thread, uint32_t clock)
+{
+    uint32_t tid = c11_thread();
+
+    if (!tid || tid == thread) {
+        return true;
+    }
+    SIM_ASSERT(thread < c11.n);
+    return c11.thread[tid].now.t[thread] >= clock;
+}

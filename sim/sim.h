@@ -102,6 +102,20 @@ bool sim_memory_parse(const char *name, SimMemoryModel *model);
 SimMemoryModel sim_memory_default(void);
 /* The memory model of the current (or last) run. */
 SimMemoryModel sim_memory_model(void);
+/*
+ * A point of the running thread in happens-before, for oracles that judge
+ * "after" as the memory model does.  Under c11 it is the thread's own clock
+ * component (every store it made so far is at or below it; later ones are
+ * above); under sc, tso and pso execution order is the order, and a stamp
+ * always happened before.
+ */
+typedef struct {
+    uint32_t thread;    /* 0: no thread (host, or not c11) */
+    uint32_t clock;
+} SimMemStamp;
+SimMemStamp sim_mem_stamp(void);
+/* Does the stamped point happen-before the running thread's present? */
+bool sim_mem_stamp_happened_before(SimMemStamp stamp);
 
 typedef struct SimConfig {
     SimTapeKind tape;

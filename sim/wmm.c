@@ -468,6 +468,24 @@ void sim_wmm_thread_created(uint32_t child)
     }
 }
 
+SimMemStamp sim_mem_stamp(void)
+{
+    SimMemStamp stamp = { 0, 0 };
+
+    if (wmm.model == SIM_MEMORY_C11) {
+        sim_c11_stamp(&stamp.thread, &stamp.clock);
+    }
+    return stamp;
+}
+
+bool sim_mem_stamp_happened_before(SimMemStamp stamp)
+{
+    if (wmm.model != SIM_MEMORY_C11 || stamp.thread == 0) {
+        return true;
+    }
+    return sim_c11_clock_reaches(stamp.thread, stamp.clock);
+}
+
 void sim_wmm_fence(int order, const char *what)
 {
     uint32_t tid = wmm_thread();

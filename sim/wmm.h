@@ -42,6 +42,8 @@ void sim_c11_fence(int order);
 void sim_c11_release(const void *obj);
 void sim_c11_acquire(const void *obj);
 void sim_c11_thread_created(uint32_t parent, uint32_t child);
+void sim_c11_stamp(uint32_t *thread, uint32_t *clock);
+bool sim_c11_clock_reaches(uint32_t thread, uint32_t clock);
 
 /* The location's bytes, read and written past every model (x86-64 is
  * little-endian; sizes 1, 2, 4, 8). */

@@ -142,6 +142,11 @@ add_test(NAME memory-cli
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/cli.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
 set_tests_properties(memory-cli PROPERTIES LABELS "memory;harness" TIMEOUT 600)
+# The handler-replace rule under c11: happens-before, not execution order.
+add_test(NAME memory-c11-replace
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/c11-replace.sh
+                 $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
+set_tests_properties(memory-c11-replace PROPERTIES LABELS "memory;harness" TIMEOUT 300)
 # Every example scenario under tso and pso, 200 swarm schedules each.
 add_test(NAME memory-examples
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/memory/examples.sh

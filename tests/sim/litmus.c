@@ -26,7 +26,13 @@
  *        xchg: seen (a seq_cst RMW is no fence), never under tso; an
  *        address re-initialised by plain writes (a freed object's
  *        address reused) never yields the old object's stores; 2+2W
- *        never (the model's modification order follows execution order).
+ *        never (the model's modification order follows execution order);
+ *        R (d = 1; smp_wmb(); f = 1 || f = 2; smp_mb(); r1 = d), f ending
+ *        2 and r1 = 0: seen, never with smp_mb() for smp_wmb(), never
+ *        under tso or pso.
+ *   stamp (sim_mem_stamp()): after a lock that followed the stamp, the
+ *        stamp happened before; under c11 a thread that did not
+ *        synchronise is not after it; under sc every stamp is before.
  * Also: the same tape replays to the same hash, and a weak run's trace
  * names the buffered stores and the stale loads (tso) and the older
  * stores read (c11).
@@ -41,7 +47,7 @@
 
 typedef enum {
     SB, SB_MB, MP, MP_WMB, MP_REL, W22, FREE,
-    MP_RLX, MP_RMB, CORR, MP_LOCK, SB_RMW, REUSE,
+    MP_RLX, MP_RMB, CORR, MP_LOCK, SB_RMW, REUSE, R_WMB, R_MB, STAMP,
 } Test;
 
 static Test test;
@@ -49,6 +55,7 @@ static int x, y, d, f;
 static int r0, r1;
 static int *heap_obj;
 static QemuMutex lock;
+static SimMemStamp stamp;
 
 static void *thread_b(void *opaque)
 {
@@ -103,6 +110,18 @@ static void *thread_b(void *opaque)
         qemu_mutex_unlock(&lock);
         r1 = qatomic_read(&d);
         break;
+    case R_WMB:
+    case R_MB:
+        qatomic_set(&f, 2);
+        smp_mb();
+        r1 = qatomic_read(&d);
+        break;
+    case STAMP:
+        qemu_mutex_lock(&lock);
+        r0 = qatomic_read(&f);
+        qemu_mutex_unlock(&lock);
+        r1 = sim_mem_stamp_happened_before(stamp);
+        break;
     }
     return NULL;
 }
@@ -117,7 +136,8 @@ static void body(void *opaque)
     if (test == FREE) {
         heap_obj = g_new0(int, 1);
     }
-    if (test == MP_LOCK) {
+    stamp = (SimMemStamp){ 0, 0 };
+    if (test == MP_LOCK || test == STAMP) {
         qemu_mutex_init(&lock);
     }
     qemu_thread_create(&t, "b", thread_b, NULL, QEMU_THREAD_JOINABLE);
@@ -172,6 +192,23 @@ static void body(void *opaque)
         qatomic_set(&x, 1);
         qatomic_set(&y, 2);
         break;
+    case R_WMB:
+        qatomic_set(&d, 1);
+        smp_wmb();
+        qatomic_set(&f, 1);
+        break;
+    case R_MB:
+        qatomic_set(&d, 1);
+        smp_mb();
+        qatomic_set(&f, 1);
+        break;
+    case STAMP:
+        qatomic_set(&d, 1);
+        stamp = sim_mem_stamp();
+        qemu_mutex_lock(&lock);
+        qatomic_set(&f, 1);
+        qemu_mutex_unlock(&lock);
+        break;
     case FREE:
         qatomic_set(heap_obj, 7);
         g_free(heap_obj);       /* not a seam call: nothing drains */
@@ -181,8 +218,11 @@ static void body(void *opaque)
         return;
     }
     qemu_thread_join(&t);
-    if (test == MP_LOCK) {
+    if (test == MP_LOCK || test == STAMP) {
         qemu_mutex_destroy(&lock);
+    }
+    if (test == R_WMB || test == R_MB) {
+        r0 = qatomic_read(&f);  /* after the join: the last in mo */
     }
     if (test == W22) {
         r0 = qatomic_read(&x);
@@ -422,6 +462,24 @@ int main(void)
           OUT(0, 1) | OUT(1, 1) | OUT(2, 1), false);
     /* Modification order follows execution order: never (C11 allows it). */
     check("2+2W", W22, SIM_MEMORY_C11, 3, OUT(1, 1), false);
+    /* R (d = 1; FENCE; f = 1 || f = 2; smp_mb(); r1 = d), f ending 2 and
+     * r1 = 0: the waiter's aio_notify_accept() and the notifier's
+     * aio_notify() (docs/simulation.md, "The R shape").  With smp_wmb()
+     * C11 allows it: a release fence orders only for a load that reads
+     * what follows it, and nobody reads f = 1.  With smp_mb() it is
+     * forbidden: f = 1 before f = 2 in modification order puts the first
+     * fence before the second in S, and d is then read after both. */
+    check("R+wmb", R_WMB, SIM_MEMORY_C11, 3, OUT(2, 0), true);
+    check("R+mb", R_MB, SIM_MEMORY_C11, 3, OUT(2, 0), false);
+    check("R+wmb", R_WMB, SIM_MEMORY_TSO, 3, OUT(2, 0), false);
+    check("R+wmb", R_WMB, SIM_MEMORY_PSO, 3, OUT(2, 0), false);
+    /* sim_mem_stamp(): b's present follows main's stamp when b read the
+     * flag main set under the lock after it (never r0 = 1, r1 = 0); under
+     * c11 a b that took the lock first does not (r0 = 0, r1 = 0), under
+     * sc execution order is the order (never r1 = 0). */
+    check("stamp", STAMP, SIM_MEMORY_C11, 3, OUT(1, 0), false);
+    check("stamp", STAMP, SIM_MEMORY_C11, 3, OUT(0, 0), true);
+    check("stamp", STAMP, SIM_MEMORY_SC, 3, OUT(0, 0) | OUT(1, 0), false);
     check("free", FREE, SIM_MEMORY_TSO, 3, 1, true);
     check("free", FREE, SIM_MEMORY_PSO, 3, 1, true);
     check_replay();
