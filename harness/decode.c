@@ -25,6 +25,14 @@
  *    nesting stays far below the runner's depth oracle.
  * BHs 0-1 are shared with worker threads and never deleted; BHs 2-3 belong
  * to the home thread and its callbacks, which may delete them.
+ *
+ * Coroutines come from opcodes that had nothing to do without a main
+ * loop (the home thread's notify_event, a worker's notify_event), so
+ * inputs that never reached those decode as before: the home thread
+ * enters, schedules or wakes a coroutine or restarts the CoQueue, a worker
+ * schedules or wakes one from its thread.  Bodies are templates (yield,
+ * CoMutex across a yield or a sleep, CoQueue wait); teardown finishes
+ * whatever is left suspended.
  */
 #include <stddef.h>
 #include <string.h>
@@ -36,6 +44,9 @@
 /* Callbacks that may nest a wait, per scenario: each nests at most once per
  * run of the callback, and chains are finite, so depth <= budget + 2. */
 #define NEST_BUDGET 6
+
+/* Coroutines a scenario may declare (declared when first named). */
+#define SCN_DECODE_COROS 3
 
 typedef struct {
     const uint8_t *data;
@@ -83,7 +94,13 @@ typedef struct {
     bool fd_added[SCN_OBJECTS_MAX];
     bool bh_deleted[SCN_OBJECTS_MAX];
     bool clock_disabled[SCN_CLOCKS];    /* by the home thread, so far */
+    /* Coroutines, declared when first named; their bodies (templates) are
+     * emitted after the home thread's, which must stay contiguous. */
+    unsigned n_coro;
+    uint8_t coro_template[SCN_DECODE_COROS];
 } Decoder;
+
+static void name_numbered(char *dst, const char *prefix, unsigned n);
 
 static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
                  int64_t arg)
@@ -97,6 +114,73 @@ static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
         .kind = kind, .obj = (uint8_t)obj,
         .obj_kind = (uint8_t)(ok == SCN_OBJ_KIND_MAX ? 0 : ok), .arg = arg,
     };
+}
+
+/*
+ * Coroutine bodies (each ends at the first 0, SCN_OP_SCHEDULE, which no
+ * template uses): a yield someone must wake, the CoMutex held across a
+ * yield or a sleep, the CoQueue under the mutex.  Templates, not decoded
+ * ops, so a body never waits for work its own coroutine would do.
+ */
+static const ScnOpKind coro_templates[][4] = {
+    { SCN_OP_CO_YIELD },
+    { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
+    { SCN_OP_CO_LOCK, SCN_OP_CO_UNLOCK },
+    { SCN_OP_CO_LOCK, SCN_OP_CO_WAIT, SCN_OP_CO_UNLOCK },
+    { SCN_OP_CO_SLEEP },
+    { SCN_OP_CO_YIELD, SCN_OP_CO_LOCK, SCN_OP_CO_SLEEP, SCN_OP_CO_UNLOCK },
+    { SCN_OP_CO_WAIT },
+    { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
+};
+
+/* Coroutine i (0..SCN_DECODE_COROS-1), declaring it and those before it
+ * on first use; each declaration takes its template's byte. */
+static unsigned coro_pick(Decoder *d)
+{
+    unsigned i = take(d->b, SCN_DECODE_COROS);
+
+    while (d->n_coro <= i) {
+        d->coro_template[d->n_coro++] =
+            (uint8_t)take(d->b, G_N_ELEMENTS(coro_templates));
+    }
+    return i;
+}
+
+static void emit_coro_bodies(Decoder *d)
+{
+    Scenario *s = d->s;
+
+    s->object_count[SCN_OBJ_CORO] = (uint8_t)d->n_coro;
+    for (unsigned i = 0; i < d->n_coro; i++) {
+        const ScnOpKind *t = coro_templates[d->coro_template[i]];
+        ScnBody *body = &s->objects[SCN_OBJ_CORO][i].body;
+
+        name_numbered(s->objects[SCN_OBJ_CORO][i].name, "co", i);
+        body->first = s->op_count;
+        for (unsigned j = 0; j < 4 && t[j] != 0; j++) {
+            emit(d, t[j], SCN_OBJ_KIND_MAX, 0,
+                 t[j] == SCN_OP_CO_SLEEP ? 1000000 : 0);
+        }
+        body->count = s->op_count - body->first;
+    }
+}
+
+/* From the home thread: enter, schedule or wake one, or restart the
+ * queue.  From a worker: schedule or wake one (through the BH). */
+static void decode_coro_op(Decoder *d, bool worker)
+{
+    static const ScnOpKind home_ops[] = {
+        SCN_OP_CO_ENTER, SCN_OP_CO_SCHEDULE, SCN_OP_CO_WAKE,
+        SCN_OP_CO_RESTART_ALL,
+    };
+    ScnOpKind k = worker ? (take(d->b, 2) ? SCN_OP_CO_WAKE : SCN_OP_CO_SCHEDULE)
+                         : home_ops[take(d->b, 4)];
+
+    if (k == SCN_OP_CO_RESTART_ALL) {
+        emit(d, k, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    }
+    emit(d, k, SCN_OBJ_CORO, coro_pick(d), 0);
 }
 
 static int64_t small_delay_ns(Decoder *d)
@@ -330,6 +414,10 @@ static void decode_side_op(Decoder *d, Self self)
             emit(d, SCN_OP_SCHEDULE_IDLE, SCN_OBJ_BH, bh, 0);
             return;
         }
+        if (worker) {   /* no main loop: a cross-thread schedule or wake */
+            decode_coro_op(d, true);
+            return;
+        }
         break;
     case 7:
         if (worker) {
@@ -448,6 +536,8 @@ static void decode_home_op(Decoder *d)
     case D_NOTIFY_EVENT:
         if (d->s->uses_main_loop) {
             emit(d, SCN_OP_NOTIFY_EVENT, SCN_OBJ_KIND_MAX, 0, 0);
+        } else {
+            decode_coro_op(d, false);
         }
         return;
     case D_MOD_AT:
@@ -696,6 +786,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
         emit_wait(&d, SCN_OBJ_ONESHOT, t);
     }
     body_end(&d, &out->threads[0].body);
+    emit_coro_bodies(&d);
 
     /* Ops without an object name object 0 of no kind: make that explicit. */
     for (uint32_t i = 0; i < out->op_count; i++) {

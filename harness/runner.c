@@ -18,8 +18,10 @@
 #include <sys/signalfd.h>
 
 #include "qloop/qloop.h"
+#include "qloop/coroutine.h"
 #include "../loop/os.h"
 #include "model.h"
+#include "model-co.h"
 #include "runner.h"
 #include "crash.h"
 
@@ -115,6 +117,14 @@ struct RunState {
     unsigned clock_disabling[SCN_CLOCKS];   /* qemu_clock_enable(false) in
                                                flight, not from a callback
                                                of that clock */
+    /* Coroutines (section "coroutines"). */
+    CoModel *co_model;          /* NULL: run without the model */
+    Coroutine *co[SCN_OBJECTS_MAX];
+    uint8_t co_state[SCN_OBJECTS_MAX];  /* CoRunState */
+    bool co_holds[SCN_OBJECTS_MAX];     /* holds the scenario's CoMutex */
+    CoMutex co_mutex;
+    CoQueue co_queue;
+    bool co_finishing;          /* teardown: bodies stop, nothing starts */
 };
 
 /*
@@ -182,9 +192,78 @@ static bool op_polls(ScnOpKind k)
            k == SCN_OP_POOL_SIZE || k == SCN_OP_RUN_TIMERS;
 }
 
+/* Operations that only make sense inside a coroutine body. */
+static bool op_in_coroutine_only(ScnOpKind k)
+{
+    return k == SCN_OP_CO_YIELD || k == SCN_OP_CO_SLEEP ||
+           k == SCN_OP_CO_LOCK || k == SCN_OP_CO_UNLOCK || k == SCN_OP_CO_WAIT;
+}
+
+/*
+ * Coroutine bodies run in the home thread (every coroutine is entered
+ * there or scheduled into its context), may not poll (a nested aio_poll
+ * from a coroutine is QEMU's own hazard, not the loop's), and the
+ * coroutine-only operations appear nowhere else.
+ */
+static const char *runner_check_coroutines(const Scenario *s, char *buf,
+                                           size_t len)
+{
+    for (unsigned k = 0; k < SCN_OBJ_KIND_MAX; k++) {
+        for (unsigned i = 0; i < s->object_count[k]; i++) {
+            const ScnObject *o = &s->objects[k][i];
+            ScnBody bodies[2] = { o->body, o->alt_body };
+
+            for (unsigned b = 0; b < 2; b++) {
+                for (uint32_t j = bodies[b].first;
+                     j < bodies[b].first + bodies[b].count; j++) {
+                    const ScnOp *op = &s->ops[j];
+
+                    if (k == SCN_OBJ_CORO && op_polls(op->kind)) {
+                        g_snprintf(buf, len, "line %u: '%s' in coroutine "
+                                   "'%s': a coroutine body may not poll or "
+                                   "use the thread pool", op->line,
+                                   scn_op_name(op->kind), o->name);
+                        return buf;
+                    }
+                    if (k != SCN_OBJ_CORO && op_in_coroutine_only(op->kind)) {
+                        g_snprintf(buf, len, "line %u: '%s' outside a "
+                                   "coroutine body", op->line,
+                                   scn_op_name(op->kind));
+                        return buf;
+                    }
+                }
+            }
+        }
+    }
+    for (unsigned t = 0; t < s->thread_count; t++) {
+        const ScnBody *b = &s->threads[t].body;
+
+        for (uint32_t i = b->first; i < b->first + b->count; i++) {
+            const ScnOp *op = &s->ops[i];
+            bool home_only = op->kind == SCN_OP_CO_ENTER ||
+                             op->kind == SCN_OP_CO_RESTART_ALL;
+
+            if (op_in_coroutine_only(op->kind) || (t > 0 && home_only)) {
+                g_snprintf(buf, len, "line %u: '%s' in thread '%s': %s",
+                           op->line, scn_op_name(op->kind), s->threads[t].name,
+                           home_only ? "only the home thread may enter "
+                           "coroutines or restart the queue"
+                           : "only a coroutine body may do that");
+                return buf;
+            }
+        }
+    }
+    return NULL;
+}
+
 const char *runner_check(const Scenario *s, char *buf, size_t len)
 {
     bool deleted[SCN_OBJECTS_MAX] = { false };
+    const char *why = runner_check_coroutines(s, buf, len);
+
+    if (why) {
+        return why;
+    }
 
     for (uint32_t i = 0; i < s->op_count; i++) {
         if (s->ops[i].kind == SCN_OP_DELETE) {
@@ -1221,6 +1300,279 @@ static void find_shared_lists(RunState *rs)
     }
 }
 
+static void exec_op(RunState *rs, const ScnOp *op);
+
+/* ---- coroutines -------------------------------------------------------------
+ *
+ * Each coroutine object is one Coroutine at a time: created by the first
+ * co_enter/co_schedule after it finished (or before it ever ran), freed by
+ * the core when its body ends.  The runner's state says which requests are
+ * legal now; an illegal one (entering a coroutine that runs or waits for a
+ * lock, waking one nobody may wake) is the scenario's mistake, skipped with
+ * a trace line, so whatever the model flags is the core's.
+ */
+typedef enum {
+    CO_IDLE,        /* no Coroutine: never started, or finished */
+    CO_RUNNING,     /* running, or entered another one and waits for it */
+    CO_YIELDED,     /* co_yield: any co_enter/co_schedule/co_wake resumes it */
+    CO_BLOCKED,     /* waits for the mutex, the queue or its sleep */
+    CO_PENDING,     /* entered, scheduled or woken; not yet running */
+} CoRunState;
+
+static void co_check(RunState *rs, const char *violation)
+{
+    if (violation) {
+        sim_fail("%s (t=%" G_GINT64_FORMAT " ns, thread %u)", violation,
+                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), sim_thread_self());
+    }
+}
+
+/* The coroutine came back from a switch (or started): was it due? */
+static void co_running(RunState *rs, unsigned i)
+{
+    rs->co_state[i] = CO_RUNNING;
+    if (rs->co_model) {
+        co_check(rs, co_model_runs(rs->co_model, i, sim_thread_self(),
+                                   qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)));
+    }
+}
+
+static void co_entry(void *opaque)
+{
+    CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
+    const ScnBody *body = &rs->s->objects[SCN_OBJ_CORO][cb->index].body;
+
+    co_running(rs, cb->index);
+    for (uint32_t j = body->first; j < body->first + body->count; j++) {
+        if (rs->co_finishing) {
+            break;
+        }
+        exec_op(rs, &rs->s->ops[j]);
+    }
+    /* A body may end holding the mutex; the next holder must get it. */
+    if (rs->co_holds[cb->index]) {
+        rs->co_holds[cb->index] = false;
+        if (rs->co_model) {
+            co_model_unlock(rs->co_model, cb->index);
+        }
+        qemu_co_mutex_unlock(&rs->co_mutex);
+    }
+    ran(cb);
+    rs->co[cb->index] = NULL;       /* the core frees it as it returns */
+    rs->co_state[cb->index] = CO_IDLE;
+}
+
+/* Whether op may act on coroutine i now; creates it if it is idle. */
+static bool co_ready(RunState *rs, unsigned i, bool may_create)
+{
+    uint8_t st = rs->co_state[i];
+
+    if (st == CO_YIELDED) {
+        return true;
+    }
+    if (st == CO_IDLE && may_create && !rs->co_finishing) {
+        rs->co[i] = qemu_coroutine_create(co_entry, &rs->cb[SCN_OBJ_CORO][i]);
+        return true;
+    }
+    sim_trace_user(st == CO_IDLE ? "skipped: coroutine not started"
+                   : "skipped: coroutine running, waiting or woken already",
+                   i);
+    return false;
+}
+
+static void co_enter_op(RunState *rs, unsigned i)
+{
+    if (!co_ready(rs, i, true)) {
+        return;
+    }
+    rs->co_state[i] = CO_PENDING;
+    if (rs->co_model) {
+        co_model_enter(rs->co_model, i);
+    }
+    qemu_coroutine_enter(rs->co[i]);
+}
+
+/*
+ * aio_co_schedule, or aio_co_wake: from the home thread outside a
+ * coroutine a wake enters at once, inside one right after it yields —
+ * both direct; from any other thread it goes through the BH.
+ */
+static void co_schedule_op(RunState *rs, unsigned i, bool wake)
+{
+    bool via_bh = !wake || sim_thread_self() != rs->home_thread;
+    Coroutine *co;
+
+    if (!co_ready(rs, i, !wake)) {
+        return;
+    }
+    co = rs->co[i];
+    rs->co_state[i] = CO_PENDING;
+    if (rs->co_model) {
+        if (via_bh) {
+            co_model_schedule_begin(rs->co_model, i);
+        } else {
+            co_model_enter(rs->co_model, i);
+        }
+    }
+    if (wake) {
+        aio_co_wake(co);
+    } else {
+        aio_co_schedule(rs->ctx, co);
+    }
+    if (rs->co_model && via_bh) {
+        co_model_schedule_end(rs->co_model, i);
+    }
+}
+
+static unsigned co_self(RunState *rs)
+{
+    Coroutine *self = qemu_coroutine_self();
+
+    for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_CORO]; i++) {
+        if (rs->co[i] == self) {
+            return i;
+        }
+    }
+    sim_fail("runner: a coroutine operation outside the scenario's "
+             "coroutines");
+}
+
+static void co_lock_op(RunState *rs, unsigned i)
+{
+    bool waits = false;
+
+    if (rs->co_holds[i]) {
+        sim_trace_user("skipped: coroutine holds the mutex already", i);
+        return;
+    }
+    if (rs->co_model) {
+        waits = co_model_lock_call(rs->co_model, i);
+    }
+    rs->co_state[i] = CO_BLOCKED;
+    qemu_co_mutex_lock(&rs->co_mutex);
+    rs->co_state[i] = CO_RUNNING;
+    if (rs->co_model) {
+        co_check(rs, co_model_locked(rs->co_model, i));
+        if (waits) {
+            co_running(rs, i);
+        }
+    }
+    rs->co_holds[i] = true;
+}
+
+static void co_unlock_op(RunState *rs, unsigned i)
+{
+    if (!rs->co_holds[i]) {
+        sim_trace_user("skipped: coroutine does not hold the mutex", i);
+        return;
+    }
+    rs->co_holds[i] = false;
+    if (rs->co_model) {
+        co_model_unlock(rs->co_model, i);
+    }
+    qemu_co_mutex_unlock(&rs->co_mutex);
+}
+
+/* qemu_co_queue_wait(&queue, &mutex) when it holds the mutex, as QEMU's
+ * callers do; the unlock and relock are told to the model as such. */
+static void co_wait_op(RunState *rs, unsigned i)
+{
+    bool held = rs->co_holds[i];
+
+    if (rs->co_model) {
+        co_model_queue_wait(rs->co_model, i);
+    }
+    if (held) {
+        co_unlock_op(rs, i);
+    }
+    rs->co_state[i] = CO_BLOCKED;
+    qemu_co_queue_wait(&rs->co_queue, (CoMutex *)NULL);
+    co_running(rs, i);
+    if (held) {
+        co_lock_op(rs, i);
+    }
+}
+
+static void co_op(RunState *rs, const ScnOp *op)
+{
+    unsigned self;
+
+    switch (op->kind) {
+    case SCN_OP_CO_ENTER:
+        co_enter_op(rs, op->obj);
+        return;
+    case SCN_OP_CO_SCHEDULE:
+    case SCN_OP_CO_WAKE:
+        co_schedule_op(rs, op->obj, op->kind == SCN_OP_CO_WAKE);
+        return;
+    case SCN_OP_CO_RESTART_ALL:
+        if (rs->co_model) {
+            co_model_restart_all(rs->co_model);
+        }
+        qemu_co_queue_restart_all(&rs->co_queue);
+        return;
+    default:
+        break;
+    }
+    self = co_self(rs);
+    switch (op->kind) {
+    case SCN_OP_CO_YIELD:
+        rs->co_state[self] = CO_YIELDED;
+        qemu_coroutine_yield();
+        co_running(rs, self);
+        return;
+    case SCN_OP_CO_SLEEP:
+        rs->co_state[self] = CO_BLOCKED;
+        if (rs->co_model) {
+            co_model_sleep(rs->co_model, self,
+                           qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + op->arg);
+        }
+        qemu_co_sleep_ns(QEMU_CLOCK_VIRTUAL, op->arg);
+        co_running(rs, self);
+        return;
+    case SCN_OP_CO_LOCK:
+        co_lock_op(rs, self);
+        return;
+    case SCN_OP_CO_UNLOCK:
+        co_unlock_op(rs, self);
+        return;
+    case SCN_OP_CO_WAIT:
+        co_wait_op(rs, self);
+        return;
+    default:
+        sim_fail("runner: unknown coroutine operation %d", op->kind);
+    }
+}
+
+/* Teardown: every coroutine runs to its end (no body op runs any more),
+ * so none is left suspended with its stack when the world ends. */
+static void co_finish_all(RunState *rs)
+{
+    unsigned n = rs->s->object_count[SCN_OBJ_CORO];
+
+    rs->co_finishing = true;
+    for (int round = 0; round < 1000; round++) {
+        bool left = false;
+
+        if (rs->co_model) {
+            co_model_restart_all(rs->co_model);
+        }
+        qemu_co_queue_restart_all(&rs->co_queue);
+        for (unsigned i = 0; i < n; i++) {
+            if (rs->co_state[i] == CO_YIELDED) {
+                co_enter_op(rs, i);
+            }
+            left |= rs->co_state[i] != CO_IDLE;
+        }
+        if (!left) {
+            return;
+        }
+        aio_poll(rs->ctx, true);    /* a sleep's timer, a scheduled one */
+    }
+    sim_fail("teardown: a coroutine never finished");
+}
+
 static void exec_op(RunState *rs, const ScnOp *op)
 {
     uint8_t i = op->obj;
@@ -1378,6 +1730,17 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_YIELD:
         sim_yield("scenario");
+        return;
+    case SCN_OP_CO_ENTER:
+    case SCN_OP_CO_SCHEDULE:
+    case SCN_OP_CO_WAKE:
+    case SCN_OP_CO_YIELD:
+    case SCN_OP_CO_SLEEP:
+    case SCN_OP_CO_LOCK:
+    case SCN_OP_CO_UNLOCK:
+    case SCN_OP_CO_WAIT:
+    case SCN_OP_CO_RESTART_ALL:
+        co_op(rs, op);
         return;
     case SCN_OP_KIND_MAX:
         break;
@@ -1580,6 +1943,11 @@ static bool setup(RunState *rs)
     }
     rs->home_thread = sim_thread_self();
     find_shared_lists(rs);
+    qemu_co_mutex_init(&rs->co_mutex);
+    qemu_co_queue_init(&rs->co_queue);
+    if (rs->model) {
+        rs->co_model = co_model_new(s, rs->home_thread);
+    }
     return true;
 }
 
@@ -1637,6 +2005,7 @@ static void teardown(RunState *rs)
     while (rs->jobs_in_flight > 0) {
         aio_poll(rs->ctx, true);
     }
+    co_finish_all(rs);
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
         if (!rs->bh_deleted[i]) {
             rs->bh_deleted[i] = true;
@@ -1659,6 +2028,8 @@ static void teardown(RunState *rs)
     /* From here on a late signal finds the scenario's objects gone: its
      * handler must not run the body. */
     rs->quiesced = true;
+    co_model_free(rs->co_model);
+    rs->co_model = NULL;
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
         runner_timer_destroy(rs, i);
     }

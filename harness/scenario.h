@@ -30,6 +30,8 @@ typedef enum {
     SCN_OBJ_JOB,        /* thread-pool job; body = completion callback */
     SCN_OBJ_SIGNAL,     /* SIGIO/SIGALRM/SIGBUS through the signalfd; body =
                            its SA_SIGINFO handler, run by main_loop_wait */
+    SCN_OBJ_CORO,       /* a coroutine (qemu_coroutine_create); body = what
+                           it runs, started afresh once it has finished */
     SCN_OBJ_KIND_MAX
 } ScnObjKind;
 
@@ -83,6 +85,16 @@ typedef enum {
     SCN_OP_LOOP_CHECK,      /* the context and main-loop queries */
     SCN_OP_FD_WRITABLE,     /* the fd becomes writable (external) */
     SCN_OP_FD_UNWRITABLE,   /* the fd is no longer writable */
+    /* coroutines: the scenario has one CoMutex and one CoQueue */
+    SCN_OP_CO_ENTER,        /* qemu_coroutine_enter(co): home thread only */
+    SCN_OP_CO_SCHEDULE,     /* aio_co_schedule(ctx, co): any thread */
+    SCN_OP_CO_WAKE,         /* aio_co_wake(co): any thread */
+    SCN_OP_CO_YIELD,        /* qemu_coroutine_yield(): in a coroutine */
+    SCN_OP_CO_SLEEP,        /* qemu_co_sleep_ns(VIRTUAL, arg_ns): in one */
+    SCN_OP_CO_LOCK,         /* qemu_co_mutex_lock(): in a coroutine */
+    SCN_OP_CO_UNLOCK,       /* qemu_co_mutex_unlock() if it holds it */
+    SCN_OP_CO_WAIT,         /* qemu_co_queue_wait(): in a coroutine */
+    SCN_OP_CO_RESTART_ALL,  /* qemu_co_queue_restart_all(): home thread */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 

@@ -517,6 +517,12 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
         return op->arg <= SCN_POOL_SIZE_MAX ||
                scn_fail(P, op->line, "'pool_size' is at most %d workers",
                         SCN_POOL_SIZE_MAX);
+    case SCN_OP_CO_SLEEP:
+        if (!scn_duration(P, what, &op->arg)) {
+            return false;
+        }
+        return op->arg >= 0 ||
+               scn_fail(P, op->line, "'co_sleep' needs a duration >= 0");
     case SCN_OP_ADVANCE:
         if (!scn_duration(P, what, &op->arg)) {
             return false;

@@ -50,7 +50,7 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
     }
     if (op->kind == SCN_OP_TIMER_MOD || op->kind == SCN_OP_TIMER_ANTICIPATE ||
         op->kind == SCN_OP_ADVANCE || op->kind == SCN_OP_TIMER_MOD_AT || op->kind == SCN_OP_HOST_JUMP ||
-        op->kind == SCN_OP_POLL_PARAMS) {
+        op->kind == SCN_OP_POLL_PARAMS || op->kind == SCN_OP_CO_SLEEP) {
         fputc(' ', out);
         scn_print_duration(op->arg, out);
     }

@@ -64,6 +64,15 @@ static const struct {
     [SCN_OP_LOOP_CHECK]         = { "check_loop", SCN_OBJ_KIND_MAX },
     [SCN_OP_FD_WRITABLE]        = { "writable", SCN_OBJ_FD },
     [SCN_OP_FD_UNWRITABLE]      = { "unwritable", SCN_OBJ_FD },
+    [SCN_OP_CO_ENTER]           = { "co_enter", SCN_OBJ_CORO },
+    [SCN_OP_CO_SCHEDULE]        = { "co_schedule", SCN_OBJ_CORO },
+    [SCN_OP_CO_WAKE]            = { "co_wake", SCN_OBJ_CORO },
+    [SCN_OP_CO_YIELD]           = { "co_yield", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_SLEEP]           = { "co_sleep", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_LOCK]            = { "co_lock", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_UNLOCK]          = { "co_unlock", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_WAIT]            = { "co_wait", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_RESTART_ALL]     = { "co_restart_all", SCN_OBJ_KIND_MAX },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -73,6 +82,7 @@ static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
     [SCN_OBJ_TIMER] = "timer",
     [SCN_OBJ_JOB] = "job",
     [SCN_OBJ_SIGNAL] = "signal",
+    [SCN_OBJ_CORO] = "coroutine",
 };
 
 #define SCN_CLOCK_COUNT 4       /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
@@ -172,6 +182,8 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
         break;
     case SCN_OP_ADVANCE:
         return op->arg >= 0 ? NULL : "an advance is negative";
+    case SCN_OP_CO_SLEEP:
+        return op->arg >= 0 ? NULL : "a co_sleep is negative";
     case SCN_OP_RUN_TIMERS:
         if (!s->uses_main_loop) {
             return "run_timers without uses_main_loop";

@@ -57,6 +57,23 @@ expect 2 "wrong object kind" "$bin" run "$file"
 file=$tmp/poller.scn
 printf 'bh A\nthread main { schedule A }\nthread t { poll }\n' > "$file"
 expect 2 "poll outside the home thread" "$bin" run "$file"
+file=$tmp/co-yield.scn
+printf 'coroutine C\nthread main {\n  co_yield\n}\n' > "$file"
+expect 2 "co_yield outside a coroutine" "$bin" run "$file"
+grep -q "^$file:3: 'co_yield' in thread 'main'" "$tmp/err" && ok "co_yield: its line" ||
+    bad "co_yield: not its line: $(cat "$tmp/err")"
+file=$tmp/co-enter.scn
+printf 'coroutine C\nthread main { co_wake C }\nthread t { co_enter C }\n' > "$file"
+expect 2 "co_enter outside the home thread" "$bin" run "$file"
+file=$tmp/co-poll.scn
+printf 'coroutine C { co_yield; poll }\nthread main { co_enter C }\n' > "$file"
+expect 2 "poll in a coroutine body" "$bin" run "$file"
+file=$tmp/co-lock-bh.scn
+printf 'bh B { co_lock }\nthread main { schedule B; poll }\n' > "$file"
+expect 2 "co_lock in a BH body" "$bin" run "$file"
+file=$tmp/co-sleep.scn
+printf 'coroutine C { co_sleep -1ms }\nthread main { co_enter C }\n' > "$file"
+expect 2 "negative co_sleep" "$bin" run "$file"
 file=$tmp/binary.scn
 printf '\001\002\003\000\377' > "$file"
 expect 2 "binary .scn" "$bin" run "$file"

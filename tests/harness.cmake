@@ -17,6 +17,10 @@ target_link_libraries(test-model PRIVATE qloop-harness)
 target_include_directories(test-model PRIVATE ${PROJECT_SOURCE_DIR}/loop)
 add_test(NAME test-model COMMAND test-model)
 set_tests_properties(test-model PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+add_executable(test-model-co test-model-co.c)
+target_link_libraries(test-model-co PRIVATE qloop-harness)
+add_test(NAME test-model-co COMMAND test-model-co)
+set_tests_properties(test-model-co PROPERTIES LABELS "unit;harness" TIMEOUT 60)
 
 add_test(NAME qloop-cli
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh

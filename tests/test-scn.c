@@ -158,9 +158,11 @@ typedef struct {
     ScnObjKind wait_kind;   /* WAIT: the named object's kind */
 } OpCase;
 
-/* Objects: bh X (0), bh A (1), oneshot O, fd F, timer T, job J. */
+/* Objects: bh X (0), bh A (1), oneshot O, fd F, timer T, job J,
+ * coroutine K. */
 static const char op_prelude[] =
-    "bh X\nbh A\noneshot O\nfd F\ntimer T virtual\njob J\nthread main { ";
+    "bh X\nbh A\noneshot O\nfd F\ntimer T virtual\njob J\ncoroutine K\n"
+    "thread main { ";
 
 static const OpCase op_cases[] = {
     { "schedule A", SCN_OP_SCHEDULE, 1, 0, SCN_OBJ_KIND_MAX },
@@ -211,6 +213,17 @@ static const OpCase op_cases[] = {
     { "check_loop", SCN_OP_LOOP_CHECK, 0, 0, SCN_OBJ_KIND_MAX },
     { "writable F", SCN_OP_FD_WRITABLE, 0, 0, SCN_OBJ_KIND_MAX },
     { "unwritable F", SCN_OP_FD_UNWRITABLE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_enter K", SCN_OP_CO_ENTER, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_schedule K", SCN_OP_CO_SCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_wake K", SCN_OP_CO_WAKE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "wait K 3", SCN_OP_WAIT, 0, 3, SCN_OBJ_CORO },
+    { "co_yield", SCN_OP_CO_YIELD, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_sleep 1ms", SCN_OP_CO_SLEEP, 0, 1000000, SCN_OBJ_KIND_MAX },
+    { "co_sleep 0", SCN_OP_CO_SLEEP, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_lock", SCN_OP_CO_LOCK, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_unlock", SCN_OP_CO_UNLOCK, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_wait", SCN_OP_CO_WAIT, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_restart_all", SCN_OP_CO_RESTART_ALL, 0, 0, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -232,7 +245,7 @@ static void test_ops(void)
         g_assert_cmpuint(op->obj_kind, ==, c->kind == SCN_OP_WAIT ? c->wait_kind
                                            : implied == SCN_OBJ_KIND_MAX ? 0 : implied);
         g_assert_cmpint(op->arg, ==, c->arg);
-        g_assert_cmpuint(op->line, ==, 7);
+        g_assert_cmpuint(op->line, ==, 8);
         g_assert_cmpint(scn_a.uses_main_loop, ==,
                         c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT ||
                         c->kind == SCN_OP_RUN_TIMERS);
@@ -444,6 +457,7 @@ static const ErrCase err_cases[] = {
       "x.scn:2: duration '99999999999999999999999' is out of range" },
     { "thread t { advance -1ms }",
       "x.scn:1: 'advance' needs a duration >= 0 (time only moves forward)" },
+    { "coroutine C { co_sleep -1 }", "x.scn:1: 'co_sleep' needs a duration >= 0" },
     { "thread t { advance }", "x.scn:1: 'advance' needs a duration such as 10ms, found '}'" },
     { "bh A\nthread t { wait A 0 }", "x.scn:2: 'wait' count must be at least 1" },
     { "bh A\nthread t { wait A -2 }", "x.scn:2: 'wait' count must be at least 1" },
@@ -621,6 +635,7 @@ static void test_validate(void)
     BREAK((s->ops[0].kind = SCN_OP_POLL, s->ops[0].arg = 1),
           "an operation without an argument has arg != 0");
     BREAK((s->ops[0].kind = SCN_OP_ADVANCE, s->ops[0].arg = -1), "an advance is negative");
+    BREAK((s->ops[0].kind = SCN_OP_CO_SLEEP, s->ops[0].arg = -1), "a co_sleep is negative");
     BREAK(s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, "main_loop_wait without uses_main_loop");
     BREAK((s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, s->uses_main_loop = true, s->ops[0].arg = 2),
           "main_loop_wait's arg is not 0 or 1");
