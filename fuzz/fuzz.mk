@@ -164,13 +164,15 @@ HOST_INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat \
 # ioport.c stops the run through run.c, which brings the whole VMM with it:
 # the monitor and its JSON parser, json-glib.  Debian and Ubuntu ship no
 # static json-glib, so with GLIB_STATIC=1 (OSS-Fuzz) this one target links
-# glib and json-glib as shared libraries found next to it ($ORIGIN/lib):
+# glib and json-glib as shared libraries found beside it ($ORIGIN/lib):
 # fuzz/oss-fuzz/build.sh copies them there (a static glib beside a shared
 # json-glib would be two glibs in one process).
 JSONGLIB_CFLAGS := $(shell pkg-config --cflags json-glib-1.0)
 VMM_LIBS := $(shell pkg-config --libs json-glib-1.0 glib-2.0)
 ifeq ($(GLIB_STATIC),1)
-VMM_LIBS += -Wl,-rpath,'$$ORIGIN/lib'
+# DT_RPATH, not RUNPATH: json-glib's own dependencies (gio, gmodule, ...)
+# are found through it too.
+VMM_LIBS += -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN/lib'
 endif
 
 # As harness/kvm/CMakeLists.txt: the VMM's files want _GNU_SOURCE.
