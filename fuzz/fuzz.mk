@@ -151,13 +151,15 @@ $(OUT)/devices.dict: $(SRC)/fuzz/devices.dict
 # (loop/host/qloop-os-inline.h), into obj-host/ beside the simulator-backed
 # objects; the VMM's files are read from harness/kvm/CMakeLists.txt
 # (qloop-kvm and the libraries it links) and put in one archive, so the
-# linker takes only what fuzz-vmm.c reaches.
+# linker takes only what fuzz-vmm.c reaches.  Always the unpatched core:
+# VARIANT=NAME is for the simulated targets.
 cmake_lib = $(addprefix harness/kvm/,$(shell sed -n '/^add_library$(OPEN)$(1) /,/$(CLOSE)/p' \
     $(SRC)/harness/kvm/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
 HOST_SRCS := $(addprefix loop/,$(shell sed -n '/^set$(OPEN)QLOOP_HOST_SOURCES/,/$(CLOSE)/p' \
     $(SRC)/loop/CMakeLists.txt | grep -o '[A-Za-z0-9_/-]*\.c')) loop/host/coro-x86_64.c
 VMM_SRCS := $(call cmake_lib,qloop-kvm) $(call cmake_lib,qloop-kvm-devices) \
-    $(call cmake_lib,qloop-kvm-qmp) $(patsubst $(SRC)/%,%,$(CORE)) $(HOST_SRCS)
+    $(call cmake_lib,qloop-kvm-qmp) $(HOST_SRCS) \
+    $(patsubst $(SRC)/%,%,$(call cmake_list,loop,QLOOP_CORE_SOURCES))
 VMM_OBJS := $(patsubst %.c,$(OUT)/obj-host/%.o,$(VMM_SRCS))
 HOST_INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat \
     -I$(SRC)/loop/host -I$(SRC)/loop -I$(SRC)/harness/kvm

@@ -40,10 +40,10 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
   endforeach()
   # vmm-fuzz runs tens of inputs a second, not thousands (a pipe, a VM and
   # the main loop per run; a console flood is ~70 000 port writes): a fixed
-  # 300 inputs, ~10 s, so CI stays repeatable (30 s guard).
+  # 300 inputs, ~10 s idle, so CI stays repeatable (60 s guard for load).
   if(TARGET qloop-kvm-fuzz-vmm)
     add_test(NAME fuzz-libfuzzer-vmm
-             COMMAND ${fuzz_sh} run ${CMAKE_BINARY_DIR}/fuzz vmm 10 300)
+             COMMAND ${fuzz_sh} run ${CMAKE_BINARY_DIR}/fuzz vmm 20 300)
     set_tests_properties(fuzz-libfuzzer-vmm PROPERTIES LABELS "fuzz"
                          TIMEOUT 300 SKIP_RETURN_CODE 77
                          FIXTURES_REQUIRED fuzz-libfuzzer)
