@@ -186,8 +186,12 @@ $(OUT)/obj-host/%.o: $(SRC)/%.c $(OUT)/.flags
 	$(CC) -std=gnu11 $(VMM_DEFS) $(WARN) $(CFLAGS) $(HOST_INCLUDES) \
 	    $(GLIB_CFLAGS) $(JSONGLIB_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/libqloop-vmm.a: $(VMM_OBJS)
-	rm -f $@ && ar rcs $@ $^
+# The archive is remade when its list of objects changes (.SECONDARY alone
+# would not build an object newly added to an archive already up to date).
+$(shell echo '$(VMM_OBJS)' | cmp -s - $(OUT)/.vmm-objs || \
+    echo '$(VMM_OBJS)' > $(OUT)/.vmm-objs)
+$(OUT)/libqloop-vmm.a: $(VMM_OBJS) $(OUT)/.vmm-objs
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(OUT)/vmm-fuzz: $(OUT)/obj-host/harness/kvm/fuzz-vmm.o $(MAIN_OBJ) \
                  $(OUT)/libqloop-vmm.a
