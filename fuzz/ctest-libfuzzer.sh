@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fuzz/ctest-libfuzzer.sh — the short libFuzzer runs of ctest (label fuzz).
 #   ctest-libfuzzer.sh build DIR                 fuzz/build.sh libfuzzer --out DIR
-#   ctest-libfuzzer.sh run DIR TARGET SECONDS    fuzz TARGET from corpus/TARGET
+#   ctest-libfuzzer.sh run DIR TARGET SECONDS [RUNS]
+#                                                fuzz TARGET from corpus/TARGET,
+#                                                RUNS inputs (default 4000 a second)
 # Exit status: 0 ok, 1 a finding (its file and the replay command are
 # printed), 77 skipped: no libFuzzer runtime (a loud message says why).
 set -euo pipefail
@@ -11,7 +13,7 @@ case ${1:-} in
   build)
     exec "$src/fuzz/build.sh" libfuzzer --out "$2" -j2 ;;
   run)
-    dir=$2 target=$3 seconds=$4
+    dir=$2 target=$3 seconds=$4 runs=${5:-$(($4 * 4000))}
     bin=$dir/libfuzzer/$target-fuzz
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
@@ -26,7 +28,7 @@ case ${1:-} in
     if [ -f "$src/fuzz/$target.options" ]; then
       max_len=$(sed -n 's/^max_len *= *//p' "$src/fuzz/$target.options")
     fi
-    "$bin" -seed=1 -runs=$((seconds * 4000)) -max_total_time=$((seconds * 3)) -dict="$dir/libfuzzer/$target.dict" \
+    "$bin" -seed=1 -runs="$runs" -max_total_time=$((seconds * 3)) -dict="$dir/libfuzzer/$target.dict" \
       ${max_len:+-max_len=$max_len} \
       -artifact_prefix="$dir/$target-" -print_final_stats=1 \
       "$work/corpus" "$src/corpus/$target" > "$work/log" 2>&1 || status=$?
@@ -38,5 +40,5 @@ case ${1:-} in
       echo "replay: $bin $dir/$target-crash-...   (loop target: qloop replay FILE)"
       exit 1
     fi ;;
-  *) echo "usage: $0 build DIR | run DIR TARGET SECONDS" >&2; exit 2 ;;
+  *) echo "usage: $0 build DIR | run DIR TARGET SECONDS [RUNS]" >&2; exit 2 ;;
 esac

@@ -37,7 +37,7 @@ LINK ?= $(CC)
 WARN ?= -Wall -Wextra -Werror -Wno-unused-parameter
 HOSTCC ?= cc
 
-TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz devices-fuzz
+TARGETS := loop-fuzz scn-parse-fuzz replay-parse-fuzz devices-fuzz vmm-fuzz
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0)
 ifeq ($(GLIB_STATIC),1)
 # OSS-Fuzz runs targets where glib is not installed: link its archives.
@@ -48,6 +48,7 @@ GLIB_LIBS := $(shell pkg-config --libs glib-2.0)
 endif
 
 OPEN := (
+CLOSE := )
 cmake_list = $(addprefix $(1)/,$(shell sed -n '/^set$(OPEN)$(2)/,/CACHE/p' \
     $(SRC)/$(1)/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
 CORE := $(call cmake_list,loop,QLOOP_CORE_SOURCES)
@@ -96,9 +97,10 @@ $(shell mkdir -p $(OUT) && (echo '$(FLAGS_LINE)' | cmp -s - $(OUT)/.flags || \
 # EXTRA: more programs for one flavour (coverage: scn-replay, which runs
 # .scn and replay files through the runner for fuzz/coverage.sh).
 EXTRA ?=
-OPTIONS := loop scn-parse replay-parse
+OPTIONS := loop scn-parse replay-parse vmm
 all: $(addprefix $(OUT)/,$(TARGETS) $(EXTRA)) $(OUT)/loop.dict \
      $(OUT)/replay-parse.dict $(OUT)/scn-parse.dict $(OUT)/devices.dict \
+     $(OUT)/vmm.dict \
      $(patsubst %,$(OUT)/%-fuzz.options,$(OPTIONS)) \
      $(if $(filter 1,$(QLOOP_CLI)),$(OUT)/qloop)
 .PHONY: all
@@ -143,6 +145,61 @@ $(OUT)/devices-fuzz: $(patsubst %.c,$(OUT)/obj/%.o,$(KVM_DEVICE_SRCS)) $(MAIN_OB
 $(OUT)/devices.dict: $(SRC)/fuzz/devices.dict
 	cp $< $@
 
+# The hostile guest against the VMM's own glue (serial.c, ioport.c), entry
+# point in harness/kvm/fuzz-vmm.c.  It runs on the real main loop, so the
+# loop core is compiled a second time, against the host backend
+# (loop/host/qloop-os-inline.h), into obj-host/ beside the simulator-backed
+# objects; the VMM's files are read from harness/kvm/CMakeLists.txt
+# (qloop-kvm and the libraries it links) and put in one archive, so the
+# linker takes only what fuzz-vmm.c reaches.  Always the unpatched core:
+# VARIANT=NAME is for the simulated targets.
+cmake_lib = $(addprefix harness/kvm/,$(shell sed -n '/^add_library$(OPEN)$(1) /,/$(CLOSE)/p' \
+    $(SRC)/harness/kvm/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
+HOST_SRCS := $(addprefix loop/,$(shell sed -n '/^set$(OPEN)QLOOP_HOST_SOURCES/,/$(CLOSE)/p' \
+    $(SRC)/loop/CMakeLists.txt | grep -o '[A-Za-z0-9_/-]*\.c')) loop/host/coro-x86_64.c
+VMM_SRCS := $(call cmake_lib,qloop-kvm) $(call cmake_lib,qloop-kvm-devices) \
+    $(call cmake_lib,qloop-kvm-qmp) $(HOST_SRCS) \
+    $(patsubst $(SRC)/%,%,$(call cmake_list,loop,QLOOP_CORE_SOURCES))
+VMM_OBJS := $(patsubst %.c,$(OUT)/obj-host/%.o,$(VMM_SRCS))
+HOST_INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat \
+    -I$(SRC)/loop/host -I$(SRC)/loop -I$(SRC)/harness/kvm
+# ioport.c stops the run through run.c, which brings the whole VMM with it:
+# the monitor and its JSON parser, json-glib.  Debian and Ubuntu ship no
+# static json-glib, so with GLIB_STATIC=1 (OSS-Fuzz) this one target links
+# glib and json-glib as shared libraries found beside it ($ORIGIN/lib):
+# fuzz/oss-fuzz/build.sh copies them there (a static glib beside a shared
+# json-glib would be two glibs in one process).
+JSONGLIB_CFLAGS := $(shell pkg-config --cflags json-glib-1.0)
+VMM_LIBS := $(shell pkg-config --libs json-glib-1.0 glib-2.0)
+ifeq ($(GLIB_STATIC),1)
+# DT_RPATH, not RUNPATH: json-glib's own dependencies (gio, gmodule, ...)
+# are found through it too.
+VMM_LIBS += -Wl,--disable-new-dtags -Wl,-rpath,'$$ORIGIN/lib'
+endif
+
+# As harness/kvm/CMakeLists.txt: the VMM's files want _GNU_SOURCE.
+VMM_DEFS :=
+$(filter $(OUT)/obj-host/harness/%,$(VMM_OBJS)) \
+    $(OUT)/obj-host/harness/kvm/fuzz-vmm.o: VMM_DEFS := -D_GNU_SOURCE
+$(OUT)/obj-host/%.o: $(SRC)/%.c $(OUT)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(VMM_DEFS) $(WARN) $(CFLAGS) $(HOST_INCLUDES) \
+	    $(GLIB_CFLAGS) $(JSONGLIB_CFLAGS) -MMD -MP -c $< -o $@
+
+# The archive is remade when its list of objects changes (.SECONDARY alone
+# would not build an object newly added to an archive already up to date).
+$(shell echo '$(VMM_OBJS)' | cmp -s - $(OUT)/.vmm-objs || \
+    echo '$(VMM_OBJS)' > $(OUT)/.vmm-objs)
+$(OUT)/libqloop-vmm.a: $(VMM_OBJS) $(OUT)/.vmm-objs
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(OUT)/vmm-fuzz: $(OUT)/obj-host/harness/kvm/fuzz-vmm.o $(MAIN_OBJ) \
+                 $(OUT)/libqloop-vmm.a
+	$(LINK) $(CFLAGS) $^ $(ENGINE) $(VMM_LIBS) -o $@
+
+$(OUT)/vmm.dict: $(SRC)/fuzz/vmm.dict
+	cp $< $@
+
 
 # The generator runs at build time, so it is built without sanitizers.
 $(OUT)/gen: $(SRC)/fuzz/gen.c $(SRC)/harness/decode.c $(SRC)/harness/scn.c \
@@ -164,5 +221,5 @@ $(OUT)/scn-parse.dict: $(SRC)/fuzz/scn.dict
 $(OUT)/%-fuzz.options: $(SRC)/fuzz/%.options
 	cp $< $@
 
--include $(LIB_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d
+-include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d
 .SECONDARY:

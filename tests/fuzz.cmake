@@ -2,7 +2,7 @@
 #  - fuzz-replay-<target>: every file of corpus/<target>/ through the
 #    target's plain replay driver (fuzz/driver.c), with any compiler;
 #  - fuzz-libfuzzer-<target>: a 20 s libFuzzer run per target (clang,
-#    built by fuzz/build.sh into <build>/fuzz), 60 s in all.
+#    built by fuzz/build.sh into <build>/fuzz); vmm: 300 inputs, ~10 s.
 # Without clang's libFuzzer runtime the last kind is skipped (exit 77) with
 # a loud message.  OSS-Fuzz's build of the targets: tests/oss-fuzz.cmake.
 foreach(t loop scn-parse replay-parse)
@@ -13,6 +13,16 @@ foreach(t loop scn-parse replay-parse)
            COMMAND fuzz-replay-${t} ${PROJECT_SOURCE_DIR}/corpus/${t})
   set_tests_properties(fuzz-replay-${t} PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
+
+# The VMM glue target (harness/kvm/fuzz-vmm.c, x86-64 Linux only): its
+# corpus through the same replay driver, linked with the VMM's libraries.
+if(TARGET qloop-kvm-fuzz-vmm)
+  add_executable(fuzz-replay-vmm ${PROJECT_SOURCE_DIR}/fuzz/driver.c)
+  target_link_libraries(fuzz-replay-vmm PRIVATE qloop-kvm-fuzz-vmm)
+  add_test(NAME fuzz-replay-vmm
+           COMMAND fuzz-replay-vmm ${PROJECT_SOURCE_DIR}/corpus/vmm)
+  set_tests_properties(fuzz-replay-vmm PROPERTIES LABELS "fuzz" TIMEOUT 120)
+endif()
 
 if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
   set(fuzz_sh ${PROJECT_SOURCE_DIR}/fuzz/ctest-libfuzzer.sh)
@@ -28,4 +38,14 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
                          TIMEOUT 300 SKIP_RETURN_CODE 77
                          FIXTURES_REQUIRED fuzz-libfuzzer)
   endforeach()
+  # vmm-fuzz runs tens of inputs a second, not thousands (a pipe, a VM and
+  # the main loop per run; a console flood is ~70 000 port writes): a fixed
+  # 300 inputs, ~10 s idle, so CI stays repeatable (60 s guard for load).
+  if(TARGET qloop-kvm-fuzz-vmm)
+    add_test(NAME fuzz-libfuzzer-vmm
+             COMMAND ${fuzz_sh} run ${CMAKE_BINARY_DIR}/fuzz vmm 20 300)
+    set_tests_properties(fuzz-libfuzzer-vmm PROPERTIES LABELS "fuzz"
+                         TIMEOUT 300 SKIP_RETURN_CODE 77
+                         FIXTURES_REQUIRED fuzz-libfuzzer)
+  endif()
 endif()

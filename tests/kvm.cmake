@@ -118,3 +118,14 @@ if(TARGET qloop-smoke)
     PASS_REGULAR_EXPRESSION "SKIP everything: no usable /nonexistent/kvm"
     TIMEOUT 30)
 endif()
+
+# serial.c's stdin pause, its room check and pause in one critical section:
+# the test runs the guest's drain right after serial.c drops the lock.
+if(TARGET qloop-kvm)
+  add_executable(test-serial-stdin kvm/test-serial-stdin.c)
+  target_link_libraries(test-serial-stdin PRIVATE qloop-kvm
+                        -Wl,--wrap=qemu_mutex_unlock)
+  add_test(NAME test-serial-stdin COMMAND test-serial-stdin)
+  set_tests_properties(test-serial-stdin PROPERTIES LABELS "unit;kvm-devices"
+                       TIMEOUT 60)
+endif()

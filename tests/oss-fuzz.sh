@@ -40,7 +40,9 @@
 #     builds report >= 100 edges and afl-fuzz runs each for 3 s;
 #   - address: ASan calls in the binary; undefined: UBSan calls and no ASan;
 #     coverage: the corpus run writes a profile that covers loop/*.c;
-#   - the glibc the binaries need is no newer than the runner image's.
+#   - the glibc the binaries (and the shared libraries shipped in $OUT/lib)
+#     need is no newer than the runner image's; every shared library beyond
+#     glibc's resolves to $OUT/lib (vmm-fuzz: json-glib, glib).
 #
 # Usage: tests/oss-fuzz.sh WORKDIR [CONFIG...]
 #   CONFIG: address undefined coverage afl (default: all four; afl is
@@ -239,6 +241,7 @@ check_outputs() {   # check_outputs CONFIG
     [ -x "$out/$t" ] || fail "$c: \$OUT/$t is not executable"
   done
   check_glibc "$c"
+  check_shared_libs "$c"
   case $c in
     address|afl) check_calls "$c" __asan 1000 "" ;;
     undefined) check_calls "$c" __ubsan 1 __asan ;;
@@ -265,14 +268,29 @@ check_glibc() {   # the runner image must have every glibc version used
   os=$(yaml_value "$src/fuzz/oss-fuzz/project.yaml" base_os_version)
   os=${os:-legacy}
   has=${runner_glibc[$os]:-0}
-  need=$(for t in $targets; do
-           [ -f "$work/$c/out/$t" ] && objdump -T "$work/$c/out/$t"; done |
+  need=$(for t in $targets "$work/$c/out"/lib/*; do
+           [ -f "$t" ] || t=$work/$c/out/$t
+           [ -f "$t" ] && objdump -T "$t"; done |
          grep -o 'GLIBC_2\.[0-9]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
   if [ "$(printf '%s\n%s\n' "$need" "$has" | sort -V | tail -1)" = "$has" ]; then
     ok "$c: the targets need glibc $need; the $os runner has $has"
   else
     fail "$c: the targets need glibc $need; the $os runner has $has"
   fi
+}
+
+# The runner image has glibc and nothing else: every other shared library a
+# target needs (vmm-fuzz: json-glib and glib) must resolve to $OUT/lib.
+check_shared_libs() {   # check_shared_libs CONFIG
+  local c=$1 out=$work/$1/out t bad before=$failures
+  for t in $targets; do
+    [ -f "$out/$t" ] || continue
+    bad=$(ldd "$out/$t" | awk '$2 == "=>" {print $1, $3}' |
+      grep -v -E '^(libc|libm|libpthread|libdl|librt|libresolv|libgcc_s|libstdc\+\+)\.so|^ld-linux' |
+      awk -v lib="$out/lib/" 'index($2, lib) != 1' || true)
+    [ -z "$bad" ] || fail "$c: $t needs shared libraries the runner lacks and \$OUT/lib does not hold:"$'\n'"$bad"
+  done
+  [ "$failures" -ne "$before" ] || ok "$c: every shared library beyond glibc resolves to \$OUT/lib"
 }
 
 # The [libfuzzer] section of a .options file as flags, as run_fuzzer does.

@@ -16,9 +16,11 @@
 #   - in place, fuzz/oss-fuzz/build.sh, with the variables set by hand.
 #
 # Writes to $OUT, for every target fuzz/fuzz.mk builds (loop, scn-parse,
-# replay-parse, devices): the binary <name>-fuzz, <name>-fuzz.dict,
+# replay-parse, devices, vmm): the binary <name>-fuzz, <name>-fuzz.dict,
 # <name>-fuzz.options and <name>-fuzz_seed_corpus.zip (corpus/<name>/).
-# glib is linked statically: the runner image has no glib.
+# glib is linked statically: the runner image has no glib.  vmm-fuzz is the
+# exception: json-glib has no static archive, so it and glib are shared
+# libraries shipped in $OUT/lib (ship_shared_libs below).
 #
 # ctest runs it exactly as OSS-Fuzz does, one build per configuration:
 # tests/oss-fuzz.sh (test oss-fuzz-build, docs/fuzzing.md).
@@ -61,6 +63,24 @@ make -f "$src/fuzz/fuzz.mk" -j"$(nproc)" OUT="$WORK/qloop-fuzz" \
   DRIVER=0 GLIB_STATIC=1 HOSTCC="${HOSTCC:-clang}" \
   WARN="-Wall -Wextra -Wno-unused-parameter"
 
+# vmm-fuzz needs json-glib, which Ubuntu ships only as a shared library, so
+# fuzz.mk links it (and glib with it) shared, with RUNPATH $ORIGIN/lib: the
+# runner image has neither, so they go to $OUT/lib, as OSS-Fuzz asks of
+# shared libraries.  glibc's own libraries stay behind: the runner has them.
+ship_shared_libs() {   # ship_shared_libs BINARY
+  local lib path
+  readelf -d "$1" | grep -q 'R.*PATH.*\$ORIGIN/lib' || return 0
+  mkdir -p "$OUT/lib"
+  ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' |
+  while read -r lib path; do
+    case $lib in
+      libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*|\
+      libgcc_s.so.*|libstdc++.so.*|libresolv.so.*) ;;
+      *) cp -L "$path" "$OUT/lib/$lib" ;;
+    esac
+  done
+}
+
 # Ship what fuzz.mk built, not a list kept here: a new target ships with the
 # others without an edit to this file.
 shipped=0
@@ -73,6 +93,7 @@ for bin in "$WORK"/qloop-fuzz/*-fuzz; do
     exit 1
   }
   cp "$bin" "$OUT/$name"
+  ship_shared_libs "$bin"
   cp "$WORK/qloop-fuzz/$target.dict" "$OUT/$name.dict"
   # max_len: the seeds are at most ~1.1 KB; 4 KB leaves room to grow a
   # scenario and its choice tape without the time going into huge inputs.

@@ -21,7 +21,9 @@
  *     bytes, as serial.c keeps it) contains the marker; marker_line is the
  *     first such line;
  *   - host input: serial_input() takes at most the room in in_buf.
- * tests/kvm/test-vmm-glue.c runs seeded programs; a failure aborts.
+ * tests/kvm/test-vmm-glue.c runs seeded programs; fuzz/fuzz.mk builds the
+ * coverage-guided target vmm-fuzz from the same file (entry point at the
+ * end).  A failure aborts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -295,4 +297,12 @@ int qloop_kvm_vmm_run(const uint8_t *data, size_t size)
     g_byte_array_unref(f.out);
     fv_current = NULL;
     return 0;
+}
+
+/* The libFuzzer (and AFL++ persistent-mode) entry point: fuzz/fuzz.mk links
+ * this file as vmm-fuzz; test-vmm-glue calls qloop_kvm_vmm_run() itself. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return qloop_kvm_vmm_run(data, size);
 }

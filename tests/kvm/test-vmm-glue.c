@@ -3,10 +3,13 @@
  * ioport.c on the real main loop, no KVM (harness/kvm/fuzz-vmm.c holds the
  * world and its oracles).  A failure prints the seed; rerun with
  *   test-vmm-glue SEED
+ * `test-vmm-glue --write-seeds DIR SEED0 COUNT` writes those seeds'
+ * programs as files instead: vmm-fuzz's seed corpus, corpus/vmm/.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz-vmm.h"
 
@@ -19,29 +22,58 @@ static void on_abort(int signo)
     signal(signo, SIG_DFL);
 }
 
+static uint8_t program[2048];
+
+/* The program of one seed, in program[]; returns its length in bytes. */
+static size_t make_program(unsigned seed)
+{
+    uint32_t x = seed * 2654435761u + 99;
+
+    for (size_t i = 0; i < sizeof(program); i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        program[i] = (uint8_t)x;
+    }
+    return 2 + (seed % 512) * 4;
+}
+
 static void run_seeds(unsigned seed0, unsigned runs)
 {
-    static uint8_t buf[2048];
-
     signal(SIGABRT, on_abort);
     for (unsigned seed = seed0; seed < seed0 + runs; seed++) {
-        uint32_t x = seed * 2654435761u + 99;
-
         current_seed = seed;
-        for (size_t i = 0; i < sizeof(buf); i++) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            buf[i] = (uint8_t)x;
-        }
-        qloop_kvm_vmm_run(buf, 2 + (seed % 512) * 4);
+        qloop_kvm_vmm_run(program, make_program(seed));
     }
     printf("test-vmm-glue: seeds %u..%u clean\n", seed0, seed0 + runs - 1);
+}
+
+/* vmm-fuzz's seed corpus (corpus/vmm/): the programs of seeds SEED0.., one
+ * file each, named seed-NNNN. */
+static int write_seeds(const char *dir, unsigned seed0, unsigned count)
+{
+    for (unsigned seed = seed0; seed < seed0 + count; seed++) {
+        char path[4096];
+        size_t len = make_program(seed);
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/seed-%04u", dir, seed);
+        f = fopen(path, "wb");
+        if (!f || fwrite(program, 1, len, f) != len || fclose(f) != 0) {
+            fprintf(stderr, "%s:0: cannot write\n", path);
+            return 2;
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (argc == 5 && strcmp(argv[1], "--write-seeds") == 0) {
+        return write_seeds(argv[2], (unsigned)strtoul(argv[3], NULL, 0),
+                           (unsigned)strtoul(argv[4], NULL, 0));
+    }
     if (argc > 1) {
         run_seeds((unsigned)strtoul(argv[1], NULL, 0), 1);
         return 0;
