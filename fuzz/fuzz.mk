@@ -119,8 +119,12 @@ $(VARIANT_OBJ): $(VARIANT_FILE) $(OUT)/.flags
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 endif
 
-$(OUT)/libqloop-fuzz.a: $(LIB_OBJS)
-	rm -f $@ && ar rcs $@ $^
+# Remade when its list of objects changes, like libqloop-vmm.a below: a
+# source file added to the core must not leave an old archive in use.
+$(shell mkdir -p $(OUT) && (echo '$(LIB_OBJS)' | cmp -s - $(OUT)/.lib-objs || \
+    echo '$(LIB_OBJS)' > $(OUT)/.lib-objs))
+$(OUT)/libqloop-fuzz.a: $(LIB_OBJS) $(OUT)/.lib-objs
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
 	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
