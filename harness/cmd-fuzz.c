@@ -36,6 +36,7 @@
 #include "cmd-fuzz.h"
 #include "decode.h"
 #include "shrink.h"
+#include "spawn.h"
 
 static gchar *opt_engine;
 static gint opt_time = 60;
@@ -513,11 +514,6 @@ static void show_progress(const Campaign *c, double elapsed, bool final)
 
 /* ---- running and stopping ----------------------------------------------------- */
 
-static double now_s(void)
-{
-    return (double)g_get_monotonic_time() / 1e6;
-}
-
 /* Reap children that exited; true while any is alive. */
 static bool any_alive(Campaign *c)
 {
@@ -536,12 +532,12 @@ static bool any_alive(Campaign *c)
 
 static void stop_engines(Campaign *c)
 {
-    double deadline = now_s() + 5;
+    double deadline = spawn_now_s() + 5;
 
     if (c->pgid && c->pids->len) {
         kill(-c->pgid, SIGTERM);
     }
-    while (any_alive(c) && now_s() < deadline) {
+    while (any_alive(c) && spawn_now_s() < deadline) {
         g_usleep(50 * 1000);
     }
     if (any_alive(c)) {
@@ -579,14 +575,14 @@ static bool restart_libfuzzer(Campaign *c, double elapsed_s,
 static void run_campaign(Campaign *c)
 {
     struct sigaction sa = { .sa_handler = on_signal };
-    double start = now_s();
+    double start = spawn_now_s();
     unsigned findings_seen = count_findings(c), restarts = 0;
 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     for (;;) {
-        double elapsed = now_s() - start;
+        double elapsed = spawn_now_s() - start;
 
         if (stop_requested || elapsed >= opt_time + 15 ||
             (!any_alive(c) &&
@@ -594,14 +590,14 @@ static void run_campaign(Campaign *c)
             break;
         }
         g_usleep(1000 * 1000);
-        show_progress(c, now_s() - start, false);
+        show_progress(c, spawn_now_s() - start, false);
     }
     if (stop_requested) {
         fprintf(stderr, "\nqloop fuzz: %s: stopping the engines\n",
                 strsignal(stop_requested));
     }
     stop_engines(c);
-    show_progress(c, now_s() - start, true);
+    show_progress(c, spawn_now_s() - start, true);
 }
 
 /* ---- findings -------------------------------------------------------------- */

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <glib.h>
 
 #include "spawn.h"
 
@@ -23,10 +24,7 @@
 
 double spawn_now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)g_get_monotonic_time() / 1e6;
 }
 
 static void spawn_child(char *const argv[], char *const env_extra[],
