@@ -7,7 +7,20 @@
 
 void aio_notify_accept(AioContext *ctx)
 {
-    qatomic_set(&ctx->notified, false);
+    /*
+     * A read-modify-write where QEMU has a plain store (util/async.c).  A
+     * store could land after a notifier's notified = true in modification
+     * order without reading it, and then nothing carries the notifier's
+     * smp_wmb() to this thread: the reads below may miss what it
+     * announced (a timer armed, a BH scheduled), the next iteration reads
+     * notified as its own false and blocks — a lost wake-up that C11 (and
+     * hardware whose store barrier is not cumulative, POWER's lwsync)
+     * allows: the "R" shape, docs/simulation.md.  The exchange always
+     * reads the newest store: either it reads the notifier's true, and
+     * that smp_wmb() synchronises with the smp_mb() below, or the
+     * notifier's store comes later and the next iteration sees it.
+     */
+    qatomic_xchg(&ctx->notified, false);
 
     /*
      * Order the clear of ctx->notified before the reads of what it

@@ -5,7 +5,7 @@
  * and in models/ here):
  *   waiter:   notify_me += 2 (or |= 1 in GSource prepare); smp_mb();
  *             if notified, don't block; ...poll...; notify_me -= 2;
- *             aio_notify_accept(): notified = false; smp_mb();
+ *             aio_notify_accept(): xchg(notified, false); smp_mb();
  *   notifier: smp_wmb(); notified = true; smp_mb();
  *             if notify_me != 0, event_notifier_set().
  * The two full barriers form a Dekker pair: either the notifier sees the
