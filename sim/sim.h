@@ -434,7 +434,8 @@ static inline bool sim_event_name_is(const SimEvent *ev, const char *name)
 void sim_trace_user(const char *name, int64_t arg);
 /* The recorded events (only with config.trace). */
 const SimEvent *sim_trace_events(size_t *count);
-/* FNV-1a over every event's (seq, time, thread, kind, name, arg, arg2). */
+/* A hash of every event's (seq, time, thread, kind, name, arg, arg2):
+ * sim/trace.c. */
 uint64_t sim_trace_hash(void);
 const char *sim_event_kind_name(uint32_t kind);
 /* One event a line: "seq time thread kind name arg arg2". */
