@@ -110,7 +110,7 @@ for flavour in "${flavours[@]}"; do
     fast)
       check_libfuzzer
       build fast CC=clang \
-        CFLAGS="-g -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
+        CFLAGS="-gdwarf-4 -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
         CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer" DRIVER=0 ;;
     afl|cmplog)

@@ -955,13 +955,13 @@ static bool spin_wakeup(const SimEvent *ev)
     case SIM_EV_FAULT:
         return true;
     case SIM_EV_CLOCK:
-        return ev->name && strcmp(ev->name, "idle") == 0;
+        return sim_event_name_is(ev, "idle");
     case SIM_EV_USER:
-        return ev->name && (strcmp(ev->name, "external") == 0 ||
-                            strcmp(ev->name, "signal") == 0 ||
-                            strcmp(ev->name, "advance") == 0 ||
-                            strcmp(ev->name, "jump") == 0 ||
-                            strncmp(ev->name, "every wait cut short", 20) == 0);
+        return sim_event_name_is(ev, "external") ||
+               sim_event_name_is(ev, "signal") ||
+               sim_event_name_is(ev, "advance") ||
+               sim_event_name_is(ev, "jump") ||
+               sim_event_name_has_prefix(ev, "every wait cut short");
     }
     return false;
 }
@@ -1187,13 +1187,12 @@ bool model_signal_lost(Model *m, char *buf, size_t len)
 const char *model_event(Model *m, const SimEvent *ev)
 {
     spin_event(m, ev);
-    if (ev->kind == SIM_EV_USER && ev->name &&
-        strcmp(ev->name, "signal") == 0) {
+    if (ev->kind == SIM_EV_USER && sim_event_name_is(ev, "signal")) {
         signal_raised(m, ev);
     }
     switch (ev->kind) {
     case SIM_EV_CLOCK:
-        if (ev->name && strcmp(ev->name, "idle") == 0) {
+        if (sim_event_name_is(ev, "idle")) {
             return model_idle_jump(m, ev);
         }
         return NULL;

@@ -1777,16 +1777,16 @@ static void observe(const SimEvent *ev, void *opaque)
 
     /* qemu_notify_event()'s BH ran — in an aio_poll() perhaps, not a
      * main_loop_wait(): the promise is spent either way. */
-    if (ev->kind == QOS_EV_BH_RUN && ev->name &&
-        strcmp(ev->name, "notify_event_cb") == 0) {
+    if (ev->kind == QOS_EV_BH_RUN &&
+        sim_event_name_is(ev, "notify_event_cb")) {
         rs->notify_event_unconsumed = false;
     }
 
     /* Time jumped because every thread waited: a readable fd with a read
      * handler should have ended the wait (the model sees no fd readiness;
      * the runner does).  Only a deadline did: a lost wake-up. */
-    if (!violation && ev->kind == SIM_EV_CLOCK && ev->name &&
-        strcmp(ev->name, "idle") == 0) {
+    if (!violation && ev->kind == SIM_EV_CLOCK &&
+        sim_event_name_is(ev, "idle")) {
         char due[160];
 
         if (ready_fd_pending(rs, due, sizeof(due))) {

@@ -391,11 +391,51 @@ enum {
     SIM_MEM_LOAD_OLDER,
 };
 
+/*
+ * Whether an event's name starts with PREFIX (sim_event_name_is: is NAME).
+ * Oracles match names on every event; not through strcmp(), which the fuzz
+ * targets' libFuzzer and ASan intercept to record both operands for the
+ * fuzzer's table of compared values — a tenth of a fuzzer iteration for
+ * names that are the simulator's own literals, never bytes of the input.
+ * NULL names match nothing.
+ */
+static inline bool sim_event_name_has_prefix(const SimEvent *ev,
+                                             const char *prefix)
+{
+    const char *n = ev->name;
+
+    if (!n) {
+        return false;
+    }
+    for (; *prefix; n++, prefix++) {
+        if (*n != *prefix) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static inline bool sim_event_name_is(const SimEvent *ev, const char *name)
+{
+    const char *n = ev->name;
+
+    if (!n) {
+        return false;
+    }
+    for (; *n == *name; n++, name++) {
+        if (!*n) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Record a scenario-level event. */
 void sim_trace_user(const char *name, int64_t arg);
 /* The recorded events (only with config.trace). */
 const SimEvent *sim_trace_events(size_t *count);
-/* FNV-1a over every event's (seq, time, thread, kind, name, arg, arg2). */
+/* A hash of every event's (seq, time, thread, kind, name, arg, arg2):
+ * sim/trace.c. */
 uint64_t sim_trace_hash(void);
 const char *sim_event_kind_name(uint32_t kind);
 /* One event a line: "seq time thread kind name arg arg2". */
