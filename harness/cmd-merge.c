@@ -211,9 +211,15 @@ static int merge_print_mutants(Merge *m)
         }
     }
     fclose(tsv);
+    /* median_of() sorts: the slowest of the fastest detections is last. */
+    double median_s = median_of(search_s);
+    double max_s = search_s->len
+                   ? g_array_index(search_s, double, search_s->len - 1) : 0;
+
     printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
-           "median %.1f s)%s%s; %u designs and %u redundant barriers not "
-           "counted\n", detected, bugs, by_search, median_of(search_s),
+           "median %.1f s, max %.1f s)%s%s; %u designs and %u redundant "
+           "barriers not counted\n", detected, bugs, by_search, median_s,
+           max_s,
            missed->len ? "; missed:" : "", missed->str, designs, redundant);
     g_array_free(search_s, true);
     g_string_free(missed, true);

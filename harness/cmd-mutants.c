@@ -313,10 +313,14 @@ static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
                    median(tot->tool_s[t], hits));
         }
     }
+    /* median() sorts: the slowest of the fastest detections is last. */
+    double median_s = median(tot->search_s, tot->by_search);
+    double max_s = tot->by_search ? tot->search_s[tot->by_search - 1] : 0;
+
     printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
-           "median %.1f s)%s%s; %u designs and %u redundant barriers not "
-           "counted\n", tot->detected, tot->bugs, tot->by_search,
-           median(tot->search_s, tot->by_search),
+           "median %.1f s, max %.1f s)%s%s; %u designs and %u redundant "
+           "barriers not counted\n", tot->detected, tot->bugs, tot->by_search,
+           median_s, max_s,
            tot->missed->len ? "; missed:" : "", tot->missed->str,
            tot->designs, tot->redundant);
 }

@@ -431,6 +431,26 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
     g_free(out);
 }
 
+/* execs_done of afl-fuzz's default/fuzzer_stats under work, or 0. */
+static uint64_t afl_execs_done(const char *work)
+{
+    char *stats = g_build_filename(work, "default", "fuzzer_stats", NULL);
+    gchar *text = NULL;
+    uint64_t n = 0;
+
+    if (g_file_get_contents(stats, &text, NULL, NULL)) {
+        char *at = strstr(text, "execs_done");
+        char *colon = at ? strchr(at, ':') : NULL;
+
+        if (colon) {
+            n = g_ascii_strtoull(colon + 1, NULL, 10);
+        }
+    }
+    g_free(text);
+    g_free(stats);
+    return n;
+}
+
 /* libFuzzer and AFL++ on the variant's loop target, if it was built. */
 static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
                       ToolResult *r)
@@ -474,8 +494,10 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
     g_mkdir_with_parents(work, 0755);
     g_snprintf(budget, sizeof(budget), "%.0f", c->budget_s);
     if (afl) {
+        /* AFL_NO_AFFINITY: on a shared machine every core may be busy,
+         * and afl-fuzz would refuse to start rather than share one. */
         char *env[] = { "AFL_NO_UI=1", "AFL_BENCH_UNTIL_CRASH=1",
-                        "AFL_SKIP_CPUFREQ=1",
+                        "AFL_SKIP_CPUFREQ=1", "AFL_NO_AFFINITY=1",
                         "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", NULL };
         char *crashes = g_build_filename(work, "default", "crashes", NULL);
         GDir *d;
@@ -491,7 +513,9 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, "--");
         argv_add(&a, target);
         spawn_run(a.argv, env, out, start_s + c->budget_s + 10, &sr);
-        r->runs = number_after(out, "execs_done");
+        /* Its count is in the stats file ("execs_done   : N"), not the
+         * log. */
+        r->runs = afl_execs_done(work);
         d = g_dir_open(crashes, 0, NULL);
         while (d && (name = g_dir_read_name(d))) {
             if (g_str_has_prefix(name, "id:")) {

@@ -67,6 +67,8 @@ corpus/regressions/timer-del-next.scn|timer-stale-head|a timer deleted by an ear
 corpus/regressions/pool-nested-wait.scn|pool-bh-unscheduled|a completion callback waiting for another finished request returns (the completion BH runs from the nested poll)
 corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler runs when its fd is writable, never because it is readable
 corpus/regressions/bh-cancel-races-schedule.scn|bh-cancel-unordered|a cancel racing a cross-thread schedule and a take never loses the pending bit
+corpus/regressions/bh-nested-outer-oneshot.scn|bh-crash|a nested aio_poll from a BH callback runs the oneshot its outer poll still holds (the planted abort is on that path)
+corpus/regressions/fd-watch-races-readd.scn|fd-upgrade-unlocked|the fd monitor watches exactly the fds with a registered handler, whichever thread registered last (the rule the epoll-upgrade fix in QEMU restored)
 corpus/regressions/main-loop-cross-thread-wake.scn|mb-ctx-prepare mb-notify|a cross-thread oneshot wakes main_loop_wait through glib prepare (Dekker pair, c11)|c11
 '
 
