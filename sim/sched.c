@@ -285,6 +285,10 @@ void sim_sched_fini(SimWorld *w)
         }
     }
     g_ptr_array_set_size(w->threads, 0);
+    if (w->coros) {
+        g_ptr_array_free(w->coros, TRUE);
+        w->coros = NULL;
+    }
     if (!threads_spare) {
         threads_spare = w->threads;
     } else {
@@ -614,6 +618,14 @@ static void sim_abandon_stacks(SimWorld *w)
         if (t->stack && t->state != SIM_THREAD_FINISHED) {
             __lsan_register_root_region(t->stack, t->stack_size);
             t->stack = NULL;
+        }
+    }
+    for (guint i = 0; w->coros && i < w->coros->len; i++) {
+        QosCoro *coro = g_ptr_array_index(w->coros, i);
+
+        if (coro->stack) {
+            __lsan_register_root_region(coro->stack, coro->stack_size);
+            coro->stack = NULL;     /* never back in the stack cache */
         }
     }
 #else
