@@ -391,6 +391,39 @@ void sim_mem_point(const char *what)
     sched_point(w);
 }
 
+/*
+ * A busy-wait's pause (loop/os.h): a scheduling point whose default is
+ * another runnable thread, the spinner coming last — so under any tape's
+ * default a spin waits for the holder it preempted instead of spinning to
+ * the step limit, and staying is a choice the explorer pays for.
+ */
+void qos_cpu_relax(void)
+{
+    SimWorld *w = sim_world;
+    uint32_t ids[SIM_THREADS_MAX];
+    uint32_t n, pick;
+
+    if (!w || w->current == &w->host || w->ending) {
+        return;
+    }
+    w->steps++;
+    sim_check_step_limit(w);
+    if (sim_wmm_mode) {
+        sim_wmm_step(w);
+    }
+    n = w->runnable > 1 ? sim_runnable(w, ids) : 0;
+    if (n <= 1) {
+        return;
+    }
+    /* sim_runnable() puts the current thread first: move it last. */
+    memmove(ids, ids + 1, (n - 1) * sizeof(ids[0]));
+    ids[n - 1] = w->current->id;
+    pick = sim_choose_sched(ids, n, true);
+    if (ids[pick] != w->current->id) {
+        sim_switch(sim_thread_by_id(w, ids[pick]));
+    }
+}
+
 /* Earliest deadline among timed waiters and queued external events. */
 static int64_t sim_next_deadline(SimWorld *w)
 {
