@@ -41,13 +41,14 @@ typedef struct {
 } CoState;
 
 /*
- * A coroutine waiting for the CoMutex.  The core queues it some time after
- * the runner's lock call (its spinlock is a scheduling point), so two
- * calls from different threads may queue in either order.  One queued
- * surely before another if both called from one thread (coroutines of a
- * thread do not interleave), or if its thread did anything else (`seen`)
- * before the other's call: a thread goes on only once its waiter yielded,
- * which it does after queueing.
+ * A coroutine in qemu_co_mutex_lock().  The core decides whether it waits,
+ * and queues it, some time after the runner's lock call (its spinlock is
+ * a scheduling point), so calls from different threads may take the
+ * mutex or queue in either order.  One queued surely before another if
+ * both called from one thread (coroutines of a thread do not interleave),
+ * or if its thread did anything else (`seen`) before the other's call and
+ * it still has not the mutex: a thread goes on only once its caller got
+ * the mutex or yielded, which it does after queueing.
  */
 typedef struct {
     unsigned co;
@@ -62,8 +63,9 @@ struct CoModel {
     CoState co[SCN_OBJECTS_MAX];
     int holder;                         /* -1: nobody */
     bool locked;                        /* held, or handed over */
-    bool handing_over;                  /* an unlock chose a waiter */
-    CoWaiter waiters[SCN_OBJECTS_MAX];  /* by lock call, oldest first */
+    bool handing_over;                  /* unlocked with callers pending */
+    CoWaiter waiters[SCN_OBJECTS_MAX];  /* lock calls not returned, oldest
+                                           first */
     unsigned waiter_count;
     char why[256];
 };
@@ -159,15 +161,11 @@ void co_model_step(CoModel *m, uint32_t thread)
     }
 }
 
-bool co_model_lock_call(CoModel *m, unsigned co, uint32_t thread)
+void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread)
 {
     co_model_step(m, thread);
-    if (!m->locked) {
-        return false;
-    }
     g_assert(m->waiter_count < SCN_OBJECTS_MAX);
     m->waiters[m->waiter_count++] = (CoWaiter){ co, thread, ++m->tick, 0 };
-    return true;
 }
 
 void co_model_unlock(CoModel *m, unsigned co)
@@ -179,7 +177,9 @@ void co_model_unlock(CoModel *m, unsigned co)
         m->locked = false;
         return;
     }
-    m->handing_over = true;     /* locked stays: the waiter takes it */
+    /* Locked stays: a queued caller takes it, or (none queued yet) the
+     * first to get there. */
+    m->handing_over = true;
 }
 
 /* Whether waiter a surely queued before waiter b (see CoWaiter). */
@@ -295,18 +295,13 @@ const char *co_model_locked(CoModel *m, unsigned co)
                    co_name(m, (unsigned)m->holder));
         return m->why;
     }
-    if (m->handing_over) {
-        unsigned w = 0;
+    unsigned w = 0;
 
-        while (w < m->waiter_count && m->waiters[w].co != co) {
-            w++;
-        }
-        if (w == m->waiter_count) {
-            g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired it "
-                       "while unlock was handing it to a waiter",
-                       co_name(m, co));
-            return m->why;
-        }
+    while (w < m->waiter_count && m->waiters[w].co != co) {
+        w++;
+    }
+    g_assert(w < m->waiter_count);      /* co_model_lock_call() came first */
+    if (m->handing_over) {
         for (unsigned i = 0; i < m->waiter_count; i++) {
             if (queued_before(&m->waiters[i], &m->waiters[w])) {
                 g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired "
@@ -316,16 +311,16 @@ const char *co_model_locked(CoModel *m, unsigned co)
                 return m->why;
             }
         }
-        memmove(m->waiters + w, m->waiters + w + 1,
-                (m->waiter_count - w - 1) * sizeof(m->waiters[0]));
-        m->waiter_count--;
         m->handing_over = false;
-        m->co[co].permit = CO_PERMIT_LOCK;  /* the handoff's wake */
     } else if (m->locked) {
         g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired it while "
                    "it was locked and handed to nobody", co_name(m, co));
         return m->why;
     }
+    memmove(m->waiters + w, m->waiters + w + 1,
+            (m->waiter_count - w - 1) * sizeof(m->waiters[0]));
+    m->waiter_count--;
+    m->co[co].permit = CO_PERMIT_LOCK;      /* it runs on with the mutex */
     m->holder = (int)co;
     m->locked = true;
     return NULL;

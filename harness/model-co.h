@@ -47,8 +47,9 @@ void co_model_leaves(CoModel *m, unsigned co);
 /* co's body returned. */
 void co_model_ends(CoModel *m, unsigned co);
 void co_model_sleep(CoModel *m, unsigned co, int64_t deadline_ns);
-/* True if co must wait (the mutex is held or handed over). */
-bool co_model_lock_call(CoModel *m, unsigned co, uint32_t thread);
+/* co calls qemu_co_mutex_lock() from `thread` (then leaves: it may wait);
+ * co_model_locked() when it returns. */
+void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread);
 /* The runner did something in `thread` (an operation began there). */
 void co_model_step(CoModel *m, uint32_t thread);
 void co_model_unlock(CoModel *m, unsigned co);

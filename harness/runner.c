@@ -1613,29 +1613,23 @@ static unsigned co_self(RunState *rs)
              "coroutines");
 }
 
+/* qemu_co_mutex_lock: it may wait, and then comes back from the
+ * handoff in its own context's thread. */
 static void co_lock_op(RunState *rs, unsigned i)
 {
-    bool waits = false;
-
     if (rs->co_holds[i]) {
         sim_trace_user("skipped: coroutine holds the mutex already", i);
         return;
     }
     if (rs->co_model) {
-        waits = co_model_lock_call(rs->co_model, i, sim_thread_self());
-        if (waits) {
-            co_model_leaves(rs->co_model, i);
-        }
+        co_model_lock_call(rs->co_model, i, sim_thread_self());
     }
-    rs->co_state[i] = CO_BLOCKED;
+    co_leaves(rs, i, CO_BLOCKED);
     qemu_co_mutex_lock(&rs->co_mutex);
-    rs->co_state[i] = CO_RUNNING;
     if (rs->co_model) {
         co_check(rs, co_model_locked(rs->co_model, i));
-        if (waits) {
-            co_running(rs, i);
-        }
     }
+    co_running(rs, i);
     rs->co_holds[i] = true;
 }
 
