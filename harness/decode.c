@@ -30,9 +30,11 @@
  * loop (the home thread's notify_event, a worker's notify_event), so
  * inputs that never reached those decode as before: the home thread
  * enters, schedules or wakes a coroutine or restarts the CoQueue, a worker
- * schedules or wakes one from its thread.  Bodies are templates (yield,
- * CoMutex across a yield or a sleep, CoQueue wait); teardown finishes
- * whatever is left suspended.
+ * schedules or wakes one from its thread; either may schedule one into an
+ * iothread's context.  Bodies are templates (yield, CoMutex across a
+ * yield or a sleep, CoQueue wait, a move into the iothread and back);
+ * teardown finishes whatever is left suspended.  The iothread (io0) is
+ * declared only if something names it.
  */
 #include <stddef.h>
 #include <string.h>
@@ -98,6 +100,7 @@ typedef struct {
      * emitted after the home thread's, which must stay contiguous. */
     unsigned n_coro;
     uint8_t coro_template[SCN_DECODE_COROS];
+    bool iothread;              /* something named io0 */
 } Decoder;
 
 static void name_numbered(char *dst, const char *prefix, unsigned n);
@@ -119,10 +122,14 @@ static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
 /*
  * Coroutine bodies (each ends at the first 0, SCN_OP_SCHEDULE, which no
  * template uses): a yield someone must wake, the CoMutex held across a
- * yield or a sleep, the CoQueue under the mutex.  Templates, not decoded
- * ops, so a body never waits for work its own coroutine would do.
+ * yield or a sleep, the CoQueue under the mutex, a move into the
+ * iothread's context and back (a body's reschedules alternate: io0 first,
+ * then home), with the mutex taken there or held across the move.
+ * Templates, not decoded ops, so a body never waits for work its own
+ * coroutine would do.
  */
-static const ScnOpKind coro_templates[][4] = {
+#define CORO_TEMPLATE_OPS 4
+static const ScnOpKind coro_templates[][CORO_TEMPLATE_OPS] = {
     { SCN_OP_CO_YIELD },
     { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
     { SCN_OP_CO_LOCK, SCN_OP_CO_UNLOCK },
@@ -131,6 +138,11 @@ static const ScnOpKind coro_templates[][4] = {
     { SCN_OP_CO_YIELD, SCN_OP_CO_LOCK, SCN_OP_CO_SLEEP, SCN_OP_CO_UNLOCK },
     { SCN_OP_CO_WAIT },
     { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
+    { SCN_OP_CO_RESCHEDULE, SCN_OP_CO_LOCK, SCN_OP_CO_UNLOCK,
+      SCN_OP_CO_RESCHEDULE },
+    { SCN_OP_CO_RESCHEDULE, SCN_OP_CO_YIELD, SCN_OP_CO_RESCHEDULE },
+    { SCN_OP_CO_LOCK, SCN_OP_CO_RESCHEDULE, SCN_OP_CO_YIELD,
+      SCN_OP_CO_UNLOCK },
 };
 
 /* Coroutine i (0..SCN_DECODE_COROS-1), declaring it and those before it
@@ -155,32 +167,61 @@ static void emit_coro_bodies(Decoder *d)
         const ScnOpKind *t = coro_templates[d->coro_template[i]];
         ScnBody *body = &s->objects[SCN_OBJ_CORO][i].body;
 
+        bool in_io = false;
+
         name_numbered(s->objects[SCN_OBJ_CORO][i].name, "co", i);
         body->first = s->op_count;
-        for (unsigned j = 0; j < 4 && t[j] != 0; j++) {
-            emit(d, t[j], SCN_OBJ_KIND_MAX, 0,
-                 t[j] == SCN_OP_CO_SLEEP ? 1000000 : 0);
+        for (unsigned j = 0; j < CORO_TEMPLATE_OPS && t[j] != 0; j++) {
+            int64_t arg = t[j] == SCN_OP_CO_SLEEP ? 1000000 : 0;
+
+            if (t[j] == SCN_OP_CO_RESCHEDULE) {
+                in_io = !in_io;
+                arg = in_io ? SCN_CTX_HOME + 1 : SCN_CTX_HOME;
+                d->iothread = true;
+            }
+            emit(d, t[j], SCN_OBJ_KIND_MAX, 0, arg);
         }
         body->count = s->op_count - body->first;
     }
 }
 
-/* From the home thread: enter, schedule or wake one, or restart the
- * queue.  From a worker: schedule or wake one (through the BH). */
+/* io0, if anything named it. */
+static void emit_iothread(Decoder *d)
+{
+    if (d->iothread) {
+        d->s->object_count[SCN_OBJ_IOTHREAD] = 1;
+        g_strlcpy(d->s->objects[SCN_OBJ_IOTHREAD][0].name, "io0",
+                  SCN_NAME_MAX);
+    }
+}
+
+/* From the home thread: enter, schedule (into its context or io0's) or
+ * wake one, or restart the queue.  From a worker: schedule (either
+ * context) or wake one (through the BH). */
 static void decode_coro_op(Decoder *d, bool worker)
 {
+    /* SCN_OP_KIND_MAX: co_schedule into io0. */
     static const ScnOpKind home_ops[] = {
         SCN_OP_CO_ENTER, SCN_OP_CO_SCHEDULE, SCN_OP_CO_WAKE,
-        SCN_OP_CO_RESTART_ALL,
+        SCN_OP_CO_RESTART_ALL, SCN_OP_KIND_MAX,
     };
-    ScnOpKind k = worker ? (take(d->b, 2) ? SCN_OP_CO_WAKE : SCN_OP_CO_SCHEDULE)
-                         : home_ops[take(d->b, 4)];
+    static const ScnOpKind worker_ops[] = {
+        SCN_OP_CO_SCHEDULE, SCN_OP_CO_WAKE, SCN_OP_KIND_MAX,
+    };
+    ScnOpKind k = worker ? worker_ops[take(d->b, G_N_ELEMENTS(worker_ops))]
+                         : home_ops[take(d->b, G_N_ELEMENTS(home_ops))];
+    int64_t ctx = SCN_CTX_HOME;
 
     if (k == SCN_OP_CO_RESTART_ALL) {
         emit(d, k, SCN_OBJ_KIND_MAX, 0, 0);
         return;
     }
-    emit(d, k, SCN_OBJ_CORO, coro_pick(d), 0);
+    if (k == SCN_OP_KIND_MAX) {
+        k = SCN_OP_CO_SCHEDULE;
+        ctx = SCN_CTX_HOME + 1;
+        d->iothread = true;
+    }
+    emit(d, k, SCN_OBJ_CORO, coro_pick(d), ctx);
 }
 
 static int64_t small_delay_ns(Decoder *d)
@@ -787,6 +828,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     }
     body_end(&d, &out->threads[0].body);
     emit_coro_bodies(&d);
+    emit_iothread(&d);
 
     /* Ops without an object name object 0 of no kind: make that explicit. */
     for (uint32_t i = 0; i < out->op_count; i++) {

@@ -8,7 +8,10 @@
  * consumes it; without one the core ran a coroutine nobody woke.  Order is
  * kept with a tick bumped by every call: a schedule whose call returned
  * (tick) before another's began must run first, whichever batch each lands
- * in, and a mutex's waiters form a FIFO the handoff must follow.  The
+ * in, and a mutex's waiters form a FIFO the handoff must follow.  Each
+ * coroutine belongs to the context it was last entered in, scheduled into
+ * or rescheduled to, and must run in the thread that polls it; order is
+ * kept per context (each has its own BH).  The
  * runner only issues requests that are legal at that moment (it skips the
  * rest), so every violation here is the core's.
  */
@@ -28,20 +31,41 @@ typedef enum {
 
 typedef struct {
     CoPermit permit;
-    uint64_t sched_begin, sched_end;    /* ticks; end 0: call not returned */
+    uint64_t sched_begin, sched_end;    /* ticks; end 0: call not returned,
+                                           or a reschedule (no order) */
     int64_t deadline_ns;
     bool in_queue;
+    bool running;                       /* between a run and its leaving */
+    uint32_t running_thread;
+    unsigned ctx;                       /* SCN_CTX_HOME or an iothread's */
 } CoState;
+
+/*
+ * A coroutine in qemu_co_mutex_lock().  The core decides whether it waits,
+ * and queues it, some time after the runner's lock call (its spinlock is
+ * a scheduling point), so calls from different threads may take the
+ * mutex or queue in either order.  One queued surely before another if
+ * both called from one thread (coroutines of a thread do not interleave),
+ * or if its thread did anything else (`seen`) before the other's call and
+ * it still has not the mutex: a thread goes on only once its caller got
+ * the mutex or yielded, which it does after queueing.
+ */
+typedef struct {
+    unsigned co;
+    uint32_t thread;
+    uint64_t called, seen;      /* ticks; seen 0: nothing yet */
+} CoWaiter;
 
 struct CoModel {
     const Scenario *s;
-    uint32_t home_thread;
+    uint32_t ctx_thread[CO_MODEL_CONTEXTS];
     uint64_t tick;
     CoState co[SCN_OBJECTS_MAX];
     int holder;                         /* -1: nobody */
     bool locked;                        /* held, or handed over */
-    int handed_to;                      /* -1: no handoff in flight */
-    unsigned waiters[SCN_OBJECTS_MAX];  /* oldest first */
+    bool handing_over;                  /* unlocked with callers pending */
+    CoWaiter waiters[SCN_OBJECTS_MAX];  /* lock calls not returned, oldest
+                                           first */
     unsigned waiter_count;
     char why[256];
 };
@@ -51,9 +75,8 @@ CoModel *co_model_new(const Scenario *s, uint32_t home_thread)
     CoModel *m = g_new0(CoModel, 1);
 
     m->s = s;
-    m->home_thread = home_thread;
+    m->ctx_thread[SCN_CTX_HOME] = home_thread;
     m->holder = -1;
-    m->handed_to = -1;
     return m;
 }
 
@@ -62,22 +85,55 @@ void co_model_free(CoModel *m)
     g_free(m);
 }
 
+void co_model_context_thread(CoModel *m, unsigned ctx, uint32_t thread)
+{
+    g_assert(ctx < CO_MODEL_CONTEXTS);
+    m->ctx_thread[ctx] = thread;
+}
+
 static const char *co_name(const CoModel *m, unsigned co)
 {
     return m->s->objects[SCN_OBJ_CORO][co].name;
 }
 
-void co_model_enter(CoModel *m, unsigned co)
+static const char *ctx_name(const CoModel *m, unsigned ctx)
 {
-    m->tick++;
-    m->co[co].permit = CO_PERMIT_ENTER;
+    return ctx == SCN_CTX_HOME ? "home"
+           : m->s->objects[SCN_OBJ_IOTHREAD][ctx - SCN_CTX_HOME - 1].name;
 }
 
-void co_model_schedule_begin(CoModel *m, unsigned co)
+void co_model_enter(CoModel *m, unsigned co, unsigned ctx)
 {
+    g_assert(ctx < CO_MODEL_CONTEXTS);
+    m->tick++;
+    m->co[co].permit = CO_PERMIT_ENTER;
+    m->co[co].ctx = ctx;
+}
+
+void co_model_schedule_begin(CoModel *m, unsigned co, unsigned ctx)
+{
+    g_assert(ctx < CO_MODEL_CONTEXTS);
     m->co[co].permit = CO_PERMIT_BH;
+    m->co[co].ctx = ctx;
     m->co[co].sched_begin = ++m->tick;
     m->co[co].sched_end = 0;
+}
+
+void co_model_reschedule(CoModel *m, unsigned co, unsigned ctx)
+{
+    co_model_schedule_begin(m, co, ctx);
+    co_model_leaves(m, co);
+}
+
+void co_model_leaves(CoModel *m, unsigned co)
+{
+    m->tick++;
+    m->co[co].running = false;
+}
+
+void co_model_ends(CoModel *m, unsigned co)
+{
+    co_model_leaves(m, co);
 }
 
 void co_model_schedule_end(CoModel *m, unsigned co)
@@ -95,15 +151,21 @@ void co_model_sleep(CoModel *m, unsigned co, int64_t deadline_ns)
     m->co[co].deadline_ns = deadline_ns;
 }
 
-bool co_model_lock_call(CoModel *m, unsigned co)
+void co_model_step(CoModel *m, uint32_t thread)
 {
     m->tick++;
-    if (!m->locked) {
-        return false;
+    for (unsigned i = 0; i < m->waiter_count; i++) {
+        if (m->waiters[i].thread == thread && !m->waiters[i].seen) {
+            m->waiters[i].seen = m->tick;
+        }
     }
+}
+
+void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread)
+{
+    co_model_step(m, thread);
     g_assert(m->waiter_count < SCN_OBJECTS_MAX);
-    m->waiters[m->waiter_count++] = co;
-    return true;
+    m->waiters[m->waiter_count++] = (CoWaiter){ co, thread, ++m->tick, 0 };
 }
 
 void co_model_unlock(CoModel *m, unsigned co)
@@ -115,11 +177,16 @@ void co_model_unlock(CoModel *m, unsigned co)
         m->locked = false;
         return;
     }
-    m->handed_to = (int)m->waiters[0];
-    memmove(m->waiters, m->waiters + 1,
-            (m->waiter_count - 1) * sizeof(m->waiters[0]));
-    m->waiter_count--;
-    m->co[m->handed_to].permit = CO_PERMIT_LOCK;
+    /* Locked stays: a queued caller takes it, or (none queued yet) the
+     * first to get there. */
+    m->handing_over = true;
+}
+
+/* Whether waiter a surely queued before waiter b (see CoWaiter). */
+static bool queued_before(const CoWaiter *a, const CoWaiter *b)
+{
+    return a->called < b->called &&
+           (a->thread == b->thread || (a->seen && a->seen < b->called));
 }
 
 void co_model_queue_wait(CoModel *m, unsigned co)
@@ -146,6 +213,7 @@ static int co_overtaken(const CoModel *m, unsigned co)
         const CoState *c = &m->co[i];
 
         if (i != co && c->permit == CO_PERMIT_BH && c->sched_end != 0 &&
+            c->ctx == m->co[co].ctx &&
             c->sched_end < m->co[co].sched_begin) {
             return (int)i;
         }
@@ -154,17 +222,36 @@ static int co_overtaken(const CoModel *m, unsigned co)
 }
 
 const char *co_model_runs(CoModel *m, unsigned co, uint32_t thread,
-                          int64_t now_ns)
+                          int current_ctx, int64_t now_ns)
 {
     CoState *c = &m->co[co];
+    uint32_t want = m->ctx_thread[c->ctx];
     int first;
 
-    m->tick++;
-    if (thread != m->home_thread) {
+    co_model_step(m, thread);
+    if (c->running) {
+        g_snprintf(m->why, sizeof(m->why), "coroutine: '%s' ran in thread %u "
+                   "while it still ran in thread %u (entered before it "
+                   "yielded)", co_name(m, co), thread, c->running_thread);
+        return m->why;
+    }
+    c->running = true;
+    c->running_thread = thread;
+    if (thread != want) {
         g_snprintf(m->why, sizeof(m->why), "coroutine: '%s' ran in thread %u, "
-                   "not in its context's home thread %u (a schedule or a "
-                   "wake from another thread must go through the context's "
-                   "BH)", co_name(m, co), thread, m->home_thread);
+                   "not in the thread of its context '%s' (thread %u): a "
+                   "schedule, a reschedule or a wake from another thread "
+                   "must go through the context's BH", co_name(m, co), thread,
+                   ctx_name(m, c->ctx), want);
+        return m->why;
+    }
+    if (current_ctx != (int)c->ctx) {
+        g_snprintf(m->why, sizeof(m->why), "coroutine: '%s' runs in context "
+                   "'%s', but qemu_get_current_aio_context() there is %s%s%s",
+                   co_name(m, co), ctx_name(m, c->ctx),
+                   current_ctx < 0 ? "none of the scenario's" : "'",
+                   current_ctx < 0 ? "" : ctx_name(m, (unsigned)current_ctx),
+                   current_ctx < 0 ? "" : "'");
         return m->why;
     }
     switch (c->permit) {
@@ -208,19 +295,32 @@ const char *co_model_locked(CoModel *m, unsigned co)
                    co_name(m, (unsigned)m->holder));
         return m->why;
     }
-    if (m->handed_to >= 0 && m->handed_to != (int)co) {
-        g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired it, but "
-                   "unlock owed it to '%s', which has waited longest "
-                   "(waiters get the mutex in FIFO order)", co_name(m, co),
-                   co_name(m, (unsigned)m->handed_to));
-        return m->why;
+    unsigned w = 0;
+
+    while (w < m->waiter_count && m->waiters[w].co != co) {
+        w++;
     }
-    if (m->handed_to < 0 && m->locked) {
+    g_assert(w < m->waiter_count);      /* co_model_lock_call() came first */
+    if (m->handing_over) {
+        for (unsigned i = 0; i < m->waiter_count; i++) {
+            if (queued_before(&m->waiters[i], &m->waiters[w])) {
+                g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired "
+                           "it, but unlock owed it to '%s', which has waited "
+                           "longer (waiters get the mutex in FIFO order)",
+                           co_name(m, co), co_name(m, m->waiters[i].co));
+                return m->why;
+            }
+        }
+        m->handing_over = false;
+    } else if (m->locked) {
         g_snprintf(m->why, sizeof(m->why), "CoMutex: '%s' acquired it while "
                    "it was locked and handed to nobody", co_name(m, co));
         return m->why;
     }
-    m->handed_to = -1;
+    memmove(m->waiters + w, m->waiters + w + 1,
+            (m->waiter_count - w - 1) * sizeof(m->waiters[0]));
+    m->waiter_count--;
+    m->co[co].permit = CO_PERMIT_LOCK;      /* it runs on with the mutex */
     m->holder = (int)co;
     m->locked = true;
     return NULL;

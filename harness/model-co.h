@@ -5,12 +5,16 @@
  * wake, lock, unlock, queue wait, restart, sleep) and what it saw (a
  * coroutine starting or coming back from a yield, a lock returning).  The
  * model answers with a violation, or NULL:
- *   - a coroutine runs only in its context's home thread (aio_co_schedule
- *     and a cross-thread aio_co_wake go through the context's BH);
+ *   - a coroutine runs only in the thread of its context — the one it was
+ *     entered in, scheduled into or rescheduled to — and that context is
+ *     current there (aio_co_schedule, aio_co_reschedule_self and a
+ *     cross-thread aio_co_wake go through the context's BH);
+ *   - no coroutine runs in two threads at once;
  *   - a yielded coroutine runs only once something entered or woke it;
  *   - coroutines scheduled one after the other run in that order (the BH
  *     drains its batch FIFO);
- *   - a CoMutex has at most one holder, and waiters get it oldest first.
+ *   - a CoMutex has at most one holder, and waiters get it oldest first
+ *     (of those surely queued in that order: see CoWaiter in model-co.c).
  */
 #ifndef QLOOP_HARNESS_MODEL_CO_H
 #define QLOOP_HARNESS_MODEL_CO_H
@@ -22,23 +26,40 @@
 
 typedef struct CoModel CoModel;
 
+/* Contexts are numbered as in the IR: SCN_CTX_HOME, then the iothreads. */
+#define CO_MODEL_CONTEXTS (1 + SCN_IOTHREADS_MAX)
+
 CoModel *co_model_new(const Scenario *s, uint32_t home_thread);
 void co_model_free(CoModel *m);
+/* Context ctx is polled by simulated thread `thread` (an iothread). */
+void co_model_context_thread(CoModel *m, unsigned ctx, uint32_t thread);
 
-/* What the runner asked for. */
-void co_model_enter(CoModel *m, unsigned co);               /* direct */
-void co_model_schedule_begin(CoModel *m, unsigned co);      /* via the BH */
+/* What the runner asked for.  ctx: the context the coroutine will run in. */
+void co_model_enter(CoModel *m, unsigned co, unsigned ctx);   /* direct */
+void co_model_schedule_begin(CoModel *m, unsigned co,         /* via a BH */
+                             unsigned ctx);
 void co_model_schedule_end(CoModel *m, unsigned co);
+/* aio_co_reschedule_self(ctx): the BH of its old context schedules it into
+ * ctx later, so it keeps no order with the schedules around the call. */
+void co_model_reschedule(CoModel *m, unsigned co, unsigned ctx);
+/* co is about to switch away (yield, sleep, wait, lock, reschedule). */
+void co_model_leaves(CoModel *m, unsigned co);
+/* co's body returned. */
+void co_model_ends(CoModel *m, unsigned co);
 void co_model_sleep(CoModel *m, unsigned co, int64_t deadline_ns);
-/* True if co must wait (the mutex is held or handed over). */
-bool co_model_lock_call(CoModel *m, unsigned co);
+/* co calls qemu_co_mutex_lock() from `thread` (then leaves: it may wait);
+ * co_model_locked() when it returns. */
+void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread);
+/* The runner did something in `thread` (an operation began there). */
+void co_model_step(CoModel *m, uint32_t thread);
 void co_model_unlock(CoModel *m, unsigned co);
 void co_model_queue_wait(CoModel *m, unsigned co);
 void co_model_restart_all(CoModel *m);
 
-/* What the runner saw; NULL or what is wrong. */
+/* What the runner saw; NULL or what is wrong.  current_ctx: the context
+ * qemu_get_current_aio_context() names there (-1: none of the scenario's). */
 const char *co_model_runs(CoModel *m, unsigned co, uint32_t thread,
-                          int64_t now_ns);
+                          int current_ctx, int64_t now_ns);
 const char *co_model_locked(CoModel *m, unsigned co);
 
 #endif

@@ -125,6 +125,14 @@ struct RunState {
     CoMutex co_mutex;
     CoQueue co_queue;
     bool co_finishing;          /* teardown: bodies stop, nothing starts */
+    uint8_t co_ctx[SCN_OBJECTS_MAX];    /* the context each coroutine
+                                           belongs to (SCN_CTX_HOME...) */
+    /* Iothreads (section "iothreads"). */
+    AioContext *io_ctx[SCN_IOTHREADS_MAX];
+    QemuThread io_threads[SCN_IOTHREADS_MAX];
+    uint32_t io_thread_id[SCN_IOTHREADS_MAX];  /* 0: not started */
+    bool io_running[SCN_IOTHREADS_MAX];     /* the iothread's own flag */
+    QemuEvent io_started;
 };
 
 /*
@@ -196,7 +204,8 @@ static bool op_polls(ScnOpKind k)
 static bool op_in_coroutine_only(ScnOpKind k)
 {
     return k == SCN_OP_CO_YIELD || k == SCN_OP_CO_SLEEP ||
-           k == SCN_OP_CO_LOCK || k == SCN_OP_CO_UNLOCK || k == SCN_OP_CO_WAIT;
+           k == SCN_OP_CO_LOCK || k == SCN_OP_CO_UNLOCK ||
+           k == SCN_OP_CO_WAIT || k == SCN_OP_CO_RESCHEDULE;
 }
 
 /*
@@ -311,8 +320,20 @@ static void announce(const RunState *rs, const ScnOp *op)
 
     if (kind != SCN_OBJ_KIND_MAX && n + 1 < sizeof(text)) {
         text[n++] = ' ';
-        g_strlcpy(text + n, rs->s->objects[kind][op->obj].name,
-                  sizeof(text) - n);
+        n += g_strlcpy(text + n, rs->s->objects[kind][op->obj].name,
+                       sizeof(text) - n);
+    }
+    /* The context a coroutine op names, as the .scn says it. */
+    if ((op->kind == SCN_OP_CO_SCHEDULE && op->arg != SCN_CTX_HOME) ||
+        op->kind == SCN_OP_CO_RESCHEDULE) {
+        const char *ctx = op->arg == SCN_CTX_HOME ? "home"
+            : rs->s->objects[SCN_OBJ_IOTHREAD][op->arg - SCN_CTX_HOME - 1].name;
+
+        if (n < sizeof(text)) {
+            g_strlcpy(text + n, op->kind == SCN_OP_CO_SCHEDULE ? " on " : " ",
+                      sizeof(text) - n);
+            g_strlcat(text, ctx, sizeof(text));
+        }
     }
     sim_trace_user(text, op->arg);
 }
@@ -1319,6 +1340,112 @@ typedef enum {
     CO_PENDING,     /* entered, scheduled or woken; not yet running */
 } CoRunState;
 
+/* ---- contexts: the scenario's own and the iothreads' ---------------------- */
+
+static AioContext *ctx_at(RunState *rs, unsigned c)
+{
+    return c == SCN_CTX_HOME ? rs->ctx : rs->io_ctx[c - SCN_CTX_HOME - 1];
+}
+
+static uint32_t ctx_thread(RunState *rs, unsigned c)
+{
+    return c == SCN_CTX_HOME ? rs->home_thread
+                             : rs->io_thread_id[c - SCN_CTX_HOME - 1];
+}
+
+/* The context the calling thread polls; -1 in a scenario thread other
+ * than the home one. */
+static int thread_ctx(RunState *rs)
+{
+    uint32_t self = sim_thread_self();
+
+    for (unsigned c = 0; c <= rs->s->object_count[SCN_OBJ_IOTHREAD]; c++) {
+        if (ctx_thread(rs, c) == self) {
+            return (int)c;
+        }
+    }
+    return -1;
+}
+
+/* Which of the scenario's contexts qemu_get_current_aio_context() names
+ * here; -1 for none of them. */
+static int current_ctx(RunState *rs)
+{
+    AioContext *cur = qemu_get_current_aio_context();
+
+    for (unsigned c = 0; c <= rs->s->object_count[SCN_OBJ_IOTHREAD]; c++) {
+        if (ctx_at(rs, c) == cur) {
+            return (int)c;
+        }
+    }
+    return -1;
+}
+
+/* QEMU's iothread_stop_bh: runs in the iothread, whose loop then ends. */
+static void iothread_stop_bh(void *opaque)
+{
+    bool *running = opaque;
+
+    *running = false;
+}
+
+typedef struct {
+    RunState *rs;
+    unsigned index;
+} ThreadArg;
+
+static ThreadArg io_args[SCN_IOTHREADS_MAX];
+
+/* QEMU's iothread_run: its context is current here, and it polls it
+ * until iothread_stop_bh says stop. */
+static void *iothread_run(void *opaque)
+{
+    ThreadArg *ta = opaque;
+    RunState *rs = ta->rs;
+    AioContext *ctx = rs->io_ctx[ta->index];
+
+    qemu_set_current_aio_context(ctx);
+    rs->io_thread_id[ta->index] = sim_thread_self();
+    rs->io_running[ta->index] = true;
+    if (rs->co_model) {
+        co_model_context_thread(rs->co_model, SCN_CTX_HOME + 1 + ta->index,
+                                sim_thread_self());
+    }
+    qemu_event_set(&rs->io_started);
+    while (rs->io_running[ta->index]) {
+        aio_poll(ctx, true);
+    }
+    qemu_set_current_aio_context(NULL);
+    return NULL;
+}
+
+/* Each iothread running and polling before the home thread goes on, so a
+ * coroutine op always finds its context's thread. */
+static void iothreads_start(RunState *rs)
+{
+    for (unsigned k = 0; k < rs->s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        io_args[k] = (ThreadArg){ rs, k };
+        qemu_event_reset(&rs->io_started);
+        qemu_thread_create(&rs->io_threads[k],
+                           rs->s->objects[SCN_OBJ_IOTHREAD][k].name,
+                           iothread_run, &io_args[k], QEMU_THREAD_JOINABLE);
+        qemu_event_wait(&rs->io_started);
+    }
+}
+
+/* After every coroutine finished: stop each iothread through its own
+ * context's BH (QEMU's iothread_stop), join it, free its context. */
+static void iothreads_stop(RunState *rs)
+{
+    for (unsigned k = 0; k < rs->s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        aio_bh_schedule_oneshot_full(rs->io_ctx[k], iothread_stop_bh,
+                                     &rs->io_running[k], "iothread_stop_bh");
+        qemu_thread_join(&rs->io_threads[k]);
+        aio_context_unref(rs->io_ctx[k]);
+        rs->io_ctx[k] = NULL;
+    }
+}
+
 static void co_check(RunState *rs, const char *violation)
 {
     if (violation) {
@@ -1327,13 +1454,29 @@ static void co_check(RunState *rs, const char *violation)
     }
 }
 
-/* The coroutine came back from a switch (or started): was it due? */
+/* The coroutine came back from a switch (or started): was it due, and
+ * is it where its context says? */
 static void co_running(RunState *rs, unsigned i)
 {
+    int here = thread_ctx(rs);
+
     rs->co_state[i] = CO_RUNNING;
     if (rs->co_model) {
         co_check(rs, co_model_runs(rs->co_model, i, sim_thread_self(),
+                                   current_ctx(rs),
                                    qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)));
+    }
+    if (here >= 0) {
+        rs->co_ctx[i] = (uint8_t)here;
+    }
+}
+
+/* About to switch away from coroutine i. */
+static void co_leaves(RunState *rs, unsigned i, uint8_t state)
+{
+    rs->co_state[i] = state;
+    if (rs->co_model) {
+        co_model_leaves(rs->co_model, i);
     }
 }
 
@@ -1359,20 +1502,41 @@ static void co_entry(void *opaque)
         qemu_co_mutex_unlock(&rs->co_mutex);
     }
     ran(cb);
+    if (rs->co_model) {
+        co_model_ends(rs->co_model, cb->index);
+    }
     rs->co[cb->index] = NULL;       /* the core frees it as it returns */
     rs->co_state[cb->index] = CO_IDLE;
+    /* Teardown polls the home context until every coroutine ended. */
+    if (rs->co_finishing && sim_thread_self() != rs->home_thread) {
+        aio_notify(rs->ctx);
+    }
 }
 
-/* Whether op may act on coroutine i now; creates it if it is idle. */
-static bool co_ready(RunState *rs, unsigned i, bool may_create)
+/*
+ * Whether op may act on coroutine i now; creates it if it is idle.  A
+ * yielded one is only safe to enter (or to schedule into another context)
+ * from its own context's thread: elsewhere its yield may not have switched
+ * away yet — a wake goes through its context's BH instead.  `into` is the
+ * context a schedule targets, -1 for an enter or a wake.
+ */
+static bool co_ready(RunState *rs, unsigned i, bool may_create, int into)
 {
     uint8_t st = rs->co_state[i];
 
     if (st == CO_YIELDED) {
-        return true;
+        int here = thread_ctx(rs);
+
+        if (into == -2 || here == rs->co_ctx[i] || into == rs->co_ctx[i]) {
+            return true;
+        }
+        sim_trace_user("skipped: coroutine yielded in another thread's "
+                       "context (wake it there with co_wake)", i);
+        return false;
     }
     if (st == CO_IDLE && may_create && !rs->co_finishing) {
         rs->co[i] = qemu_coroutine_create(co_entry, &rs->cb[SCN_OBJ_CORO][i]);
+        rs->co_ctx[i] = SCN_CTX_HOME;
         return true;
     }
     sim_trace_user(st == CO_IDLE ? "skipped: coroutine not started"
@@ -1381,14 +1545,19 @@ static bool co_ready(RunState *rs, unsigned i, bool may_create)
     return false;
 }
 
+/* qemu_coroutine_enter: it runs here, in this thread's context. */
 static void co_enter_op(RunState *rs, unsigned i)
 {
-    if (!co_ready(rs, i, true)) {
+    int here = thread_ctx(rs);
+
+    g_assert(here >= 0);    /* runner_check: home thread or a coroutine */
+    if (!co_ready(rs, i, true, -1)) {
         return;
     }
     rs->co_state[i] = CO_PENDING;
+    rs->co_ctx[i] = (uint8_t)here;
     if (rs->co_model) {
-        co_model_enter(rs->co_model, i);
+        co_model_enter(rs->co_model, i, (unsigned)here);
     }
     qemu_coroutine_enter(rs->co[i]);
 }
@@ -1398,27 +1567,33 @@ static void co_enter_op(RunState *rs, unsigned i)
  * coroutine a wake enters at once, inside one right after it yields —
  * both direct; from any other thread it goes through the BH.
  */
-static void co_schedule_op(RunState *rs, unsigned i, bool wake)
+static void co_schedule_op(RunState *rs, unsigned i, bool wake,
+                           unsigned into)
 {
-    bool via_bh = !wake || sim_thread_self() != rs->home_thread;
+    bool via_bh;
     Coroutine *co;
 
-    if (!co_ready(rs, i, !wake)) {
+    if (!co_ready(rs, i, !wake, wake ? -2 : (int)into)) {
         return;
     }
     co = rs->co[i];
+    if (wake) {
+        into = rs->co_ctx[i];   /* aio_co_wake: the context it is in */
+    }
+    via_bh = !wake || sim_thread_self() != ctx_thread(rs, into);
     rs->co_state[i] = CO_PENDING;
+    rs->co_ctx[i] = (uint8_t)into;
     if (rs->co_model) {
         if (via_bh) {
-            co_model_schedule_begin(rs->co_model, i);
+            co_model_schedule_begin(rs->co_model, i, into);
         } else {
-            co_model_enter(rs->co_model, i);
+            co_model_enter(rs->co_model, i, into);
         }
     }
     if (wake) {
         aio_co_wake(co);
     } else {
-        aio_co_schedule(rs->ctx, co);
+        aio_co_schedule(ctx_at(rs, into), co);
     }
     if (rs->co_model && via_bh) {
         co_model_schedule_end(rs->co_model, i);
@@ -1438,26 +1613,23 @@ static unsigned co_self(RunState *rs)
              "coroutines");
 }
 
+/* qemu_co_mutex_lock: it may wait, and then comes back from the
+ * handoff in its own context's thread. */
 static void co_lock_op(RunState *rs, unsigned i)
 {
-    bool waits = false;
-
     if (rs->co_holds[i]) {
         sim_trace_user("skipped: coroutine holds the mutex already", i);
         return;
     }
     if (rs->co_model) {
-        waits = co_model_lock_call(rs->co_model, i);
+        co_model_lock_call(rs->co_model, i, sim_thread_self());
     }
-    rs->co_state[i] = CO_BLOCKED;
+    co_leaves(rs, i, CO_BLOCKED);
     qemu_co_mutex_lock(&rs->co_mutex);
-    rs->co_state[i] = CO_RUNNING;
     if (rs->co_model) {
         co_check(rs, co_model_locked(rs->co_model, i));
-        if (waits) {
-            co_running(rs, i);
-        }
     }
+    co_running(rs, i);
     rs->co_holds[i] = true;
 }
 
@@ -1486,12 +1658,28 @@ static void co_wait_op(RunState *rs, unsigned i)
     if (held) {
         co_unlock_op(rs, i);
     }
-    rs->co_state[i] = CO_BLOCKED;
+    co_leaves(rs, i, CO_BLOCKED);
     qemu_co_queue_wait(&rs->co_queue, (CoMutex *)NULL);
     co_running(rs, i);
     if (held) {
         co_lock_op(rs, i);
     }
+}
+
+/* aio_co_reschedule_self: into its own context it returns at once. */
+static void co_reschedule_op(RunState *rs, unsigned i, unsigned into)
+{
+    if (rs->co_ctx[i] == into) {
+        aio_co_reschedule_self(ctx_at(rs, into));
+        return;
+    }
+    rs->co_state[i] = CO_BLOCKED;
+    rs->co_ctx[i] = (uint8_t)into;
+    if (rs->co_model) {
+        co_model_reschedule(rs->co_model, i, into);
+    }
+    aio_co_reschedule_self(ctx_at(rs, into));
+    co_running(rs, i);
 }
 
 static void co_op(RunState *rs, const ScnOp *op)
@@ -1504,7 +1692,8 @@ static void co_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_CO_SCHEDULE:
     case SCN_OP_CO_WAKE:
-        co_schedule_op(rs, op->obj, op->kind == SCN_OP_CO_WAKE);
+        co_schedule_op(rs, op->obj, op->kind == SCN_OP_CO_WAKE,
+                       (unsigned)op->arg);
         return;
     case SCN_OP_CO_RESTART_ALL:
         if (rs->co_model) {
@@ -1518,12 +1707,15 @@ static void co_op(RunState *rs, const ScnOp *op)
     self = co_self(rs);
     switch (op->kind) {
     case SCN_OP_CO_YIELD:
-        rs->co_state[self] = CO_YIELDED;
+        co_leaves(rs, self, CO_YIELDED);
         qemu_coroutine_yield();
         co_running(rs, self);
         return;
+    case SCN_OP_CO_RESCHEDULE:
+        co_reschedule_op(rs, self, (unsigned)op->arg);
+        return;
     case SCN_OP_CO_SLEEP:
-        rs->co_state[self] = CO_BLOCKED;
+        co_leaves(rs, self, CO_BLOCKED);
         if (rs->co_model) {
             co_model_sleep(rs->co_model, self,
                            qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + op->arg);
@@ -1561,7 +1753,11 @@ static void co_finish_all(RunState *rs)
         qemu_co_queue_restart_all(&rs->co_queue);
         for (unsigned i = 0; i < n; i++) {
             if (rs->co_state[i] == CO_YIELDED) {
-                co_enter_op(rs, i);
+                if (rs->co_ctx[i] == SCN_CTX_HOME) {
+                    co_enter_op(rs, i);
+                } else {
+                    co_schedule_op(rs, i, true, 0);   /* in its iothread */
+                }
             }
             left |= rs->co_state[i] != CO_IDLE;
         }
@@ -1578,6 +1774,9 @@ static void exec_op(RunState *rs, const ScnOp *op)
     uint8_t i = op->obj;
 
     announce(rs, op);
+    if (rs->co_model) {
+        co_model_step(rs->co_model, sim_thread_self());
+    }
     switch (op->kind) {
     case SCN_OP_SCHEDULE:
     case SCN_OP_SCHEDULE_IDLE:
@@ -1740,6 +1939,7 @@ static void exec_op(RunState *rs, const ScnOp *op)
     case SCN_OP_CO_UNLOCK:
     case SCN_OP_CO_WAIT:
     case SCN_OP_CO_RESTART_ALL:
+    case SCN_OP_CO_RESCHEDULE:
         co_op(rs, op);
         return;
     case SCN_OP_KIND_MAX:
@@ -1754,11 +1954,6 @@ static void exec_body(RunState *rs, const ScnBody *body)
         exec_op(rs, &rs->s->ops[i]);
     }
 }
-
-typedef struct {
-    RunState *rs;
-    unsigned index;
-} ThreadArg;
 
 static void *scenario_thread(void *opaque)
 {
@@ -1912,11 +2107,45 @@ static void runner_timer_destroy(RunState *rs, unsigned i)
     }
 }
 
+/* The iothreads' contexts, made first so that a failure frees them all. */
+static void iothread_contexts_free(RunState *rs)
+{
+    for (unsigned k = 0; k < rs->s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        if (rs->io_ctx[k]) {
+            aio_context_unref(rs->io_ctx[k]);
+            rs->io_ctx[k] = NULL;
+        }
+    }
+}
+
+static bool iothread_contexts_new(RunState *rs)
+{
+    for (unsigned k = 0; k < rs->s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        Error *err = NULL;
+
+        /* fdcreate may refuse its eventfd, as for the home context. */
+        rs->io_ctx[k] = aio_context_new(&err);
+        if (!rs->io_ctx[k]) {
+            g_strlcpy(rs->setup_error, error_get_pretty(err),
+                      sizeof(rs->setup_error));
+            error_free(err);
+            iothread_contexts_free(rs);
+            return false;
+        }
+        rs->io_ctx[k]->name = rs->s->objects[SCN_OBJ_IOTHREAD][k].name;
+    }
+    return true;
+}
+
 static bool setup(RunState *rs)
 {
     const Scenario *s = rs->s;
 
+    if (!iothread_contexts_new(rs)) {
+        return false;
+    }
     if (!setup_context(rs)) {
+        iothread_contexts_free(rs);
         return false;
     }
     for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
@@ -1948,6 +2177,7 @@ static bool setup(RunState *rs)
     if (rs->model) {
         rs->co_model = co_model_new(s, rs->home_thread);
     }
+    qemu_event_init(&rs->io_started, false);
     return true;
 }
 
@@ -2006,6 +2236,8 @@ static void teardown(RunState *rs)
         aio_poll(rs->ctx, true);
     }
     co_finish_all(rs);
+    iothreads_stop(rs);
+    qemu_event_destroy(&rs->io_started);
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
         if (!rs->bh_deleted[i]) {
             rs->bh_deleted[i] = true;
@@ -2059,6 +2291,7 @@ static void run_body(void *opaque)
         qemu_thread_create(&threads[t], s->threads[t].name, scenario_thread,
                            &args[t], QEMU_THREAD_JOINABLE);
     }
+    iothreads_start(rs);
     exec_body(rs, &s->threads[0].body);
     for (unsigned t = 1; t < s->thread_count; t++) {
         qemu_thread_join(&threads[t]);
@@ -2207,6 +2440,10 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     thread_name_count = 0;
     for (unsigned t = 0; t < s->thread_count; t++) {
         thread_names[thread_name_count++] = s->threads[t].name;
+    }
+    /* Started right after them (run_body), so numbered next. */
+    for (unsigned k = 0; k < s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        thread_names[thread_name_count++] = s->objects[SCN_OBJ_IOTHREAD][k].name;
     }
 
     memset(out, 0, sizeof(*out));

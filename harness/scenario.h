@@ -32,6 +32,9 @@ typedef enum {
                            its SA_SIGINFO handler, run by main_loop_wait */
     SCN_OBJ_CORO,       /* a coroutine (qemu_coroutine_create); body = what
                            it runs, started afresh once it has finished */
+    SCN_OBJ_IOTHREAD,   /* a simulated thread that owns a fresh AioContext
+                           and runs aio_poll(ctx, true) until teardown, as
+                           QEMU's IOThread; no body */
     SCN_OBJ_KIND_MAX
 } ScnObjKind;
 
@@ -87,7 +90,9 @@ typedef enum {
     SCN_OP_FD_UNWRITABLE,   /* the fd is no longer writable */
     /* coroutines: the scenario has one CoMutex and one CoQueue */
     SCN_OP_CO_ENTER,        /* qemu_coroutine_enter(co): home thread only */
-    SCN_OP_CO_SCHEDULE,     /* aio_co_schedule(ctx, co): any thread */
+    SCN_OP_CO_SCHEDULE,     /* aio_co_schedule(ctx, co): any thread; arg
+                               is the context (SCN_CTX_HOME, or iothread
+                               arg - 1) */
     SCN_OP_CO_WAKE,         /* aio_co_wake(co): any thread */
     SCN_OP_CO_YIELD,        /* qemu_coroutine_yield(): in a coroutine */
     SCN_OP_CO_SLEEP,        /* qemu_co_sleep_ns(VIRTUAL, arg_ns): in one */
@@ -95,6 +100,8 @@ typedef enum {
     SCN_OP_CO_UNLOCK,       /* qemu_co_mutex_unlock() if it holds it */
     SCN_OP_CO_WAIT,         /* qemu_co_queue_wait(): in a coroutine */
     SCN_OP_CO_RESTART_ALL,  /* qemu_co_queue_restart_all(): home thread */
+    SCN_OP_CO_RESCHEDULE,   /* aio_co_reschedule_self(ctx): in a coroutine;
+                               arg is the context, as for CO_SCHEDULE */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -138,6 +145,10 @@ enum { SCN_SCALE_NS, SCN_SCALE_US, SCN_SCALE_MS, SCN_SCALES };
 
 /* pool_size's bound: each worker is a simulated thread. */
 #define SCN_POOL_SIZE_MAX 16
+/* Contexts a coroutine op names: the scenario's own (home), or an
+ * iothread's, SCN_CTX_HOME + 1 + its index. */
+#define SCN_CTX_HOME 0
+#define SCN_IOTHREADS_MAX 2     /* each is a simulated thread */
 #define SCN_GUARDS_MAX 8    /* reentrancy guards a scenario may name */
 #define SCN_CLOCKS 4        /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
 #define SCN_SIGNALS 3       /* SIGIO, SIGALRM, SIGBUS: qemu_init_main_loop's */

@@ -45,7 +45,7 @@ const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
 /* Words that are neither operations nor object kinds but still reserved. */
 static const char *const scn_reserved[] = {
     "thread", "faults", "main_loop", "alt", "nonblocking", "guard", "scale",
-    "write", "nocb",
+    "write", "nocb", "on", "home",
 };
 
 /* Units of a timer's 'scale', SCN_SCALE_* order. */
@@ -100,6 +100,7 @@ typedef struct ScnParser {
     uint32_t faults_line;   /* 0: option not given yet */
     uint32_t main_loop_line;
     ScnRef refs[SCN_OPS_MAX];
+    ScnRef ctx_refs[SCN_OPS_MAX];   /* the context a coroutine op names */
 } ScnParser;
 
 /* ---- lexer ----------------------------------------------------------------- */
@@ -248,7 +249,7 @@ static bool scn_fail_found(ScnParser *P, const char *expected)
 
 static const char *scn_article(unsigned kind)
 {
-    return kind == SCN_OBJ_FD ? "an" : "a";
+    return kind == SCN_OBJ_FD || kind == SCN_OBJ_IOTHREAD ? "an" : "a";
 }
 
 static const char *scn_kind_name(unsigned kind)
@@ -333,7 +334,9 @@ static char *scn_declare(ScnParser *P, const ScnTok *name, unsigned kind)
     Scenario *s = P->s;
     const ScnDecl *old = scn_lookup(P, name->text, name->len);
     unsigned count = kind == SCN_THREAD_KIND ? s->thread_count : s->object_count[kind];
-    unsigned limit = kind == SCN_THREAD_KIND ? SCN_THREADS_MAX : SCN_OBJECTS_MAX;
+    unsigned limit = kind == SCN_THREAD_KIND ? SCN_THREADS_MAX
+                   : kind == SCN_OBJ_IOTHREAD ? SCN_IOTHREADS_MAX
+                   : SCN_OBJECTS_MAX;
     char *slot;
 
     if (old) {
@@ -456,7 +459,8 @@ static bool scn_is_statement_word(const ScnTok *t)
 {
     return scn_tok_is(t, "bh") || scn_tok_is(t, "fd") || scn_tok_is(t, "timer") ||
            scn_tok_is(t, "job") || scn_tok_is(t, "signal") || scn_tok_is(t, "thread") ||
-           scn_tok_is(t, "faults") || scn_tok_is(t, "main_loop");
+           scn_tok_is(t, "faults") || scn_tok_is(t, "main_loop") ||
+           scn_tok_is(t, "iothread");
 }
 
 /* The arguments after an operation's keyword; the op is ops[op_count]. */
@@ -517,6 +521,23 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
         return op->arg <= SCN_POOL_SIZE_MAX ||
                scn_fail(P, op->line, "'pool_size' is at most %d workers",
                         SCN_POOL_SIZE_MAX);
+    case SCN_OP_CO_SCHEDULE:
+        if (!scn_tok_is(&P->tok, "on")) {
+            return true;    /* the scenario's own context */
+        }
+        scn_next(P);
+        /* fall through */
+    case SCN_OP_CO_RESCHEDULE:
+        if (scn_tok_is(&P->tok, "home")) {      /* reserved: no object */
+            name = P->tok;
+            scn_next(P);
+        } else if (!scn_expect_name(P, what, &name)) {
+            return false;
+        }
+        P->ctx_refs[P->s->op_count] = (ScnRef){
+            .text = name.text, .len = name.len, .line = name.line,
+        };
+        return true;
     case SCN_OP_CO_SLEEP:
         if (!scn_duration(P, what, &op->arg)) {
             return false;
@@ -807,6 +828,12 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
         o->nocb = true;
         scn_next(P);
     }
+    if (kind == SCN_OBJ_IOTHREAD && P->tok.kind == TOK_LBRACE) {
+        return scn_fail(P, P->tok.line, "iothread '%s' has no body: it only "
+                        "polls its own context (name it in 'co_schedule C on "
+                        "%s' or 'co_reschedule %s')", o->name, o->name,
+                        o->name);
+    }
     if (P->tok.kind == TOK_LBRACE && !scn_parse_body(P, &o->body)) {
         return false;
     }
@@ -877,11 +904,35 @@ static bool scn_parse_statement(ScnParser *P)
         }
     }
     return scn_fail(P, P->tok.line, "unknown statement %s (expected faults, main_loop, "
-                    "bh, oneshot, fd, timer, job, signal or thread)",
+                    "bh, oneshot, fd, timer, job, signal, coroutine, iothread "
+                    "or thread)",
                     scn_tok_desc(&P->tok, buf, sizeof buf));
 }
 
 /* ---- resolution ------------------------------------------------------------- */
+
+/* The context a coroutine op names: 'home' or an iothread, into its arg. */
+static bool scn_resolve_context(ScnParser *P, const ScnRef *ref, ScnOp *op)
+{
+    const ScnDecl *d;
+
+    if (ref->len == 4 && memcmp(ref->text, "home", 4) == 0) {
+        op->arg = SCN_CTX_HOME;
+        return true;
+    }
+    d = scn_lookup(P, ref->text, ref->len);
+    if (!d) {
+        return scn_fail(P, ref->line, "unknown name '%.*s' (a context is "
+                        "'home' or an iothread)", (int)ref->len, ref->text);
+    }
+    if (d->kind != SCN_OBJ_IOTHREAD) {
+        return scn_fail(P, ref->line, "'%s' needs a context ('home' or an "
+                        "iothread), but '%s' is %s %s", scn_op_name(op->kind),
+                        d->name, scn_article(d->kind), scn_kind_name(d->kind));
+    }
+    op->arg = SCN_CTX_HOME + 1 + (int64_t)d->index;
+    return true;
+}
 
 /* Give every op its object, now that every declaration is known. */
 static bool scn_resolve(ScnParser *P)
@@ -894,6 +945,9 @@ static bool scn_resolve(ScnParser *P)
         ScnObjKind want = scn_op_object_kind(op->kind);
         const ScnDecl *d;
 
+        if (P->ctx_refs[i].text && !scn_resolve_context(P, &P->ctx_refs[i], op)) {
+            return false;
+        }
         if (!ref->text) {
             continue;       /* no object: obj and obj_kind stay 0 */
         }
@@ -901,9 +955,11 @@ static bool scn_resolve(ScnParser *P)
         if (!d) {
             return scn_fail(P, ref->line, "unknown name '%.*s'", (int)ref->len, ref->text);
         }
-        if (op->kind == SCN_OP_WAIT && d->kind == SCN_THREAD_KIND) {
-            return scn_fail(P, ref->line, "'wait' needs a bh, oneshot, fd, timer or job, "
-                            "but '%s' is a thread", d->name);
+        if (op->kind == SCN_OP_WAIT &&
+            (d->kind == SCN_THREAD_KIND || d->kind == SCN_OBJ_IOTHREAD)) {
+            return scn_fail(P, ref->line, "'wait' needs a bh, oneshot, fd, timer, job "
+                            "or coroutine, but '%s' is %s %s", d->name,
+                            scn_article(d->kind), scn_kind_name(d->kind));
         }
         if (op->kind != SCN_OP_WAIT && d->kind != want) {
             return scn_fail(P, ref->line, "'%s' needs %s %s, but '%s' is %s %s",

@@ -54,6 +54,14 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
         fputc(' ', out);
         scn_print_duration(op->arg, out);
     }
+    if (op->kind == SCN_OP_CO_SCHEDULE && op->arg != SCN_CTX_HOME) {
+        fputs(" on", out);
+    }
+    if ((op->kind == SCN_OP_CO_SCHEDULE && op->arg != SCN_CTX_HOME) ||
+        op->kind == SCN_OP_CO_RESCHEDULE) {
+        fprintf(out, " %s", op->arg == SCN_CTX_HOME ? "home"
+                : s->objects[SCN_OBJ_IOTHREAD][op->arg - SCN_CTX_HOME - 1].name);
+    }
     if (op->kind == SCN_OP_POOL_SIZE) {
         fprintf(out, " %" PRId64, op->arg);
     }

@@ -73,6 +73,7 @@ static const struct {
     [SCN_OP_CO_UNLOCK]          = { "co_unlock", SCN_OBJ_KIND_MAX },
     [SCN_OP_CO_WAIT]            = { "co_wait", SCN_OBJ_KIND_MAX },
     [SCN_OP_CO_RESTART_ALL]     = { "co_restart_all", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_RESCHEDULE]      = { "co_reschedule", SCN_OBJ_KIND_MAX },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -83,6 +84,7 @@ static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
     [SCN_OBJ_JOB] = "job",
     [SCN_OBJ_SIGNAL] = "signal",
     [SCN_OBJ_CORO] = "coroutine",
+    [SCN_OBJ_IOTHREAD] = "iothread",
 };
 
 #define SCN_CLOCK_COUNT 4       /* QEMU_CLOCK_REALTIME .. VIRTUAL_RT */
@@ -153,6 +155,9 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
             op->obj >= s->object_count[op->obj_kind]) {
             return "a wait names no declared object";
         }
+        if (op->obj_kind == SCN_OBJ_IOTHREAD) {
+            return "a wait names an iothread, which never runs a body";
+        }
         return op->arg >= 1 ? NULL : "a wait's count is below 1";
     }
     if (want != SCN_OBJ_KIND_MAX && op->obj_kind != want) {
@@ -184,6 +189,11 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
         return op->arg >= 0 ? NULL : "an advance is negative";
     case SCN_OP_CO_SLEEP:
         return op->arg >= 0 ? NULL : "a co_sleep is negative";
+    case SCN_OP_CO_SCHEDULE:
+    case SCN_OP_CO_RESCHEDULE:
+        return op->arg >= SCN_CTX_HOME &&
+               op->arg <= SCN_CTX_HOME + s->object_count[SCN_OBJ_IOTHREAD]
+               ? NULL : "a coroutine operation names no declared context";
     case SCN_OP_RUN_TIMERS:
         if (!s->uses_main_loop) {
             return "run_timers without uses_main_loop";
@@ -215,6 +225,9 @@ static const char *scn_validate_objects(const Scenario *s)
     for (unsigned k = 0; k < SCN_OBJ_KIND_MAX; k++) {
         if (s->object_count[k] > SCN_OBJECTS_MAX) {
             return "too many objects of one kind";
+        }
+        if (k == SCN_OBJ_IOTHREAD && s->object_count[k] > SCN_IOTHREADS_MAX) {
+            return "more than SCN_IOTHREADS_MAX iothreads";
         }
         for (unsigned i = 0; i < s->object_count[k]; i++) {
             const ScnObject *o = &s->objects[k][i];
@@ -252,6 +265,9 @@ static const char *scn_validate_objects(const Scenario *s)
             }
             if (k != SCN_OBJ_JOB && o->nocb) {
                 return "'nocb' on an object that is not a job";
+            }
+            if (k == SCN_OBJ_IOTHREAD && o->body.count != 0) {
+                return "an iothread with a body";
             }
             if (k == SCN_OBJ_SIGNAL && !s->uses_main_loop) {
                 return "a signal without uses_main_loop";

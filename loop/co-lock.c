@@ -23,7 +23,9 @@ static void co_spin_lock(unsigned *spin)
 {
     while (qatomic_xchg(spin, 1u)) {
         while (qatomic_read(spin)) {
-            /* A short section on another thread: wait it out. */
+            /* A short section on another thread: wait it out (in the
+             * simulator the holder may be preempted: let it run). */
+            qos_cpu_relax();
         }
     }
 }

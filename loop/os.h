@@ -183,6 +183,10 @@ void qos_signal_run_handler(int signo, siginfo_t *info);
 /* Non-zero id of the calling thread, unique for the process lifetime. */
 uint64_t qos_thread_id(void);
 
+/* Inside a busy-wait: the CPU's pause hint on the host; in the simulator
+ * a scheduling point that lets the thread being waited for run. */
+void qos_cpu_relax(void);
+
 /* Per-thread slots (the simulator keeps one set per simulated thread). */
 typedef enum {
     QOS_TLS_AIO_CONTEXT,

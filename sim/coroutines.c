@@ -52,15 +52,27 @@ QosCoro *qos_coro_new(size_t stack_bytes, void (*entry)(void))
     coro->entry = entry;
     coro->sp = sim_coro_init_stack(coro->stack, stack_bytes,
                                    sim_coroutine_entry);
+    {
+        SimWorld *w = sim_world_get();
+
+        if (!w->coros) {
+            w->coros = g_ptr_array_new();
+        }
+        g_ptr_array_add(w->coros, coro);
+    }
     return coro;
 }
 
 void qos_coro_free(QosCoro *coro)
 {
+    bool removed;
+
     if (!coro) {
         return;
     }
     SIM_ASSERT(coro->stack);
+    removed = g_ptr_array_remove_fast(sim_world_get()->coros, coro);
+    SIM_ASSERT(removed);
     sim_stack_free(coro->stack, coro->stack_size);
     g_free(coro);
 }

@@ -285,6 +285,10 @@ void sim_sched_fini(SimWorld *w)
         }
     }
     g_ptr_array_set_size(w->threads, 0);
+    if (w->coros) {
+        g_ptr_array_free(w->coros, TRUE);
+        w->coros = NULL;
+    }
     if (!threads_spare) {
         threads_spare = w->threads;
     } else {
@@ -393,6 +397,39 @@ void sim_mem_point(const char *what)
         return;
     }
     sched_point(w);
+}
+
+/*
+ * A busy-wait's pause (loop/os.h): a scheduling point whose default is
+ * another runnable thread, the spinner coming last — so under any tape's
+ * default a spin waits for the holder it preempted instead of spinning to
+ * the step limit, and staying is a choice the explorer pays for.
+ */
+void qos_cpu_relax(void)
+{
+    SimWorld *w = sim_world;
+    uint32_t ids[SIM_THREADS_MAX];
+    uint32_t n, pick;
+
+    if (!w || w->current == &w->host || w->ending) {
+        return;
+    }
+    w->steps++;
+    sim_check_step_limit(w);
+    if (sim_wmm_mode) {
+        sim_wmm_step(w);
+    }
+    n = w->runnable > 1 ? sim_runnable(w, ids) : 0;
+    if (n <= 1) {
+        return;
+    }
+    /* sim_runnable() puts the current thread first: move it last. */
+    memmove(ids, ids + 1, (n - 1) * sizeof(ids[0]));
+    ids[n - 1] = w->current->id;
+    pick = sim_choose_sched(ids, n, true);
+    if (ids[pick] != w->current->id) {
+        sim_switch(sim_thread_by_id(w, ids[pick]));
+    }
 }
 
 /* Earliest deadline among timed waiters and queued external events. */
@@ -622,6 +659,14 @@ static void sim_abandon_stacks(SimWorld *w)
         if (t->stack && t->state != SIM_THREAD_FINISHED) {
             __lsan_register_root_region(t->stack, t->stack_size);
             t->stack = NULL;
+        }
+    }
+    for (guint i = 0; w->coros && i < w->coros->len; i++) {
+        QosCoro *coro = g_ptr_array_index(w->coros, i);
+
+        if (coro->stack) {
+            __lsan_register_root_region(coro->stack, coro->stack_size);
+            coro->stack = NULL;     /* never back in the stack cache */
         }
     }
 #else

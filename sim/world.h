@@ -111,6 +111,10 @@ typedef struct SimWorld {
     unsigned runnable;          /* threads in SIM_THREAD_RUNNABLE */
     uint64_t switches;          /* thread switches so far */
     SimThread host;             /* sim_run(): the caller's context */
+    /* QosCoro * made in this world and not freed: a verdict that abandons
+     * the world keeps their stacks as leak-checker roots, as it does the
+     * threads' (what a suspended coroutine points at is not a leak). */
+    GPtrArray *coros;
     uint64_t steps;
     bool ending;                /* verdict reached: unwinding to host */
 

@@ -36,6 +36,8 @@ docs/examples/bh-delete.scn|bh-deleted-runs|a BH deleted while pending never run
 docs/examples/bh-order.scn|bh-fifo|BHs run newest first by first enqueue, merged once
 docs/examples/coroutines.scn|co-mutex-lifo co-wake-caller-thread|a CoMutex goes to its oldest waiter; a wake from another thread runs the coroutine in the home thread
 docs/examples/co-schedule-order.scn|co-schedule-lifo|coroutines scheduled one after the other run in that order
+docs/examples/co-iothread.scn|co-reschedule-stays co-wake-caller-thread|a coroutine rescheduled into the context of an iothread runs in that thread; a wake from the home thread comes back through the BH of that context
+docs/examples/co-mutex-iothread.scn|co-mutex-wake-here co-mutex-lifo co-wake-caller-thread|a CoMutex contended from two contexts goes to its oldest waiter, woken in the thread of its own context
 docs/examples/cross-thread-oneshots.scn|notify-poll-deaf|a cross-thread oneshot wakes the blocked aio_poll (notify protocol)
 docs/examples/wake-not-by-timer.scn|notify-poll-deaf|the oneshot, not the next tick of an unrelated timer, ends the wait
 docs/examples/fd-remove-in-dispatch.scn|fd-deleted-called|a handler removed mid-dispatch is not called in that round

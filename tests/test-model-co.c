@@ -8,18 +8,41 @@
 
 #include "../harness/model-co.h"
 
-enum { HOME = 1, OTHER = 2 };
+enum { HOME = 1, OTHER = 2, IO = 3 };
+enum { CTX_HOME = SCN_CTX_HOME, CTX_IO = SCN_CTX_HOME + 1 };
 
 static Scenario scn;
 
 static CoModel *model_with(unsigned coros)
 {
+    CoModel *m;
+
     memset(&scn, 0, sizeof(scn));
     scn.object_count[SCN_OBJ_CORO] = (uint8_t)coros;
     for (unsigned i = 0; i < coros; i++) {
         g_snprintf(scn.objects[SCN_OBJ_CORO][i].name, SCN_NAME_MAX, "C%u", i);
     }
-    return co_model_new(&scn, HOME);
+    scn.object_count[SCN_OBJ_IOTHREAD] = 1;
+    g_strlcpy(scn.objects[SCN_OBJ_IOTHREAD][0].name, "io", SCN_NAME_MAX);
+    m = co_model_new(&scn, HOME);
+    co_model_context_thread(m, CTX_IO, IO);
+    return m;
+}
+
+/* A run in `thread`, whose current context is ctx; then it switches away. */
+static const char *runs_in(CoModel *m, unsigned co, uint32_t thread, int ctx,
+                           int64_t now_ns)
+{
+    const char *why = co_model_runs(m, co, thread, ctx, now_ns);
+
+    co_model_leaves(m, co);
+    return why;
+}
+
+static const char *runs(CoModel *m, unsigned co, uint32_t thread,
+                        int64_t now_ns)
+{
+    return runs_in(m, co, thread, thread == IO ? CTX_IO : CTX_HOME, now_ns);
 }
 
 static void assert_violation(const char *why, const char *part)
@@ -33,13 +56,14 @@ static void test_permits(void)
     CoModel *m = model_with(1);
 
     /* Entered: runs once; a second run without a wake is forbidden. */
-    co_model_enter(m, 0);
-    g_assert_null(co_model_runs(m, 0, HOME, 0));
-    assert_violation(co_model_runs(m, 0, HOME, 0), "nothing entered");
+    co_model_enter(m, 0, CTX_HOME);
+    g_assert_null(runs(m, 0, HOME, 0));
+    assert_violation(runs(m, 0, HOME, 0), "nothing entered");
     /* Scheduled: runs in the home thread only. */
-    co_model_schedule_begin(m, 0);
+    co_model_schedule_begin(m, 0, CTX_HOME);
     co_model_schedule_end(m, 0);
-    assert_violation(co_model_runs(m, 0, OTHER, 0), "home thread");
+    assert_violation(runs(m, 0, OTHER, 0), "not in the thread of its "
+                     "context 'home'");
     co_model_free(m);
 }
 
@@ -48,8 +72,8 @@ static void test_sleep(void)
     CoModel *m = model_with(1);
 
     co_model_sleep(m, 0, 1000);
-    assert_violation(co_model_runs(m, 0, HOME, 999), "before its deadline");
-    g_assert_null(co_model_runs(m, 0, HOME, 1000));
+    assert_violation(runs(m, 0, HOME, 999), "before its deadline");
+    g_assert_null(runs(m, 0, HOME, 1000));
     co_model_free(m);
 }
 
@@ -57,20 +81,20 @@ static void test_schedule_order(void)
 {
     CoModel *m = model_with(3);
 
-    co_model_schedule_begin(m, 0);
+    co_model_schedule_begin(m, 0, CTX_HOME);
     co_model_schedule_end(m, 0);
-    co_model_schedule_begin(m, 1);
+    co_model_schedule_begin(m, 1, CTX_HOME);
     co_model_schedule_end(m, 1);
-    assert_violation(co_model_runs(m, 1, HOME, 0), "before 'C0'");
-    g_assert_null(co_model_runs(m, 0, HOME, 0));
-    g_assert_null(co_model_runs(m, 1, HOME, 0));
+    assert_violation(runs(m, 1, HOME, 0), "before 'C0'");
+    g_assert_null(runs(m, 0, HOME, 0));
+    g_assert_null(runs(m, 1, HOME, 0));
     /* Overlapping calls (from two threads) may land either way. */
-    co_model_schedule_begin(m, 0);
-    co_model_schedule_begin(m, 2);
+    co_model_schedule_begin(m, 0, CTX_HOME);
+    co_model_schedule_begin(m, 2, CTX_HOME);
     co_model_schedule_end(m, 0);
     co_model_schedule_end(m, 2);
-    g_assert_null(co_model_runs(m, 2, HOME, 0));
-    g_assert_null(co_model_runs(m, 0, HOME, 0));
+    g_assert_null(runs(m, 2, HOME, 0));
+    g_assert_null(runs(m, 0, HOME, 0));
     co_model_free(m);
 }
 
@@ -78,21 +102,21 @@ static void test_mutex(void)
 {
     CoModel *m = model_with(3);
 
-    g_assert_false(co_model_lock_call(m, 0));
+    co_model_lock_call(m, 0, HOME);
     g_assert_null(co_model_locked(m, 0));
-    g_assert_true(co_model_lock_call(m, 1));
-    g_assert_true(co_model_lock_call(m, 2));
+    co_model_lock_call(m, 1, HOME);
+    co_model_lock_call(m, 2, HOME);
     assert_violation(co_model_locked(m, 1), "while 'C0' holds it");
     co_model_unlock(m, 0);
     /* Handed to C1, the oldest waiter: C2 taking it is LIFO. */
     assert_violation(co_model_locked(m, 2), "owed it to 'C1'");
     g_assert_null(co_model_locked(m, 1));
-    g_assert_null(co_model_runs(m, 1, HOME, 0));
+    g_assert_null(runs(m, 1, HOME, 0));
     co_model_unlock(m, 1);
     g_assert_null(co_model_locked(m, 2));
     co_model_unlock(m, 2);
     /* Free again: an acquisition without waiting is fine. */
-    g_assert_false(co_model_lock_call(m, 0));
+    co_model_lock_call(m, 0, HOME);
     g_assert_null(co_model_locked(m, 0));
     co_model_free(m);
 }
@@ -102,11 +126,120 @@ static void test_queue(void)
     CoModel *m = model_with(2);
 
     co_model_queue_wait(m, 0);
-    assert_violation(co_model_runs(m, 0, HOME, 0), "nothing entered");
+    assert_violation(runs(m, 0, HOME, 0), "nothing entered");
     co_model_restart_all(m);
-    g_assert_null(co_model_runs(m, 0, HOME, 0));
+    g_assert_null(runs(m, 0, HOME, 0));
     /* Not in the queue: a restart does not permit it. */
-    assert_violation(co_model_runs(m, 1, HOME, 0), "nothing entered");
+    assert_violation(runs(m, 1, HOME, 0), "nothing entered");
+    co_model_free(m);
+}
+
+/* An iothread's context: a coroutine scheduled or rescheduled into it runs
+ * in that thread, with that context current; never in two threads. */
+static void test_contexts(void)
+{
+    CoModel *m = model_with(2);
+
+    co_model_schedule_begin(m, 0, CTX_IO);
+    co_model_schedule_end(m, 0);
+    assert_violation(runs(m, 0, HOME, 0), "context 'io' (thread 3)");
+    co_model_schedule_begin(m, 0, CTX_IO);
+    assert_violation(runs_in(m, 0, IO, CTX_HOME, 0),
+                     "qemu_get_current_aio_context() there is 'home'");
+    co_model_schedule_begin(m, 0, CTX_IO);
+    g_assert_null(co_model_runs(m, 0, IO, CTX_IO, 0));
+    /* Rescheduled home: back in the home thread, with no order against
+     * schedules around the call (the old context's BH makes it later). */
+    co_model_reschedule(m, 0, CTX_HOME);
+    co_model_schedule_begin(m, 1, CTX_HOME);
+    co_model_schedule_end(m, 1);
+    g_assert_null(runs(m, 0, HOME, 0));
+    g_assert_null(runs(m, 1, HOME, 0));
+    /* Entered while it runs elsewhere: two threads at once. */
+    co_model_enter(m, 0, CTX_HOME);
+    g_assert_null(co_model_runs(m, 0, HOME, CTX_HOME, 0));
+    co_model_enter(m, 0, CTX_IO);
+    assert_violation(co_model_runs(m, 0, IO, CTX_IO, 0),
+                     "while it still ran in thread 1");
+    co_model_free(m);
+}
+
+/* Order is per context: each drains its own batch. */
+static void test_schedule_order_per_context(void)
+{
+    CoModel *m = model_with(2);
+
+    co_model_schedule_begin(m, 0, CTX_HOME);
+    co_model_schedule_end(m, 0);
+    co_model_schedule_begin(m, 1, CTX_IO);
+    co_model_schedule_end(m, 1);
+    g_assert_null(runs(m, 1, IO, 0));
+    g_assert_null(runs(m, 0, HOME, 0));
+    co_model_free(m);
+}
+
+/* A CoMutex handed across contexts: the waiter in the iothread gets it,
+ * and runs there. */
+static void test_mutex_across_contexts(void)
+{
+    CoModel *m = model_with(2);
+
+    co_model_enter(m, 0, CTX_HOME);
+    g_assert_null(runs(m, 0, HOME, 0));
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_schedule_begin(m, 1, CTX_IO);
+    g_assert_null(co_model_runs(m, 1, IO, CTX_IO, 0));
+    co_model_lock_call(m, 1, HOME);
+    co_model_leaves(m, 1);
+    co_model_unlock(m, 0);
+    g_assert_null(co_model_locked(m, 1));
+    /* Woken in the unlocker's thread: wrong. */
+    assert_violation(runs(m, 1, HOME, 0), "context 'io'");
+    co_model_free(m);
+}
+
+/* Lock calls from two threads: FIFO only where the order is sure. */
+static void test_mutex_fifo_across_threads(void)
+{
+    CoModel *m = model_with(3);
+
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_lock_call(m, 1, IO);
+    co_model_lock_call(m, 2, HOME);
+    co_model_unlock(m, 0);
+    /* C1 may not have queued yet when C2 did: either may get it. */
+    g_assert_null(co_model_locked(m, 2));
+    co_model_unlock(m, 2);
+    g_assert_null(co_model_locked(m, 1));
+    co_model_unlock(m, 1);
+
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_lock_call(m, 1, IO);
+    co_model_step(m, IO);       /* the iothread went on: C1 is queued */
+    co_model_lock_call(m, 2, HOME);
+    co_model_unlock(m, 0);
+    assert_violation(co_model_locked(m, 2), "owed it to 'C1'");
+    co_model_free(m);
+}
+
+/* A lock call that the core had not yet queued when another thread's
+ * caller took the mutex: it may get the handoff before a later waiter. */
+static void test_mutex_call_in_flight(void)
+{
+    CoModel *m = model_with(3);
+
+    co_model_lock_call(m, 1, IO);           /* not queued yet */
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));   /* C0 got there first */
+    co_model_lock_call(m, 2, OTHER);
+    co_model_step(m, OTHER);                /* C2 surely queued */
+    co_model_unlock(m, 0);
+    g_assert_null(co_model_locked(m, 1));   /* C1 called before C2 */
+    co_model_unlock(m, 1);
+    g_assert_null(co_model_locked(m, 2));
     co_model_free(m);
 }
 
@@ -118,5 +251,14 @@ int main(int argc, char **argv)
     g_test_add_func("/model-co/schedule-order", test_schedule_order);
     g_test_add_func("/model-co/mutex", test_mutex);
     g_test_add_func("/model-co/queue", test_queue);
+    g_test_add_func("/model-co/contexts", test_contexts);
+    g_test_add_func("/model-co/schedule-order-per-context",
+                    test_schedule_order_per_context);
+    g_test_add_func("/model-co/mutex-across-contexts",
+                    test_mutex_across_contexts);
+    g_test_add_func("/model-co/mutex-fifo-across-threads",
+                    test_mutex_fifo_across_threads);
+    g_test_add_func("/model-co/mutex-call-in-flight",
+                    test_mutex_call_in_flight);
     return g_test_run();
 }

@@ -159,10 +159,10 @@ typedef struct {
 } OpCase;
 
 /* Objects: bh X (0), bh A (1), oneshot O, fd F, timer T, job J,
- * coroutine K. */
+ * coroutine K, iothread IO. */
 static const char op_prelude[] =
     "bh X\nbh A\noneshot O\nfd F\ntimer T virtual\njob J\ncoroutine K\n"
-    "thread main { ";
+    "iothread IO\nthread main { ";
 
 static const OpCase op_cases[] = {
     { "schedule A", SCN_OP_SCHEDULE, 1, 0, SCN_OBJ_KIND_MAX },
@@ -224,6 +224,10 @@ static const OpCase op_cases[] = {
     { "co_unlock", SCN_OP_CO_UNLOCK, 0, 0, SCN_OBJ_KIND_MAX },
     { "co_wait", SCN_OP_CO_WAIT, 0, 0, SCN_OBJ_KIND_MAX },
     { "co_restart_all", SCN_OP_CO_RESTART_ALL, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_schedule K on IO", SCN_OP_CO_SCHEDULE, 0, 1, SCN_OBJ_KIND_MAX },
+    { "co_schedule K on home", SCN_OP_CO_SCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "co_reschedule IO", SCN_OP_CO_RESCHEDULE, 0, 1, SCN_OBJ_KIND_MAX },
+    { "co_reschedule home", SCN_OP_CO_RESCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -245,7 +249,7 @@ static void test_ops(void)
         g_assert_cmpuint(op->obj_kind, ==, c->kind == SCN_OP_WAIT ? c->wait_kind
                                            : implied == SCN_OBJ_KIND_MAX ? 0 : implied);
         g_assert_cmpint(op->arg, ==, c->arg);
-        g_assert_cmpuint(op->line, ==, 8);
+        g_assert_cmpuint(op->line, ==, 9);
         g_assert_cmpint(scn_a.uses_main_loop, ==,
                         c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT ||
                         c->kind == SCN_OP_RUN_TIMERS);
@@ -418,10 +422,23 @@ static const ErrCase err_cases[] = {
     { "bh B\nthread t { mod B 1 }", "x.scn:2: 'mod' needs a timer, but 'B' is a bh" },
     { "bh B\nthread t { submit t }", "x.scn:2: 'submit' needs a job, but 't' is a thread" },
     { "thread t { wait t }",
-      "x.scn:1: 'wait' needs a bh, oneshot, fd, timer or job, but 't' is a thread" },
+      "x.scn:1: 'wait' needs a bh, oneshot, fd, timer, job or coroutine, but 't' is a thread" },
     { "thread t {\n schedule A\n}", "x.scn:2: unknown name 'A'" },
     { "bh A\nfd B\nbh A", "x.scn:3: name 'A' declared twice (first on line 1)" },
     { "bh A\nthread A {}", "x.scn:2: name 'A' declared twice (first on line 1)" },
+    { "iothread IO { co_yield }",
+      "x.scn:1: iothread 'IO' has no body: it only polls its own context "
+      "(name it in 'co_schedule C on IO' or 'co_reschedule IO')" },
+    { "iothread A\niothread B\niothread C",
+      "x.scn:3: too many iothreads (limit 2)" },
+    { "coroutine K { co_reschedule F }\nfd F\nthread t {}",
+      "x.scn:1: 'co_reschedule' needs a context ('home' or an iothread), but "
+      "'F' is an fd" },
+    { "coroutine K\nthread t { co_schedule K on nowhere }",
+      "x.scn:2: unknown name 'nowhere' (a context is 'home' or an iothread)" },
+    { "iothread IO\nthread t { wait IO }",
+      "x.scn:2: 'wait' needs a bh, oneshot, fd, timer, job or coroutine, but "
+      "'IO' is an iothread" },
     { "bh poll", "x.scn:1: 'poll' is a keyword and cannot be a name" },
     { "fd virtual", "x.scn:1: 'virtual' is a keyword and cannot be a name" },
     { "job all", "x.scn:1: 'all' is a keyword and cannot be a name" },
@@ -490,7 +507,7 @@ static const ErrCase err_cases[] = {
     { "poll", "x.scn:1: 'poll' is an operation; operations go inside a thread's or a "
               "callback's body" },
     { "\n\nthreads t {}", "x.scn:3: unknown statement 'threads' (expected faults, main_loop, "
-                          "bh, oneshot, fd, timer, job, signal or thread)" },
+                          "bh, oneshot, fd, timer, job, signal, coroutine, iothread or thread)" },
     { "}", "x.scn:1: expected a declaration, a thread or an option, found '}'" },
     { "bh A @", "x.scn:1: expected end of line (one statement a line), found '@'" },
     { "thread t { poll }\n-", "x.scn:2: expected a declaration, a thread or an option, "
@@ -559,9 +576,14 @@ static void test_limits(void)
     g_assert_false(scn_parse(t->str, t->len, "x.scn", &scn_a, err, sizeof err));
     g_assert_cmpstr(err, ==, "x.scn:4098: too many operations (limit 4096)");
 
-    /* Objects per kind: 32 parse, the 33rd is refused on its line. */
+    /* Objects per kind: 32 parse, the 33rd is refused on its line (an
+     * iothread is a simulated thread: err_cases has its own limit). */
     for (unsigned k = 0; k < SCN_OBJ_KIND_MAX; k++) {
         g_autofree char *want = NULL;
+
+        if (k == SCN_OBJ_IOTHREAD) {
+            continue;
+        }
 
         g_string_assign(t, "thread t {}\n");
         for (int i = 0; i < SCN_OBJECTS_MAX; i++) {
@@ -636,6 +658,8 @@ static void test_validate(void)
           "an operation without an argument has arg != 0");
     BREAK((s->ops[0].kind = SCN_OP_ADVANCE, s->ops[0].arg = -1), "an advance is negative");
     BREAK((s->ops[0].kind = SCN_OP_CO_SLEEP, s->ops[0].arg = -1), "a co_sleep is negative");
+    BREAK((s->ops[0].kind = SCN_OP_CO_RESCHEDULE, s->ops[0].arg = 1),
+          "a coroutine operation names no declared context");
     BREAK(s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, "main_loop_wait without uses_main_loop");
     BREAK((s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, s->uses_main_loop = true, s->ops[0].arg = 2),
           "main_loop_wait's arg is not 0 or 1");

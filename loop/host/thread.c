@@ -179,6 +179,19 @@ void qemu_thread_get_self(QemuThread *thread)
     *THREAD(thread) = pthread_self();
 }
 
+/* ---- busy-waits ------------------------------------------------------------ */
+
+void qos_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield" ::: "memory");
+#else
+    __asm__ volatile("" ::: "memory");
+#endif
+}
+
 /* ---- ids and thread-local slots ------------------------------------------ */
 
 static uint64_t next_thread_id = 1;
