@@ -6,8 +6,12 @@ add_test(NAME fuzz-campaign
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/fuzz-campaign.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR})
+# It builds into the same <build>/fuzz as fuzz-libfuzzer-build: after it,
+# never beside it (two makes remaking one archive link a half-written one).
 set_tests_properties(fuzz-campaign PROPERTIES LABELS "fuzz-regress"
-                     TIMEOUT 900 SKIP_RETURN_CODE 77)
+                     TIMEOUT 900 SKIP_RETURN_CODE 77
+                     FIXTURES_REQUIRED fuzz-libfuzzer
+                     RESOURCE_LOCK fuzz-build-dir)
 
 # The progress figures and the AFL++ plan, from fabricated engine files
 # (label "harness"): tests/test-fuzz-progress.c.

@@ -30,7 +30,8 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
            COMMAND ${fuzz_sh} build ${CMAKE_BINARY_DIR}/fuzz)
   set_tests_properties(fuzz-libfuzzer-build PROPERTIES LABELS "fuzz"
                        TIMEOUT 900 SKIP_RETURN_CODE 77
-                       FIXTURES_SETUP fuzz-libfuzzer)
+                       FIXTURES_SETUP fuzz-libfuzzer
+                       RESOURCE_LOCK fuzz-build-dir)
   foreach(t loop scn-parse replay-parse devices)
     add_test(NAME fuzz-libfuzzer-${t}
              COMMAND ${fuzz_sh} run ${CMAKE_BINARY_DIR}/fuzz ${t} 20)
