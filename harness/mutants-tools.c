@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd-fuzz.h"
 #include "model-check.h"
 #include "mutants.h"
 #include "spawn.h"
@@ -431,26 +432,6 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
     g_free(out);
 }
 
-/* execs_done of afl-fuzz's default/fuzzer_stats under work, or 0. */
-static uint64_t afl_execs_done(const char *work)
-{
-    char *stats = g_build_filename(work, "default", "fuzzer_stats", NULL);
-    gchar *text = NULL;
-    uint64_t n = 0;
-
-    if (g_file_get_contents(stats, &text, NULL, NULL)) {
-        char *at = strstr(text, "execs_done");
-        char *colon = at ? strchr(at, ':') : NULL;
-
-        if (colon) {
-            n = g_ascii_strtoull(colon + 1, NULL, 10);
-        }
-    }
-    g_free(text);
-    g_free(stats);
-    return n;
-}
-
 /* libFuzzer and AFL++ on the variant's loop target, if it was built. */
 static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
                       ToolResult *r)
@@ -513,9 +494,11 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, "--");
         argv_add(&a, target);
         spawn_run(a.argv, env, out, start_s + c->budget_s + 10, &sr);
-        /* Its count is in the stats file ("execs_done   : N"), not the
-         * log. */
-        r->runs = afl_execs_done(work);
+        /* Its count is in the stats file, not the log. */
+        EngineFigures fig = { 0 };
+
+        fuzz_figures_afl(work, &fig);
+        r->runs = fig.execs;
         d = g_dir_open(crashes, 0, NULL);
         while (d && (name = g_dir_read_name(d))) {
             if (g_str_has_prefix(name, "id:")) {

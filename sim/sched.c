@@ -349,15 +349,21 @@ static G_GNUC_NO_INLINE void sched_pick(SimWorld *w)
     }
 }
 
-/* A scheduling point: a step (due buffered stores flush), then the tape
- * may switch threads. */
-static inline void sched_point(SimWorld *w)
+/* A step of every scheduling point: counted against the limit, and due
+ * buffered stores flush. */
+static inline void sched_step(SimWorld *w)
 {
     w->steps++;
     sim_check_step_limit(w);
     if (sim_wmm_mode) {
         sim_wmm_step(w);
     }
+}
+
+/* A scheduling point: a step, then the tape may switch threads. */
+static inline void sched_point(SimWorld *w)
+{
+    sched_step(w);
     /* Fast path: the running thread is the only runnable one (most points
      * of most runs), so there is nothing to decide. */
     if (w->runnable > 1) {
@@ -414,11 +420,7 @@ void qos_cpu_relax(void)
     if (!w || w->current == &w->host || w->ending) {
         return;
     }
-    w->steps++;
-    sim_check_step_limit(w);
-    if (sim_wmm_mode) {
-        sim_wmm_step(w);
-    }
+    sched_step(w);
     n = w->runnable > 1 ? sim_runnable(w, ids) : 0;
     if (n <= 1) {
         return;
