@@ -29,7 +29,9 @@ fail=0
 known=0
 
 # scenario | variants (each must break it) | the rule it checks [| memory
-# model: the core's and the variants' runs use --memory MODEL]
+# model: the core's and the variants' runs use --memory MODEL [| explore
+# bounds, for both, in place of "-k 2 --max-runs $runs": a break that needs
+# more preemptions or stale reads than the default bounds reach]]
 table='
 docs/examples/bh-cancel-slot.scn|bh-fifo|a cancelled, re-scheduled BH keeps its slot: B runs before A
 docs/examples/bh-delete.scn|bh-deleted-runs|a BH deleted while pending never runs
@@ -72,6 +74,7 @@ corpus/regressions/bh-cancel-races-schedule.scn|bh-cancel-unordered|a cancel rac
 corpus/regressions/bh-nested-outer-oneshot.scn|bh-crash|a nested aio_poll from a BH callback runs the oneshot its outer poll still holds (the planted abort is on that path)
 corpus/regressions/fd-watch-races-readd.scn|fd-upgrade-unlocked|the fd monitor watches exactly the fds with a registered handler, whichever thread registered last (the rule the epoll-upgrade fix in QEMU restored)
 corpus/regressions/main-loop-cross-thread-wake.scn|mb-ctx-prepare mb-notify|a cross-thread oneshot wakes main_loop_wait through glib prepare (Dekker pair, c11)|c11
+corpus/regressions/c11-timer-rshape.scn|qemu-notify-accept|a timer armed now by another thread and notified wakes the waiter (the R shape: aio_notify_accept clears notified with an exchange, c11)|c11|-k 3 --delays 2 --order iterative --max-runs 40000
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }
@@ -85,7 +88,7 @@ breaks() {
     text=${3:-}
     for how in explore random pct; do
         case $how in
-            explore) "$v" explore "$2" -k 2 --max-runs $runs -o /dev/null $mem ;;
+            explore) "$v" explore "$2" $bounds -o /dev/null $mem ;;
             random) "$v" run "$2" --runs $seeds -o /dev/null $mem ;;
             pct) "$v" run "$2" --runs $seeds --pct 3 -o /dev/null $mem ;;
         esac >"$tmp" 2>"$tmp.err"
@@ -117,17 +120,18 @@ for scn in "$src"/docs/examples/*.scn "$src"/corpus/regressions/*.scn; do
     echo "$table" | grep -q "^$rel|" || bad "$rel: not in the table (name its rule and a variant that breaks it)"
 done
 
-echo "$table" | while IFS='|' read -r rel variant rule model; do
+echo "$table" | while IFS='|' read -r rel variant rule model xbounds; do
     [ -n "$rel" ] || continue
-    echo "$rel|$variant|$rule|$model"
+    echo "$rel|$variant|$rule|$model|$xbounds"
 done > "$tmp.list"
 
-while IFS='|' read -r rel variant rule model; do
+while IFS='|' read -r rel variant rule model xbounds; do
     scn=$src/$rel
     mem=
     [ -n "$model" ] && mem="--memory $model"
+    bounds=${xbounds:-"-k 2 --max-runs $runs"}
     # shellcheck disable=SC2086
-    "$bin/qloop" explore "$scn" -k 2 --max-runs $runs -o /dev/null $mem >"$tmp" 2>&1
+    "$bin/qloop" explore "$scn" $bounds -o /dev/null $mem >"$tmp" 2>&1
     if [ $? != 0 ]; then
         bad "$rel: fails on the production core"; sed 's/^/       /' "$tmp" | head -5
         continue
