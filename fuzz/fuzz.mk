@@ -46,9 +46,18 @@ GLIB_LIBS := $(patsubst -l%,-l:lib%.a,$(filter-out -pthread -lm,\
 else
 GLIB_LIBS := $(shell pkg-config --libs glib-2.0)
 endif
+# The simulator wraps the glib calls that may write glib's wake-up eventfd
+# (sim/glib-wakeup.h); the fuzz targets trust the wrappers' prediction (the
+# CMake builds audit it with a poll(2) each time).
+# -u pulls the wrappers' object in before the archives are scanned: with
+# GLIB_STATIC=1, glib's own archives call wrapped functions too, after
+# libqloop-fuzz.a was searched.
+SIM_WRAPS = $(addprefix -Wl$(COMMA)--wrap=,$(shell cat $(SRC)/sim/glib-wakeup.syms)) \
+    -Wl,-u,__wrap_g_source_attach
 
 OPEN := (
 CLOSE := )
+COMMA := ,
 cmake_list = $(addprefix $(1)/,$(shell sed -n '/^set$(OPEN)$(2)/,/CACHE/p' \
     $(SRC)/$(1)/CMakeLists.txt | grep -o '[A-Za-z0-9_-]*\.c'))
 CORE := $(call cmake_list,loop,QLOOP_CORE_SOURCES)
@@ -86,7 +95,8 @@ OBJ_CFLAGS = $(CFLAGS)
 $(BENCH_OBJS): OBJ_CFLAGS = $(BENCH_CFLAGS)
 $(patsubst %.c,$(OUT)/obj/%.o,$(CORE) harness/runner.c) $(VARIANT_OBJ): OBJ_CFLAGS = $(CFLAGS) $(CORE_CFLAGS)
 $(OUT)/obj/harness/cli.o: OBJ_CFLAGS = $(CFLAGS) $(VARIANT_CFLAGS)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(OBJ_CFLAGS) $(INCLUDES) $(GLIB_CFLAGS) \
+    -DQLOOP_SIM_GLIB_WAKEUP_TRUST
 
 # Rebuild everything when the compiler or its flags change.
 FLAGS_LINE := $(CC) -std=gnu11 $(WARN) $(CFLAGS) $(INCLUDES) $(GLIB_CFLAGS) | \
@@ -127,15 +137,15 @@ $(OUT)/libqloop-fuzz.a: $(LIB_OBJS) $(OUT)/.lib-objs
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 $(OUT)/%-fuzz: $(OUT)/obj/fuzz/%-fuzz.o $(MAIN_OBJ) $(OUT)/libqloop-fuzz.a
-	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+	$(LINK) $(CFLAGS) $(SIM_WRAPS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
 
 # The command line knows where its sources are (qloop fuzz, coverage).
 $(CLI_OBJS): ALL_CFLAGS += -DQLOOP_SOURCE_DIR='"$(SRC)"'
 $(OUT)/qloop: $(CLI_OBJS) $(OUT)/libqloop-fuzz.a
-	$(LINK) $(CFLAGS) $^ $(GLIB_LIBS) -o $@
+	$(LINK) $(CFLAGS) $(SIM_WRAPS) $^ $(GLIB_LIBS) -o $@
 
 $(OUT)/scn-replay: $(OUT)/obj/fuzz/scn-replay.o $(OUT)/libqloop-fuzz.a
-	$(LINK) $(CFLAGS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
+	$(LINK) $(CFLAGS) $(SIM_WRAPS) $^ $(ENGINE) $(GLIB_LIBS) -o $@
 
 # The hostile guest (issue: real KVM): the UART and doorbell device models
 # driven by random port I/O, with no KVM; its entry point lives in

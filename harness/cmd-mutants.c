@@ -29,10 +29,19 @@ static gchar *opt_shard;
 static gchar *opt_out;
 static gboolean opt_no_shrink;
 static gboolean opt_build_fuzz;
+static gboolean opt_cpu_budget;
+static gboolean opt_first;
 
 static GOptionEntry mutants_entries[] = {
     { "budget", 'b', 0, G_OPTION_ARG_DOUBLE, &opt_budget,
       "seconds per tool and variant (default 10)", "S" },
+    { "cpu-budget", 0, 0, G_OPTION_ARG_NONE, &opt_cpu_budget,
+      "count the budget in CPU seconds of the tool's processes, not "
+      "wall-clock seconds (a loaded machine then gives the same table, "
+      "only later)", NULL },
+    { "first", 0, 0, G_OPTION_ARG_NONE, &opt_first,
+      "stop a variant's tools at its first detection (the rest show n/a): "
+      "is each bug found at all, in the least time", NULL },
     { "tools", 't', 0, G_OPTION_ARG_STRING, &opt_tools,
       "comma-separated subset of random,pct,explore,weak,suite,spin,libfuzzer,afl "
       "(default: all)", "LIST" },
@@ -245,7 +254,15 @@ static void mutants_variant(const MutantsCtx *c, const ZooVariant *v,
         if (!on[t]) {
             continue;
         }
-        tool_run(c, v, (ToolId)t, &r[t]);
+        if (opt_first && best >= 0) {
+            memset(&r[t], 0, sizeof(r[t]));
+            r[t].state = TOOL_NOT_RUN;
+            g_snprintf(r[t].note, sizeof(r[t].note),
+                       "not run (--first): detected by %s",
+                       tool_name((ToolId)best));
+        } else {
+            tool_run(c, v, (ToolId)t, &r[t]);
+        }
         cell(&r[t], buf, sizeof(buf));
         printf(" %-12s", buf);
         fflush(stdout);
@@ -383,6 +400,7 @@ int cmd_mutants(int argc, char **argv)
         "those named) with the same budget and prints, per tool, runs and\n"
         "seconds to the first detection ('-' none, 'skip' the tool is not\n"
         "there, 'n/a' nothing to run) and the size of the shrunk replay.\n"
+        "Seconds are wall-clock, or CPU seconds with --cpu-budget.\n"
         "Exit status: 0 every bug variant was detected, 1 some was not,\n"
         "2 bad input or usage.  docs/zoo.md has the figures.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &gerr)) {
@@ -430,6 +448,7 @@ int cmd_mutants(int argc, char **argv)
     c.out_dir = opt_out ? g_strdup(opt_out)
                         : g_dir_make_tmp("qloop-mutants-XXXXXX", NULL);
     c.budget_s = opt_budget;
+    c.cpu_budget = opt_cpu_budget;
     c.build_fuzz = opt_build_fuzz;
     c.scenarios = scenario_list(c.src);
     for (int t = 0; t < TOOL_COUNT; t++) {
@@ -437,9 +456,10 @@ int cmd_mutants(int argc, char **argv)
     }
     tot.search_s = g_new0(double, g_strv_length(names) + 1);
     tot.missed = g_string_new("");
-    printf("budget %.0f s per tool; %u scenarios; shard %u/%u; output %s\n",
-           c.budget_s, g_strv_length(c.scenarios), shard_i, shard_n,
-           c.out_dir);
+    printf("budget %.0f %s per tool%s; %u scenarios; shard %u/%u; output %s\n",
+           c.budget_s, c.cpu_budget ? "CPU s" : "s",
+           opt_first ? ", each variant until its first detection" : "",
+           g_strv_length(c.scenarios), shard_i, shard_n, c.out_dir);
     print_header(on);
     for (char **n = names; *n; n++, index++) {
         ZooVariant v;

@@ -4,8 +4,9 @@
  *
  * Method: every tool is the variant's own command, qloop-NAME, run as a
  * child process (spawn.h) so that a crash, a hang of the tool or a
- * sanitizer's exit ends only that child, and the budget is wall-clock
- * time the child may use.  The scenarios are the source tree's examples
+ * sanitizer's exit ends only that child.  The budget is wall-clock time
+ * the tool's children may use, or with --cpu-budget their CPU seconds (a
+ * ToolClock below), which a loaded machine does not shrink.  The scenarios are the source tree's examples
  * and regression scenarios, in sorted order:
  *   random, pct  rounds over every scenario, seeds 1.., 1 run each in the
  *                first round, then 4 times as many per round (pct: depth 3);
@@ -50,6 +51,10 @@
 #define MUTANTS_CORE_CHECK_S 60.0
 #define MUTANTS_FUZZ_BUILD_S 900.0
 #define MUTANTS_ARGV_MAX 24
+/* With a CPU budget, the wall-clock cap of a tool's run: a child that
+ * sleeps or waits for a starved core must still end. */
+#define MUTANTS_CPU_WALL_FACTOR 20.0
+#define MUTANTS_CPU_WALL_MIN_S 120.0
 
 static const char *const tool_names[TOOL_COUNT] = {
     "random", "pct", "explore", "weak", "suite", "spin", "libfuzzer", "afl",
@@ -101,6 +106,59 @@ static char *variant_bin(const MutantsCtx *c, const ZooVariant *v)
     return path;
 }
 
+/*
+ * What a tool has spent of its budget: wall-clock seconds since it
+ * started, or (c->cpu_budget) the CPU seconds of its children so far.
+ */
+typedef struct {
+    const MutantsCtx *c;
+    double wall_start_s;
+    double cpu_s;           /* CPU of the children that ended */
+} ToolClock;
+
+static void clock_start(ToolClock *k, const MutantsCtx *c)
+{
+    k->c = c;
+    k->wall_start_s = spawn_now_s();
+    k->cpu_s = 0;
+}
+
+static double clock_used(const ToolClock *k)
+{
+    return k->c->cpu_budget ? k->cpu_s : spawn_now_s() - k->wall_start_s;
+}
+
+static bool clock_left(const ToolClock *k)
+{
+    if (k->c->cpu_budget &&
+        spawn_now_s() - k->wall_start_s >=
+            MAX(MUTANTS_CPU_WALL_FACTOR * k->c->budget_s,
+                MUTANTS_CPU_WALL_MIN_S)) {
+        return false;
+    }
+    return clock_used(k) < k->c->budget_s;
+}
+
+/* Run a child within what is left of the budget, plus slack_s. */
+static bool clock_spawn(ToolClock *k, char *const argv[],
+                        char *const env[], const char *out, double slack_s,
+                        SpawnResult *sr)
+{
+    const MutantsCtx *c = k->c;
+    bool ok;
+
+    if (!c->cpu_budget) {
+        return spawn_run(argv, env, out, k->wall_start_s + c->budget_s +
+                         slack_s, sr);
+    }
+    ok = spawn_run_cpu(argv, env, out, k->wall_start_s +
+                       MAX(MUTANTS_CPU_WALL_FACTOR * c->budget_s,
+                           MUTANTS_CPU_WALL_MIN_S) + slack_s,
+                       c->budget_s + slack_s - k->cpu_s, sr);
+    k->cpu_s += sr->cpu_seconds;
+    return ok;
+}
+
 /* The first "seed N random:" (or pct) line's N, or -1. */
 static int64_t failing_seed(const char *out_path)
 {
@@ -141,12 +199,34 @@ static uint64_t number_after(const char *out_path, const char *key)
     return n;
 }
 
-static void result_detected(ToolResult *r, uint64_t runs, double start_s,
-                            const char *scenario, const char *replay)
+/* libFuzzer's last status line's "#N": its executions when it was killed
+ * before printing its final stats; 0 if none. */
+static uint64_t last_status_execs(const char *out_path)
+{
+    gchar *text = NULL;
+    uint64_t n = 0;
+
+    if (g_file_get_contents(out_path, &text, NULL, NULL)) {
+        for (char *line = text; line && *line; ) {
+            char *nl = strchr(line, '\n');
+
+            if (line[0] == '#' && g_ascii_isdigit(line[1])) {
+                n = g_ascii_strtoull(line + 1, NULL, 10);
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    g_free(text);
+    return n;
+}
+
+static void result_detected(ToolResult *r, uint64_t runs,
+                            const ToolClock *k, const char *scenario,
+                            const char *replay)
 {
     r->state = TOOL_DETECTED;
     r->runs = runs;
-    r->seconds = spawn_now_s() - start_s;
+    r->seconds = clock_used(k);
     g_strlcpy(r->note, scenario, sizeof(r->note));
     g_strlcpy(r->replay, replay ? replay : "", sizeof(r->replay));
 }
@@ -155,7 +235,7 @@ static void result_detected(ToolResult *r, uint64_t runs, double start_s,
 static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                        ToolResult *r)
 {
-    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    ToolClock k;
     char *bin = variant_bin(c, v);
     char *out = g_strdup_printf("%s/%s.%s.out", c->out_dir, v->name,
                                 pct ? "pct" : "random");
@@ -163,8 +243,9 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                                    pct ? "pct" : "random");
     int64_t seed = 1;
 
-    for (int64_t k = 1; spawn_now_s() < deadline_s; k *= MUTANTS_RUNS_GROWTH) {
-        for (char **s = c->scenarios; *s && spawn_now_s() < deadline_s; s++) {
+    clock_start(&k, c);
+    for (int64_t n = 1; clock_left(&k); n *= MUTANTS_RUNS_GROWTH) {
+        for (char **s = c->scenarios; *s && clock_left(&k); s++) {
             Argv a = { 0 };
             SpawnResult sr;
             char num[32];
@@ -175,7 +256,7 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
             g_snprintf(num, sizeof(num), "%" PRId64, seed);
             argv_add(&a, "--seed");
             argv_add(&a, num);
-            g_snprintf(num, sizeof(num), "%" PRId64, k);
+            g_snprintf(num, sizeof(num), "%" PRId64, n);
             argv_add(&a, "--runs");
             argv_add(&a, num);
             argv_add(&a, "-o");
@@ -184,7 +265,7 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                 argv_add(&a, "--pct");
                 argv_add(&a, MUTANTS_PCT_DEPTH);
             }
-            if (!spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
+            if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
                 argv_clear(&a);
                 r->state = TOOL_ERROR;
                 goto done;
@@ -196,8 +277,8 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
             if (sr.exit_code == 1) {
                 int64_t at = failing_seed(out);
 
-                r->runs += at >= seed ? (uint64_t)(at - seed + 1) : (uint64_t)k;
-                result_detected(r, r->runs, start_s, *s, replay);
+                r->runs += at >= seed ? (uint64_t)(at - seed + 1) : (uint64_t)n;
+                result_detected(r, r->runs, &k, *s, replay);
                 goto done;
             }
             if (sr.exit_code != 0) {
@@ -206,13 +287,13 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                            *s, sr.exit_code, out);
                 goto done;
             }
-            r->runs += (uint64_t)k;
+            r->runs += (uint64_t)n;
         }
-        seed += k;
+        seed += n;
     }
 done:
     if (r->state == TOOL_MISSED) {
-        r->seconds = spawn_now_s() - start_s;
+        r->seconds = clock_used(&k);
     }
     g_free(bin);
     g_free(out);
@@ -292,7 +373,7 @@ static bool core_passes(const MutantsCtx *c, const char *scenario,
 static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                            ToolId t, ToolResult *r)
 {
-    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    ToolClock k;
     char *bin = variant_bin(c, v);
     const char *tool = tool_name(t);
     bool explore = t != TOOL_SUITE;
@@ -302,9 +383,10 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                                    tool);
     unsigned core_fails = 0;
 
+    clock_start(&k, c);
     for (const char *const *m = models;
          (*m || m == models) && r->state == TOOL_MISSED; m++) {
-        for (char **s = c->scenarios; *s && spawn_now_s() < deadline_s; s++) {
+        for (char **s = c->scenarios; *s && clock_left(&k); s++) {
             Argv a = { 0 };
             SpawnResult sr;
 
@@ -317,7 +399,7 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                 argv_add(&a, "-o");
                 argv_add(&a, replay);
             }
-            if (!spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
+            if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
                 argv_clear(&a);
                 r->state = TOOL_ERROR;
                 break;
@@ -337,7 +419,7 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                                 : g_strdup(*s);
 
                 r->runs += at ? at : 1;
-                result_detected(r, r->runs, start_s, what, replay);
+                result_detected(r, r->runs, &k, what, replay);
                 g_free(what);
                 break;
             }
@@ -354,7 +436,7 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
         }
     }
     if (r->state == TOOL_MISSED) {
-        r->seconds = spawn_now_s() - start_s;
+        r->seconds = clock_used(&k);
         if (core_fails) {
             g_snprintf(r->note, sizeof(r->note), "%u scenario failures the "
                        "production core shares, not counted", core_fails);
@@ -386,12 +468,13 @@ static bool spin_case_for(const ZooVariant *v, const ModelCase *mc)
 /* spin: a model case that stands for the variant finds its BUG verdict. */
 static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
 {
-    double start_s = spawn_now_s(), deadline_s = start_s + c->budget_s;
+    ToolClock k;
     unsigned n;
     const ModelCase *cases = model_cases(&n);
     char *out = g_strdup_printf("%s/%s.spin.out", c->out_dir, v->name);
     bool any = false;
 
+    clock_start(&k, c);
     for (unsigned i = 0; i < n && r->state == TOOL_MISSED; i++) {
         char *self, *which;
         Argv a = { 0 };
@@ -407,11 +490,10 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
         argv_add(&a, "model");
         argv_add(&a, "check");
         argv_add(&a, which);
-        if (spawn_run(a.argv, NULL, out, deadline_s, &sr)) {
-            if (sr.exit_code == 0) {
+        if (clock_left(&k) && clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
+            if (sr.exit_code == 0 && !sr.timed_out) {
                 /* The case's expected BUG verdict was reproduced. */
-                result_detected(r, 0, start_s,
-                                which, NULL);
+                result_detected(r, 0, &k, which, NULL);
             } else if (sr.exit_code == 77) {
                 r->state = TOOL_SKIPPED;
                 g_strlcpy(r->note, "spin or a C compiler missing",
@@ -427,7 +509,7 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
         g_strlcpy(r->note, "no model covers it", sizeof(r->note));
     }
     if (r->state != TOOL_DETECTED) {
-        r->seconds = spawn_now_s() - start_s;
+        r->seconds = clock_used(&k);
     }
     g_free(out);
 }
@@ -436,7 +518,7 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
 static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
                       ToolResult *r)
 {
-    double start_s = spawn_now_s();
+    ToolClock k;
     char *dir = g_strdup_printf("%s/build/fuzz/%s-%s", c->src,
                                 afl ? "afl" : "libfuzzer", v->name);
     char *target = g_build_filename(dir, "loop-fuzz", NULL);
@@ -460,7 +542,6 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
                          (char *)v->name, NULL };
 
         spawn_run(argv, NULL, log, spawn_now_s() + MUTANTS_FUZZ_BUILD_S, &sr);
-        start_s = spawn_now_s();
         g_free(bash);
         g_free(script);
         g_free(log);
@@ -473,7 +554,13 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         goto out;
     }
     g_mkdir_with_parents(work, 0755);
-    g_snprintf(budget, sizeof(budget), "%.0f", c->budget_s);
+    /* With a CPU budget the engine's own (wall-clock) limit is only a
+     * backstop: the CPU limit of clock_spawn() ends the run. */
+    g_snprintf(budget, sizeof(budget), "%.0f",
+               c->cpu_budget ? MAX(MUTANTS_CPU_WALL_FACTOR * c->budget_s,
+                                   MUTANTS_CPU_WALL_MIN_S)
+                             : c->budget_s);
+    clock_start(&k, c);
     if (afl) {
         /* AFL_NO_AFFINITY: on a shared machine every core may be busy,
          * and afl-fuzz would refuse to start rather than share one. */
@@ -493,7 +580,7 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, budget);
         argv_add(&a, "--");
         argv_add(&a, target);
-        spawn_run(a.argv, env, out, start_s + c->budget_s + 10, &sr);
+        clock_spawn(&k, a.argv, env, out, 10, &sr);
         /* Its count is in the stats file, not the log. */
         EngineFigures fig = { 0 };
 
@@ -504,7 +591,7 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
             if (g_str_has_prefix(name, "id:")) {
                 char *hit = g_build_filename(crashes, name, NULL);
 
-                result_detected(r, r->runs, start_s, "loop target", hit);
+                result_detected(r, r->runs, &k, "loop target", hit);
                 g_free(hit);
                 break;
             }
@@ -525,10 +612,13 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, "-print_final_stats=1");
         argv_add(&a, corpus);       /* new inputs go here, not to corpus/ */
         argv_add(&a, seeds);
-        spawn_run(a.argv, NULL, out, start_s + c->budget_s + 10, &sr);
+        clock_spawn(&k, a.argv, NULL, out, 10, &sr);
         r->runs = number_after(out, "stat::number_of_executed_units: ");
+        if (!r->runs) {
+            r->runs = last_status_execs(out);   /* killed at the limit */
+        }
         if (!sr.timed_out && sr.exit_code != 0) {
-            result_detected(r, r->runs, start_s, "loop target", NULL);
+            result_detected(r, r->runs, &k, "loop target", NULL);
         }
         g_free(prefix);
         g_free(time_opt);
@@ -536,7 +626,7 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
     }
     argv_clear(&a);
     if (r->state != TOOL_DETECTED) {
-        r->seconds = spawn_now_s() - start_s;
+        r->seconds = clock_used(&k);
     }
 out:
     g_free(dir);

@@ -48,6 +48,7 @@ typedef struct {
     const char *out_dir;        /* replay files and tool output */
     char **scenarios;           /* NULL-terminated, sorted */
     double budget_s;            /* per tool */
+    bool cpu_budget;            /* budget_s counts CPU seconds, not wall */
     bool build_fuzz;            /* build a missing fuzz target first */
 } MutantsCtx;
 

@@ -17,6 +17,9 @@ typedef struct SpawnResult {
     bool timed_out;     /* killed at the deadline */
     bool signalled;     /* ended by a signal other than the deadline's */
     double seconds;     /* wall-clock time the child ran */
+    double cpu_seconds; /* CPU (user + system) of the child and what it
+                         * waited for, from wait4(); at a limit, what the
+                         * group had used when it was killed */
 } SpawnResult;
 
 /* Monotonic seconds (host clock; never used inside a simulation). */
@@ -30,5 +33,15 @@ double spawn_now_s(void);
  */
 bool spawn_run(char *const argv[], char *const env_extra[],
                const char *out_path, double deadline_s, SpawnResult *r);
+
+/*
+ * The same, and the child's process group is also killed (timed_out) once
+ * the CPU seconds of every process in it — its own, and what it waited for
+ * — reach cpu_limit_s: a budget that a loaded machine does not shrink.
+ * Read from /proc every SPAWN_CPU_POLL_MS, so a group may overrun by that.
+ */
+bool spawn_run_cpu(char *const argv[], char *const env_extra[],
+                   const char *out_path, double deadline_s,
+                   double cpu_limit_s, SpawnResult *r);
 
 #endif

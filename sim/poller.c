@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <poll.h>
 
+#include "glib-wakeup.h"
 #include "world.h"
 
 #define SIM_EPOLL_THRESHOLD 64      /* loop/host/poller.c's EPOLL_THRESHOLD */
@@ -112,6 +113,12 @@ int qos_poller_set(QosPoller *p, int fd, unsigned events)
     if (!w) {
         SimWatch add = { .fd = fd, .events = events, .watched = true };
 
+        if (!sim_fd_is_fake(fd)) {
+            /* A host fd of the core's own (a test's pipe): others write
+             * it, so glib-wakeup.c's prediction is not for it. */
+            sim_glib_wakeup_not_glibs(fd);
+        }
+
         g_array_append_val(p->watches, add);
         w = &g_array_index(p->watches, SimWatch, p->watches->len - 1);
         if (p->epoll) {
@@ -144,18 +151,36 @@ void qos_poller_fallback(QosPoller *p)
     sim_trace_record(SIM_EV_POLLER, "fallback", p->watches->len);
 }
 
-/* Readiness of one fd: fake from the table, host with a zero-time poll. */
+/*
+ * Readiness of one fd: fake from the table, host with a zero-time poll —
+ * unless it is glib's wake-up fd (a host fd polled for input that the
+ * core never registered) and no glib call that writes it ran since it was
+ * last found clear (glib-wakeup.h).
+ */
 static unsigned fd_revents(int fd, unsigned events)
 {
     struct pollfd pfd = { .fd = fd, .events = (short)events };
+    bool wakeup = events == G_IO_IN && sim_glib_wakeup_could_be(fd);
+    bool foreseen_clear = wakeup && !sim_glib_wakeup_maybe_set(fd);
+    unsigned revents = 0;
 
     if (sim_fd_is_fake(fd)) {
         return sim_fd_revents(fd, events);
     }
-    if (poll(&pfd, 1, 0) <= 0) {
+    if (foreseen_clear && !sim_glib_wakeup_audit()) {
         return 0;
     }
-    return (unsigned)pfd.revents & (G_IO_IN | G_IO_OUT | G_IO_ERR | G_IO_HUP);
+    if (poll(&pfd, 1, 0) > 0) {
+        revents = (unsigned)pfd.revents &
+                  (G_IO_IN | G_IO_OUT | G_IO_ERR | G_IO_HUP);
+    }
+    if (wakeup) {
+        if (foreseen_clear && revents) {
+            sim_glib_wakeup_unforeseen(fd);
+        }
+        sim_glib_wakeup_polled(fd, revents == 0);
+    }
+    return revents;
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "coro.h"
+#include "glib-wakeup.h"
 #include "heap.h"
 #include "wmm.h"
 #include "world.h"
@@ -92,6 +93,7 @@ static SimWorld *sim_world_new(const SimConfig *config, bool implicit)
     w->host_offset_ns = INT64_C(1700000000) * 1000 * 1000 * 1000;
     sim_world = w;
     sim_signal_reset();
+    sim_glib_wakeup_reset();
     sim_tape_init(w);
     sim_trace_init(w);
     sim_sched_init(w);

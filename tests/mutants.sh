@@ -102,5 +102,32 @@ else
     bad "weak: exit $rc"; cat "$tmp/weak/mutants.tsv"
 fi
 
+# --cpu-budget --first: the header says the budget is CPU time; a
+# variant's first detection stops its tools (the suite, after random found
+# bh-fifo, is "n/a" and its note says why); the seconds are CPU seconds of
+# the children, never more than the budget plus the last child's overrun.
+"$bin" mutants --budget 10 --cpu-budget --first --tools random,suite \
+    --no-shrink -o "$tmp/first" bh-fifo >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && head -n 1 "$tmp/out" | grep -q "^budget 10 CPU s per tool, each variant until its first detection;" &&
+   grep -q "^bh-fifo	bug	random	detected	" "$tmp/first/mutants.tsv" &&
+   grep "^bh-fifo	bug	suite	n/a	" "$tmp/first/mutants.tsv" |
+       grep -q "not run (--first): detected by random"; then
+    ok "--cpu-budget --first: random detects, the suite is not run"
+else
+    bad "--cpu-budget --first: exit $rc"; cat "$tmp/out" "$tmp/first/mutants.tsv"
+fi
+# A missed bug under a CPU budget: the suite (one run per scenario) is cut
+# by its CPU seconds, not by a wall clock, and the seconds it reports are
+# CPU seconds within the budget (the limit is checked every 50 ms).
+"$bin" mutants --budget 1 --cpu-budget --tools random --no-shrink \
+    -o "$tmp/cpu" notify-bug2 >"$tmp/out" 2>&1
+secs=$(grep "^notify-bug2	bug	random	missed	" "$tmp/cpu/mutants.tsv" | cut -f6)
+if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 0.9 && s < 1.5) }'; then
+    ok "--cpu-budget 1: random spends ${secs} CPU s and stops"
+else
+    bad "--cpu-budget 1: random spent '${secs}' CPU s"; cat "$tmp/out"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
