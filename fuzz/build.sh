@@ -15,7 +15,9 @@
 # their dictionaries (*.dict); libfuzzer also gets `qloop`, linked from the
 # same objects, which `qloop fuzz` triages crash files with.  --variant NAME
 # builds the core with variants/NAME.patch applied to the file it names, into
-# DIR/<flavour>-NAME/.  Incremental (make -f fuzz/fuzz.mk).
+# DIR/<flavour>-NAME/, starting from a copy of DIR/<flavour>/'s objects
+# (built first): one compile and a link per variant.  Incremental (make -f
+# fuzz/fuzz.mk).
 # Exit status: 0 built, 2 a tool is missing (with the install hint), else
 # the compiler's.
 set -euo pipefail
@@ -32,7 +34,7 @@ while [ $# -gt 0 ]; do
     -j*) jobs=${1#-j}; shift ;;
     all) flavours+=(libfuzzer fast afl cmplog aflsan replay coverage); shift ;;
     libfuzzer|fast|afl|cmplog|aflsan|replay|coverage) flavours+=("$1"); shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fuzz/build.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +78,26 @@ fi
 build() {   # build FLAVOUR MAKE-VARIABLES...
   local flavour=$1; shift
   local dir=$out/$flavour${variant:+-$variant}
+  if [ -n "$variant" ]; then
+    # A variant differs from its flavour in one core file and cli.o: build
+    # the flavour first (once), and start the variant from a copy of its
+    # objects — the whole zoo is then a compile and a link per variant,
+    # not ~60 compiles.  The dependency files name the flavour's objects:
+    # renamed, so a header changed later still rebuilds the variant's.
+    local base=$out/$flavour
+    variant= build "$flavour" "$@"
+    if [ ! -e "$dir/.flags" ] && [ -e "$base/.flags" ]; then
+      mkdir -p "$dir"
+      cp -a "$base/." "$dir/"
+      # Never the flavour's own programs: a build stopped half-way must
+      # not leave the production core's loop-fuzz under the variant's name.
+      rm -f "$dir/obj/harness/cli.o" "$dir/libqloop-fuzz.a" "$dir/qloop" \
+        "$dir/scn-replay" "$dir/loop-fuzz" "$dir/scn-parse-fuzz" \
+        "$dir/replay-parse-fuzz"
+      find "$dir" -name '*.d' -exec sed -i "s|$base/|$dir/|g" {} +
+      sed -i "s|$base/|$dir/|g" "$dir/.vmm-objs"    # the VMM's: the same
+    fi
+  fi
   echo "fuzz/build.sh: $flavour -> $dir" >&2
   make --no-print-directory -s -f "$src/fuzz/fuzz.mk" -j"$jobs" \
     OUT="$dir" HOSTCC="${HOSTCC:-clang}" VARIANT="$variant" "$@"

@@ -12,9 +12,10 @@
  *                first round, then 4 times as many per round (pct: depth 3);
  *                these three and the suite run sequentially consistent
  *                memory: no tool is told which model a variant needs;
- *   explore      every scenario in turn, bounded exploration (K = 2, at
- *                most 2000 schedules each, so one large space does not
- *                take the whole budget);
+ *   explore      bounded exploration (K = 2) in rounds over every
+ *                scenario: at most 200 schedules each in the first, 2000 in
+ *                the second (so one large space does not take the whole
+ *                budget, nor hide a scenario late in the list);
  *   weak         the same exploration under the weak memory models, every
  *                scenario under c11 (one older store read a schedule),
  *                then under tso (one delayed store) — a barrier the core
@@ -46,7 +47,13 @@
 #define MUTANTS_RUNS_GROWTH 4
 #define MUTANTS_PCT_DEPTH "3"
 #define MUTANTS_EXPLORE_K "2"
-#define MUTANTS_EXPLORE_MAX_RUNS "2000"
+/* Rounds of exploration over every scenario, each capped at so many
+ * schedules a scenario: a bug a few dozen schedules into a scenario late
+ * in the list is reached in the first round, not after every earlier
+ * scenario took its 2000 (clock-disable-nowait: schedule 49 of the 24th
+ * scenario).  A scenario the first round exhausted is not run again. */
+static const unsigned explore_caps[] = { 200, 2000 };
+#define MUTANTS_CORE_CHECK_RUNS 2000
 #define MUTANTS_SHRINK_S 60.0
 #define MUTANTS_CORE_CHECK_S 60.0
 #define MUTANTS_FUZZ_BUILD_S 900.0
@@ -307,8 +314,11 @@ static const char *const weak_models[] = { "c11", "tso", NULL };
 static const char *const sc_only[] = { NULL, NULL };
 
 static void explore_argv(Argv *a, const char *bin, const char *scenario,
-                         const char *replay, const char *memory)
+                         const char *replay, const char *memory,
+                         unsigned max_runs)
 {
+    char num[16];
+
     argv_add(a, bin);
     argv_add(a, "explore");
     argv_add(a, scenario);
@@ -317,7 +327,8 @@ static void explore_argv(Argv *a, const char *bin, const char *scenario,
     argv_add(a, "--preemptions");
     argv_add(a, MUTANTS_EXPLORE_K);
     argv_add(a, "--max-runs");
-    argv_add(a, MUTANTS_EXPLORE_MAX_RUNS);
+    g_snprintf(num, sizeof(num), "%u", max_runs);
+    argv_add(a, num);
     if (memory) {
         argv_add(a, "--memory");
         argv_add(a, memory);
@@ -354,7 +365,8 @@ static bool core_passes(const MutantsCtx *c, const char *scenario,
         Argv a = { 0 };
         SpawnResult sr;
 
-        explore_argv(&a, bin, scenario, replay, memory);
+        explore_argv(&a, bin, scenario, replay, memory,
+                     MUTANTS_CORE_CHECK_RUNS);
         pass = spawn_run(a.argv, NULL, out,
                          spawn_now_s() + MUTANTS_CORE_CHECK_S, &sr) &&
                !sr.timed_out && sr.exit_code == 0;
@@ -368,8 +380,9 @@ static bool core_passes(const MutantsCtx *c, const char *scenario,
     return pass;
 }
 
-/* explore and weak: each scenario's bounded space in turn (weak: under
- * each weak model); suite: each scenario once. */
+/* explore and weak: rounds over every scenario's bounded space (weak:
+ * under each weak model), the cap growing by round (explore_caps); suite:
+ * each scenario once. */
 static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                            ToolId t, ToolResult *r)
 {
@@ -378,63 +391,87 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
     const char *tool = tool_name(t);
     bool explore = t != TOOL_SUITE;
     const char *const *models = t == TOOL_WEAK ? weak_models : sc_only;
+    unsigned n_models = t == TOOL_WEAK ? g_strv_length((char **)models) : 1;
+    unsigned n_scn = g_strv_length(c->scenarios);
+    unsigned rounds = explore ? G_N_ELEMENTS(explore_caps) : 1;
+    /* A scenario (under a model) the production core fails, or whose
+     * space a round exhausted: not run again. */
+    bool *done = g_new0(bool, n_models * n_scn);
     char *out = g_strdup_printf("%s/%s.%s.out", c->out_dir, v->name, tool);
     char *replay = g_strdup_printf("%s/%s.%s.replay", c->out_dir, v->name,
                                    tool);
     unsigned core_fails = 0;
 
     clock_start(&k, c);
-    for (const char *const *m = models;
-         (*m || m == models) && r->state == TOOL_MISSED; m++) {
-        for (char **s = c->scenarios; *s && clock_left(&k); s++) {
-            Argv a = { 0 };
-            SpawnResult sr;
+    for (unsigned round = 0; round < rounds; round++) {
+        unsigned cap = explore_caps[round];
 
-            if (explore) {
-                explore_argv(&a, bin, *s, replay, *m);
-            } else {
-                argv_add(&a, bin);
-                argv_add(&a, "run");
-                argv_add(&a, *s);
-                argv_add(&a, "-o");
-                argv_add(&a, replay);
-            }
-            if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
+        for (unsigned mi = 0; mi < n_models; mi++) {
+            const char *m = models[mi];
+
+            for (unsigned si = 0; si < n_scn; si++) {
+                const char *scn = c->scenarios[si];
+                Argv a = { 0 };
+                SpawnResult sr;
+                uint64_t explored;
+
+                if (!clock_left(&k)) {
+                    goto end;
+                }
+                if (done[mi * n_scn + si]) {
+                    continue;
+                }
+                if (explore) {
+                    explore_argv(&a, bin, scn, replay, m, cap);
+                } else {
+                    argv_add(&a, bin);
+                    argv_add(&a, "run");
+                    argv_add(&a, scn);
+                    argv_add(&a, "-o");
+                    argv_add(&a, replay);
+                }
+                if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
+                    argv_clear(&a);
+                    r->state = TOOL_ERROR;
+                    goto end;
+                }
                 argv_clear(&a);
-                r->state = TOOL_ERROR;
-                break;
-            }
-            argv_clear(&a);
-            if (sr.timed_out) {
-                break;
-            }
-            if (sr.exit_code == 1 && *m && !core_passes(c, *s, *m)) {
-                core_fails++;
-                r->runs += number_after(out, "explored (mixed) ");
-                continue;
-            }
-            if (sr.exit_code == 1) {
-                uint64_t at = explore ? number_after(out, ", schedule ") : 1;
-                char *what = *m ? g_strdup_printf("%s --memory %s", *s, *m)
-                                : g_strdup(*s);
+                if (sr.timed_out) {
+                    goto end;
+                }
+                explored = explore ? number_after(out, "explored (mixed) ")
+                                   : 1;
+                if (sr.exit_code == 1 && m && !core_passes(c, scn, m)) {
+                    core_fails++;
+                    done[mi * n_scn + si] = true;
+                    r->runs += explored;
+                    continue;
+                }
+                if (sr.exit_code == 1) {
+                    uint64_t at = explore ? number_after(out, ", schedule ")
+                                          : 1;
+                    char *what = m ? g_strdup_printf("%s --memory %s", scn, m)
+                                   : g_strdup(scn);
 
-                r->runs += at ? at : 1;
-                result_detected(r, r->runs, &k, what, replay);
-                g_free(what);
-                break;
+                    r->runs += at ? at : 1;
+                    result_detected(r, r->runs, &k, what, replay);
+                    g_free(what);
+                    goto end;
+                }
+                if (sr.exit_code != 0) {
+                    r->state = TOOL_ERROR;
+                    g_snprintf(r->note, sizeof(r->note),
+                               "%s: exit %d (see %s)", scn, sr.exit_code, out);
+                    goto end;
+                }
+                r->runs += explored;
+                if (!explore || explored < cap) {
+                    done[mi * n_scn + si] = true;   /* exhausted */
+                }
             }
-            if (sr.exit_code != 0) {
-                r->state = TOOL_ERROR;
-                g_snprintf(r->note, sizeof(r->note), "%s: exit %d (see %s)",
-                           *s, sr.exit_code, out);
-                break;
-            }
-            r->runs += explore ? number_after(out, "explored (mixed) ") : 1;
-        }
-        if (!*m) {
-            break;          /* sc_only: the one pass */
         }
     }
+end:
     if (r->state == TOOL_MISSED) {
         r->seconds = clock_used(&k);
         if (core_fails) {
@@ -442,6 +479,7 @@ static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                        "production core shares, not counted", core_fails);
         }
     }
+    g_free(done);
     g_free(bin);
     g_free(out);
     g_free(replay);
@@ -675,7 +713,14 @@ void mutants_shrink(const MutantsCtx *c, const ZooVariant *v,
     uint64_t ops, choices;
 
     g_strlcpy(size, "-", size_len);
-    if (!spawn_run(argv, NULL, out, spawn_now_s() + MUTANTS_SHRINK_S, &sr) ||
+    /* With a CPU budget the shrink gets CPU seconds too: on a loaded
+     * machine a wall-clock minute was often not enough. */
+    if (!(c->cpu_budget
+          ? spawn_run_cpu(argv, NULL, out, spawn_now_s() +
+                          MUTANTS_CPU_WALL_FACTOR * MUTANTS_SHRINK_S,
+                          MUTANTS_SHRINK_S, &sr)
+          : spawn_run(argv, NULL, out, spawn_now_s() + MUTANTS_SHRINK_S,
+                      &sr)) ||
         sr.timed_out || sr.exit_code != 0) {
         g_strlcpy(size, sr.timed_out ? "(timeout)" : "(failed)", size_len);
     } else {

@@ -25,6 +25,12 @@ if(TARGET qloop-kvm-fuzz-vmm)
 endif()
 
 if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
+  # A variant's fuzz build reuses its flavour's objects (fuzz/build.sh).
+  add_test(NAME fuzz-variant-build
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/fuzz-variant-build.sh
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/fuzz-variant)
+  set_tests_properties(fuzz-variant-build PROPERTIES LABELS "fuzz"
+                       TIMEOUT 900 SKIP_RETURN_CODE 77)
   set(fuzz_sh ${PROJECT_SOURCE_DIR}/fuzz/ctest-libfuzzer.sh)
   add_test(NAME fuzz-libfuzzer-build
            COMMAND ${fuzz_sh} build ${CMAKE_BINARY_DIR}/fuzz)

@@ -84,7 +84,7 @@ set_tests_properties(mutants PROPERTIES LABELS "harness" TIMEOUT 300)
 add_test(NAME mutants-short
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mutants-short.sh
                  $<TARGET_FILE_DIR:qloop-cli> ${PROJECT_SOURCE_DIR})
-set_tests_properties(mutants-short PROPERTIES LABELS "harness" TIMEOUT 600)
+set_tests_properties(mutants-short PROPERTIES LABELS "harness" TIMEOUT 900)
 # --shard for run, explore and mutants, and qloop merge (docs/zoo.md).
 add_test(NAME shard
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/shard.sh
