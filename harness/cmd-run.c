@@ -55,15 +55,16 @@ static GOptionEntry run_entries[] = {
 };
 
 /*
- * A leak check scans the whole heap (docs/qloop.md: its cost), so it runs
- * after each of the first 64 runs, then after runs 127, 255, 511... and
- * the last.  A leak found after a gap belongs to one of the runs since
+ * A leak check scans the whole heap (docs/qloop.md: its cost, ~3 ms), so
+ * it runs after each of the first 8 runs, then after runs 15, 31, 63...
+ * and the last: a few hundred runs cost a dozen checks, not 64 (which
+ * was most of the time of a short `run --runs 100`).  A leak found after a gap belongs to one of the runs since
  * the last clean check; leaks already in the heap would be reported again
  * by every later check, so the search goes on in a fresh process:
  * leak_narrow() re-executes this command on just those seeds, where the
- * first 64 are checked one by one (and a longer gap narrows again).
+ * first 8 are checked one by one and the rest as above.
  */
-#define LEAK_CHECK_EVERY_RUN 64
+#define LEAK_CHECK_EVERY_RUN 8
 
 /* --shard I/N: this process runs seeds I-1, I-1+N, ... of the range. */
 static unsigned shard_i = 1, shard_n = 1;

@@ -110,13 +110,14 @@ void co_model_enter(CoModel *m, unsigned co, unsigned ctx)
     m->co[co].ctx = ctx;
 }
 
-void co_model_schedule_begin(CoModel *m, unsigned co, unsigned ctx)
+uint64_t co_model_schedule_begin(CoModel *m, unsigned co, unsigned ctx)
 {
     g_assert(ctx < CO_MODEL_CONTEXTS);
     m->co[co].permit = CO_PERMIT_BH;
     m->co[co].ctx = ctx;
     m->co[co].sched_begin = ++m->tick;
     m->co[co].sched_end = 0;
+    return m->co[co].sched_begin;
 }
 
 void co_model_reschedule(CoModel *m, unsigned co, unsigned ctx)
@@ -136,10 +137,13 @@ void co_model_ends(CoModel *m, unsigned co)
     co_model_leaves(m, co);
 }
 
-void co_model_schedule_end(CoModel *m, unsigned co)
+void co_model_schedule_end(CoModel *m, unsigned co, uint64_t token)
 {
-    /* Only if it is still waiting: the BH may have run it already. */
-    if (m->co[co].permit == CO_PERMIT_BH && m->co[co].sched_end == 0) {
+    /* Only if it still waits from this call: the BH may have run it
+     * already, and it may have rescheduled itself since (sched_begin is
+     * then the reschedule's, which has no end). */
+    if (m->co[co].permit == CO_PERMIT_BH && m->co[co].sched_begin == token &&
+        m->co[co].sched_end == 0) {
         m->co[co].sched_end = ++m->tick;
     }
 }

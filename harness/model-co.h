@@ -36,9 +36,11 @@ void co_model_context_thread(CoModel *m, unsigned ctx, uint32_t thread);
 
 /* What the runner asked for.  ctx: the context the coroutine will run in. */
 void co_model_enter(CoModel *m, unsigned co, unsigned ctx);   /* direct */
-void co_model_schedule_begin(CoModel *m, unsigned co,         /* via a BH */
-                             unsigned ctx);
-void co_model_schedule_end(CoModel *m, unsigned co);
+/* Via a BH: begin answers a token that end takes back.  Before the call
+ * returns, the coroutine may have run from it and asked for another move
+ * (a reschedule); that one is not ended by this call's return. */
+uint64_t co_model_schedule_begin(CoModel *m, unsigned co, unsigned ctx);
+void co_model_schedule_end(CoModel *m, unsigned co, uint64_t token);
 /* aio_co_reschedule_self(ctx): the BH of its old context schedules it into
  * ctx later, so it keeps no order with the schedules around the call. */
 void co_model_reschedule(CoModel *m, unsigned co, unsigned ctx);

@@ -6,8 +6,9 @@
  * child process (spawn.h) so that a crash, a hang of the tool or a
  * sanitizer's exit ends only that child.  The budget is wall-clock time
  * the tool's children may use, or with --cpu-budget their CPU seconds (a
- * ToolClock below), which a loaded machine does not shrink.  The scenarios are the source tree's examples
- * and regression scenarios, in sorted order:
+ * ToolClock below), which a loaded machine does not shrink.  The
+ * scenarios are the source tree's examples and regression scenarios, in
+ * sorted order:
  *   random, pct  rounds over every scenario, seeds 1.., 1 run each in the
  *                first round, then 4 times as many per round (pct: depth 3);
  *                these three and the suite run sequentially consistent
@@ -19,11 +20,14 @@
  *   weak         the same exploration under the weak memory models, every
  *                scenario under c11 (one older store read a schedule),
  *                then under tso (one delayed store) — a barrier the core
- *                needs shows only there.  A failure counts only if the
- *                production core passes the same exploration of that
- *                scenario under that model (checked once per run of
- *                mutants): the weak models also show the core's own
- *                known findings, which are no detection of a variant;
+ *                needs shows only there — each followed by random walks
+ *                under the same model (half the round's cap of seeds),
+ *                which go deeper than the explorer's bounds.  A failure
+ *                counts only if the production core passes the same
+ *                exploration, or the same seeds' walks, of that scenario
+ *                under that model (checked once per run of mutants): the
+ *                weak models also show the core's own known findings,
+ *                which are no detection of a variant;
  *   suite        every scenario once at seed 1 — the scenario suite;
  *   spin         the Promela model cases that name the variant;
  *   libfuzzer, afl  the loop target built for the variant by fuzz/build.sh
@@ -119,13 +123,22 @@ static char *variant_bin(const MutantsCtx *c, const ZooVariant *v)
  */
 typedef struct {
     const MutantsCtx *c;
+    double budget_s;
     double wall_start_s;
     double cpu_s;           /* CPU of the children that ended */
 } ToolClock;
 
-static void clock_start(ToolClock *k, const MutantsCtx *c)
+/* With a CPU budget, the wall-clock seconds after which a run ends all
+ * the same. */
+static double cpu_wall_cap_s(double budget_s)
+{
+    return MAX(MUTANTS_CPU_WALL_FACTOR * budget_s, MUTANTS_CPU_WALL_MIN_S);
+}
+
+static void clock_start(ToolClock *k, const MutantsCtx *c, double budget_s)
 {
     k->c = c;
+    k->budget_s = budget_s;
     k->wall_start_s = spawn_now_s();
     k->cpu_s = 0;
 }
@@ -138,31 +151,29 @@ static double clock_used(const ToolClock *k)
 static bool clock_left(const ToolClock *k)
 {
     if (k->c->cpu_budget &&
-        spawn_now_s() - k->wall_start_s >=
-            MAX(MUTANTS_CPU_WALL_FACTOR * k->c->budget_s,
-                MUTANTS_CPU_WALL_MIN_S)) {
+        spawn_now_s() - k->wall_start_s >= cpu_wall_cap_s(k->budget_s)) {
         return false;
     }
-    return clock_used(k) < k->c->budget_s;
+    return clock_used(k) < k->budget_s;
 }
 
-/* Run a child within what is left of the budget, plus slack_s. */
-static bool clock_spawn(ToolClock *k, char *const argv[],
-                        char *const env[], const char *out, double slack_s,
-                        SpawnResult *sr)
+/* Run a child within what is left of the budget, plus slack_s; the
+ * argument vector is cleared either way. */
+static bool clock_spawn(ToolClock *k, Argv *a, char *const env[],
+                        const char *out, double slack_s, SpawnResult *sr)
 {
-    const MutantsCtx *c = k->c;
     bool ok;
 
-    if (!c->cpu_budget) {
-        return spawn_run(argv, env, out, k->wall_start_s + c->budget_s +
-                         slack_s, sr);
+    if (!k->c->cpu_budget) {
+        ok = spawn_run(a->argv, env, out,
+                       k->wall_start_s + k->budget_s + slack_s, sr);
+    } else {
+        ok = spawn_run_cpu(a->argv, env, out, k->wall_start_s +
+                           cpu_wall_cap_s(k->budget_s) + slack_s,
+                           k->budget_s + slack_s - k->cpu_s, sr);
+        k->cpu_s += sr->cpu_seconds;
     }
-    ok = spawn_run_cpu(argv, env, out, k->wall_start_s +
-                       MAX(MUTANTS_CPU_WALL_FACTOR * c->budget_s,
-                           MUTANTS_CPU_WALL_MIN_S) + slack_s,
-                       c->budget_s + slack_s - k->cpu_s, sr);
-    k->cpu_s += sr->cpu_seconds;
+    argv_clear(a);
     return ok;
 }
 
@@ -250,7 +261,7 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                                    pct ? "pct" : "random");
     int64_t seed = 1;
 
-    clock_start(&k, c);
+    clock_start(&k, c, c->budget_s);
     for (int64_t n = 1; clock_left(&k); n *= MUTANTS_RUNS_GROWTH) {
         for (char **s = c->scenarios; *s && clock_left(&k); s++) {
             Argv a = { 0 };
@@ -272,12 +283,10 @@ static void tool_seeds(const MutantsCtx *c, const ZooVariant *v, bool pct,
                 argv_add(&a, "--pct");
                 argv_add(&a, MUTANTS_PCT_DEPTH);
             }
-            if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
-                argv_clear(&a);
+            if (!clock_spawn(&k, &a, NULL, out, 0, &sr)) {
                 r->state = TOOL_ERROR;
                 goto done;
             }
-            argv_clear(&a);
             if (sr.timed_out) {
                 goto done;
             }
@@ -335,18 +344,60 @@ static void explore_argv(Argv *a, const char *bin, const char *scenario,
     }
 }
 
+/* weak's random walks of a scenario in a round: half the round's cap of
+ * seeds, continuing from the last round's (a walk is not bounded by
+ * preemptions or stale reads: the c11 R shape of qemu-notify-accept is
+ * three preemptions and two stale reads deep, past the explorer's bounds,
+ * and a few hundred walks reach it). */
+static void walk_argv(Argv *a, const char *bin, const char *scenario,
+                      const char *replay, const char *memory, uint64_t seed,
+                      unsigned runs)
+{
+    char num[32];
+
+    argv_add(a, bin);
+    argv_add(a, "run");
+    argv_add(a, scenario);
+    argv_add(a, "-o");
+    argv_add(a, replay);
+    argv_add(a, "--memory");
+    argv_add(a, memory);
+    g_snprintf(num, sizeof(num), "%" PRIu64, seed);
+    argv_add(a, "--seed");
+    argv_add(a, num);
+    g_snprintf(num, sizeof(num), "%u", runs);
+    argv_add(a, "--runs");
+    argv_add(a, num);
+}
+
+/* What one run of a scenario under a tool's step told. */
+typedef enum {
+    STEP_PASSED,
+    STEP_EXHAUSTED,     /* passed, and its bounded space is covered */
+    STEP_CORE_FAILS,    /* failed, as the production core does */
+    STEP_DETECTED,
+    STEP_STOP,          /* out of budget, or an error (r says which) */
+} StepOutcome;
+
+typedef enum { STEP_EXPLORE, STEP_WALK, STEP_ONCE } StepKind;
+
 /*
- * Does the production core pass the weak tool's exploration of scenario
- * under memory?  Asked only when a variant failed it, answered once per
- * run of mutants: a scenario the core itself fails under a weak model
- * (the c11 R shape of docs/simulation.md, say) tells nothing about a
- * variant.  Unknown (the core's run was cut short) counts as failing.
+ * Does the production core pass the weak tool's step on scenario under
+ * memory — the same exploration (to MUTANTS_CORE_CHECK_RUNS schedules),
+ * or the same seeds' walks?  Asked only when a variant failed it,
+ * answered once per run of mutants: a scenario the core itself fails
+ * under a weak model tells nothing about a variant.  Unknown (the core's
+ * run was cut short) counts as failing.
  */
-static bool core_passes(const MutantsCtx *c, const char *scenario,
-                        const char *memory)
+static bool core_passes(const MutantsCtx *c, StepKind kind,
+                        const char *scenario, const char *memory,
+                        uint64_t seed, unsigned runs)
 {
     static GHashTable *known;
-    char *key = g_strdup_printf("%s %s", memory, scenario);
+    char *key = kind == STEP_WALK
+                ? g_strdup_printf("walk %" PRIu64 "+%u %s %s", seed, runs,
+                                  memory, scenario)
+                : g_strdup_printf("explore %s %s", memory, scenario);
     gpointer hit;
     bool pass;
 
@@ -365,8 +416,12 @@ static bool core_passes(const MutantsCtx *c, const char *scenario,
         Argv a = { 0 };
         SpawnResult sr;
 
-        explore_argv(&a, bin, scenario, replay, memory,
-                     MUTANTS_CORE_CHECK_RUNS);
+        if (kind == STEP_WALK) {
+            walk_argv(&a, bin, scenario, replay, memory, seed, runs);
+        } else {
+            explore_argv(&a, bin, scenario, replay, memory,
+                         MUTANTS_CORE_CHECK_RUNS);
+        }
         pass = spawn_run(a.argv, NULL, out,
                          spawn_now_s() + MUTANTS_CORE_CHECK_S, &sr) &&
                !sr.timed_out && sr.exit_code == 0;
@@ -380,96 +435,133 @@ static bool core_passes(const MutantsCtx *c, const char *scenario,
     return pass;
 }
 
+static StepOutcome scenario_step(const MutantsCtx *c, ToolClock *k,
+                                 const char *bin, StepKind kind,
+                                 const char *scn, const char *m,
+                                 unsigned cap, uint64_t seed,
+                                 const char *out, const char *replay,
+                                 ToolResult *r)
+{
+    Argv a = { 0 };
+    SpawnResult sr;
+    uint64_t ran;
+
+    switch (kind) {
+    case STEP_EXPLORE:
+        explore_argv(&a, bin, scn, replay, m, cap);
+        break;
+    case STEP_WALK:
+        walk_argv(&a, bin, scn, replay, m, seed, cap);
+        break;
+    case STEP_ONCE:
+        argv_add(&a, bin);
+        argv_add(&a, "run");
+        argv_add(&a, scn);
+        argv_add(&a, "-o");
+        argv_add(&a, replay);
+        break;
+    }
+    if (!clock_spawn(k, &a, NULL, out, 0, &sr)) {
+        r->state = TOOL_ERROR;
+        return STEP_STOP;
+    }
+    if (sr.timed_out) {
+        return STEP_STOP;
+    }
+    ran = kind == STEP_EXPLORE ? number_after(out, "explored (mixed) ")
+          : kind == STEP_WALK  ? cap
+                               : 1;
+    if (sr.exit_code == 1 && m &&
+        !core_passes(c, kind, scn, m, seed, cap)) {
+        r->runs += ran;
+        return STEP_CORE_FAILS;
+    }
+    if (sr.exit_code == 1) {
+        int64_t at = kind == STEP_EXPLORE ? (int64_t)number_after(out,
+                                                                ", schedule ")
+                     : kind == STEP_WALK  ? failing_seed(out) - (int64_t)seed
+                                            + 1
+                                          : 1;
+        char *what = m ? g_strdup_printf("%s --memory %s%s", scn, m,
+                                         kind == STEP_WALK ? " (walks)" : "")
+                       : g_strdup(scn);
+
+        r->runs += at > 0 ? (uint64_t)at : 1;
+        result_detected(r, r->runs, k, what, replay);
+        g_free(what);
+        return STEP_DETECTED;
+    }
+    if (sr.exit_code != 0) {
+        r->state = TOOL_ERROR;
+        g_snprintf(r->note, sizeof(r->note), "%s: exit %d (see %s)", scn,
+                   sr.exit_code, out);
+        return STEP_STOP;
+    }
+    r->runs += ran;
+    return kind == STEP_WALK || (kind == STEP_EXPLORE && ran >= cap)
+           ? STEP_PASSED : STEP_EXHAUSTED;
+}
+
 /* explore and weak: rounds over every scenario's bounded space (weak:
- * under each weak model), the cap growing by round (explore_caps); suite:
- * each scenario once. */
+ * under each weak model, with random walks beside), the cap growing by
+ * round (explore_caps); suite: each scenario once. */
 static void tool_scenarios(const MutantsCtx *c, const ZooVariant *v,
                            ToolId t, ToolResult *r)
 {
     ToolClock k;
     char *bin = variant_bin(c, v);
     const char *tool = tool_name(t);
-    bool explore = t != TOOL_SUITE;
-    const char *const *models = t == TOOL_WEAK ? weak_models : sc_only;
-    unsigned n_models = t == TOOL_WEAK ? g_strv_length((char **)models) : 1;
+    bool explore = t != TOOL_SUITE, weak = t == TOOL_WEAK;
+    const char *const *models = weak ? weak_models : sc_only;
+    unsigned n_models = weak ? g_strv_length((char **)models) : 1;
     unsigned n_scn = g_strv_length(c->scenarios);
     unsigned rounds = explore ? G_N_ELEMENTS(explore_caps) : 1;
-    /* A scenario (under a model) the production core fails, or whose
-     * space a round exhausted: not run again. */
-    bool *done = g_new0(bool, n_models * n_scn);
+    /* A scenario (under a model) whose space a round exhausted: not
+     * explored again; one the production core fails: not run again. */
+    bool *exhausted = g_new0(bool, n_models * n_scn);
+    bool *core_failed = g_new0(bool, n_models * n_scn);
     char *out = g_strdup_printf("%s/%s.%s.out", c->out_dir, v->name, tool);
     char *replay = g_strdup_printf("%s/%s.%s.replay", c->out_dir, v->name,
                                    tool);
     unsigned core_fails = 0;
+    uint64_t walk_seed = 1;
 
-    clock_start(&k, c);
+    clock_start(&k, c, c->budget_s);
     for (unsigned round = 0; round < rounds; round++) {
         unsigned cap = explore_caps[round];
 
         for (unsigned mi = 0; mi < n_models; mi++) {
-            const char *m = models[mi];
-
             for (unsigned si = 0; si < n_scn; si++) {
-                const char *scn = c->scenarios[si];
-                Argv a = { 0 };
-                SpawnResult sr;
-                uint64_t explored;
+                unsigned at = mi * n_scn + si;
+                StepKind kinds[2] = { explore ? STEP_EXPLORE : STEP_ONCE,
+                                      STEP_WALK };
 
-                if (!clock_left(&k)) {
-                    goto end;
-                }
-                if (done[mi * n_scn + si]) {
-                    continue;
-                }
-                if (explore) {
-                    explore_argv(&a, bin, scn, replay, m, cap);
-                } else {
-                    argv_add(&a, bin);
-                    argv_add(&a, "run");
-                    argv_add(&a, scn);
-                    argv_add(&a, "-o");
-                    argv_add(&a, replay);
-                }
-                if (!clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
-                    argv_clear(&a);
-                    r->state = TOOL_ERROR;
-                    goto end;
-                }
-                argv_clear(&a);
-                if (sr.timed_out) {
-                    goto end;
-                }
-                explored = explore ? number_after(out, "explored (mixed) ")
-                                   : 1;
-                if (sr.exit_code == 1 && m && !core_passes(c, scn, m)) {
-                    core_fails++;
-                    done[mi * n_scn + si] = true;
-                    r->runs += explored;
-                    continue;
-                }
-                if (sr.exit_code == 1) {
-                    uint64_t at = explore ? number_after(out, ", schedule ")
-                                          : 1;
-                    char *what = m ? g_strdup_printf("%s --memory %s", scn, m)
-                                   : g_strdup(scn);
+                for (unsigned ki = 0; ki < (weak ? 2u : 1u); ki++) {
+                    StepOutcome o;
 
-                    r->runs += at ? at : 1;
-                    result_detected(r, r->runs, &k, what, replay);
-                    g_free(what);
-                    goto end;
-                }
-                if (sr.exit_code != 0) {
-                    r->state = TOOL_ERROR;
-                    g_snprintf(r->note, sizeof(r->note),
-                               "%s: exit %d (see %s)", scn, sr.exit_code, out);
-                    goto end;
-                }
-                r->runs += explored;
-                if (!explore || explored < cap) {
-                    done[mi * n_scn + si] = true;   /* exhausted */
+                    if (core_failed[at] ||
+                        (kinds[ki] != STEP_WALK && exhausted[at])) {
+                        continue;
+                    }
+                    if (!clock_left(&k)) {
+                        goto end;
+                    }
+                    o = scenario_step(c, &k, bin, kinds[ki],
+                                      c->scenarios[si], models[mi],
+                                      kinds[ki] == STEP_WALK ? cap / 2 : cap,
+                                      walk_seed, out, replay, r);
+                    if (o == STEP_DETECTED || o == STEP_STOP) {
+                        goto end;
+                    }
+                    if (o == STEP_CORE_FAILS) {
+                        core_failed[at] = true;
+                        core_fails++;
+                    }
+                    exhausted[at] |= o == STEP_EXHAUSTED || !explore;
                 }
             }
         }
+        walk_seed += cap / 2;
     }
 end:
     if (r->state == TOOL_MISSED) {
@@ -479,7 +571,8 @@ end:
                        "production core shares, not counted", core_fails);
         }
     }
-    g_free(done);
+    g_free(exhausted);
+    g_free(core_failed);
     g_free(bin);
     g_free(out);
     g_free(replay);
@@ -512,7 +605,7 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
     char *out = g_strdup_printf("%s/%s.spin.out", c->out_dir, v->name);
     bool any = false;
 
-    clock_start(&k, c);
+    clock_start(&k, c, c->budget_s);
     for (unsigned i = 0; i < n && r->state == TOOL_MISSED; i++) {
         char *self, *which;
         Argv a = { 0 };
@@ -528,7 +621,7 @@ static void tool_spin(const MutantsCtx *c, const ZooVariant *v, ToolResult *r)
         argv_add(&a, "model");
         argv_add(&a, "check");
         argv_add(&a, which);
-        if (clock_left(&k) && clock_spawn(&k, a.argv, NULL, out, 0, &sr)) {
+        if (clock_left(&k) && clock_spawn(&k, &a, NULL, out, 0, &sr)) {
             if (sr.exit_code == 0 && !sr.timed_out) {
                 /* The case's expected BUG verdict was reproduced. */
                 result_detected(r, 0, &k, which, NULL);
@@ -595,10 +688,8 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
     /* With a CPU budget the engine's own (wall-clock) limit is only a
      * backstop: the CPU limit of clock_spawn() ends the run. */
     g_snprintf(budget, sizeof(budget), "%.0f",
-               c->cpu_budget ? MAX(MUTANTS_CPU_WALL_FACTOR * c->budget_s,
-                                   MUTANTS_CPU_WALL_MIN_S)
-                             : c->budget_s);
-    clock_start(&k, c);
+               c->cpu_budget ? cpu_wall_cap_s(c->budget_s) : c->budget_s);
+    clock_start(&k, c, c->budget_s);
     if (afl) {
         /* AFL_NO_AFFINITY: on a shared machine every core may be busy,
          * and afl-fuzz would refuse to start rather than share one. */
@@ -618,7 +709,7 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, budget);
         argv_add(&a, "--");
         argv_add(&a, target);
-        clock_spawn(&k, a.argv, env, out, 10, &sr);
+        clock_spawn(&k, &a, env, out, 10, &sr);
         /* Its count is in the stats file, not the log. */
         EngineFigures fig = { 0 };
 
@@ -650,7 +741,7 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, "-print_final_stats=1");
         argv_add(&a, corpus);       /* new inputs go here, not to corpus/ */
         argv_add(&a, seeds);
-        clock_spawn(&k, a.argv, NULL, out, 10, &sr);
+        clock_spawn(&k, &a, NULL, out, 10, &sr);
         r->runs = number_after(out, "stat::number_of_executed_units: ");
         if (!r->runs) {
             r->runs = last_status_execs(out);   /* killed at the limit */
@@ -662,7 +753,6 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         g_free(time_opt);
         g_free(corpus);
     }
-    argv_clear(&a);
     if (r->state != TOOL_DETECTED) {
         r->seconds = clock_used(&k);
     }
@@ -708,20 +798,22 @@ void mutants_shrink(const MutantsCtx *c, const ZooVariant *v,
     char *bin = variant_bin(c, v);
     char *min = g_strdup_printf("%s.min", replay);
     char *out = g_strdup_printf("%s/%s.shrink.out", c->out_dir, v->name);
-    char *argv[] = { bin, "shrink", (char *)replay, "-o", min, NULL };
+    ToolClock k;
+    Argv a = { 0 };
     SpawnResult sr;
     uint64_t ops, choices;
 
     g_strlcpy(size, "-", size_len);
+    argv_add(&a, bin);
+    argv_add(&a, "shrink");
+    argv_add(&a, replay);
+    argv_add(&a, "-o");
+    argv_add(&a, min);
     /* With a CPU budget the shrink gets CPU seconds too: on a loaded
      * machine a wall-clock minute was often not enough. */
-    if (!(c->cpu_budget
-          ? spawn_run_cpu(argv, NULL, out, spawn_now_s() +
-                          MUTANTS_CPU_WALL_FACTOR * MUTANTS_SHRINK_S,
-                          MUTANTS_SHRINK_S, &sr)
-          : spawn_run(argv, NULL, out, spawn_now_s() + MUTANTS_SHRINK_S,
-                      &sr)) ||
-        sr.timed_out || sr.exit_code != 0) {
+    clock_start(&k, c, MUTANTS_SHRINK_S);
+    if (!clock_spawn(&k, &a, NULL, out, 0, &sr) || sr.timed_out ||
+        sr.exit_code != 0) {
         g_strlcpy(size, sr.timed_out ? "(timeout)" : "(failed)", size_len);
     } else {
         ops = number_after(out, "after:  ");

@@ -1570,6 +1570,7 @@ static void co_enter_op(RunState *rs, unsigned i)
 static void co_schedule_op(RunState *rs, unsigned i, bool wake,
                            unsigned into)
 {
+    uint64_t token = 0;
     bool via_bh;
     Coroutine *co;
 
@@ -1585,7 +1586,7 @@ static void co_schedule_op(RunState *rs, unsigned i, bool wake,
     rs->co_ctx[i] = (uint8_t)into;
     if (rs->co_model) {
         if (via_bh) {
-            co_model_schedule_begin(rs->co_model, i, into);
+            token = co_model_schedule_begin(rs->co_model, i, into);
         } else {
             co_model_enter(rs->co_model, i, into);
         }
@@ -1596,7 +1597,7 @@ static void co_schedule_op(RunState *rs, unsigned i, bool wake,
         aio_co_schedule(ctx_at(rs, into), co);
     }
     if (rs->co_model && via_bh) {
-        co_model_schedule_end(rs->co_model, i);
+        co_model_schedule_end(rs->co_model, i, token);
     }
 }
 

@@ -138,6 +138,7 @@ bool spawn_run_cpu(char *const argv[], char *const env_extra[],
     setpgid(pid, pid);
     for (;;) {
         pid_t got = wait4(pid, &status, WNOHANG, &ru);
+        double group_s = 0;     /* the group's CPU, when sampled */
         bool limit = false;
 
         if (got == pid) {
@@ -149,24 +150,19 @@ bool spawn_run_cpu(char *const argv[], char *const env_extra[],
             return false;
         }
         if (cpu_limit_s > 0 && spawn_now_s() >= next_cpu_s) {
-            double used_s = group_cpu_s(pid);
-
+            group_s = group_cpu_s(pid);
             next_cpu_s = spawn_now_s() + SPAWN_CPU_POLL_MS / 1e3;
-            if (used_s >= cpu_limit_s) {
-                r->cpu_seconds = used_s;
-                limit = true;
-            }
+            limit = group_s >= cpu_limit_s;
         }
         if (limit || spawn_now_s() >= deadline_s) {
-            double own_s;
-
             if (!limit && cpu_limit_s > 0) {
-                r->cpu_seconds = group_cpu_s(pid);
+                group_s = group_cpu_s(pid);
             }
             kill(-pid, SIGKILL);
             wait4(pid, &status, 0, &ru);
-            own_s = rusage_s(&ru);
-            r->cpu_seconds = MAX(r->cpu_seconds, own_s);
+            /* Killed children are not reaped into the rusage: the group's
+             * sample counts them, the rusage what ended before. */
+            r->cpu_seconds = MAX(group_s, rusage_s(&ru));
             r->timed_out = true;
             break;
         }

@@ -7,12 +7,14 @@
 #         (the VMM monitor's JSON parser)
 #   all:  core + clang/libFuzzer runtime + libev/libuv (benchmarks, sanitizers)
 #         + spin (the Promela models in models/, ctest label "model")
+#         + afl++ (the AFL++ builds of the fuzz targets: oss-fuzz-build, and
+#         the afl column of qloop mutants)
 set -euo pipefail
 
 level=${1:-all}
 pkgs=(build-essential cmake pkg-config libglib2.0-dev libjson-glib-dev patch)
 if [[ $level == all ]]; then
-  pkgs+=(clang libclang-rt-14-dev llvm libev-dev libuv1-dev spin)
+  pkgs+=(clang libclang-rt-14-dev llvm libev-dev libuv1-dev spin afl++)
 fi
 
 missing=()

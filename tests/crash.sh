@@ -112,9 +112,9 @@ memory() {
     expect 0 "the production core does not leak" "$bin_dir/qloop" run "$tmp/leak.scn" --runs 100
 
     # A rare leak: only when thread t advances the clock after main armed
-    # T (seeds 213 and 339 among 214..341).  run checks runs 1-64 one by
-    # one, then run 128: the leak found there is narrowed down in a fresh
-    # process to the seed that leaked.
+    # T (seeds 213 and 339 among 214..341).  run checks runs 1-8 one by
+    # one, then runs 16, 32, 64 and 128: the leak found at 128 is narrowed
+    # down in a fresh process to the seed that leaked.
     printf 'oneshot x\ntimer T virtual { oneshot x }\nthread main { yield; yield; yield; yield; mod T 1ms; poll_nb }\nthread t { advance 2ms }\n' \
         > "$tmp/rare.scn"
     expect 1 "run: a late leak is narrowed to its seed" "$leak" run "$tmp/rare.scn" \

@@ -73,8 +73,9 @@ corpus/regressions/fd-write-not-readable.scn|fd-write-on-read|a write handler ru
 corpus/regressions/bh-cancel-races-schedule.scn|bh-cancel-unordered|a cancel racing a cross-thread schedule and a take never loses the pending bit
 corpus/regressions/bh-nested-outer-oneshot.scn|bh-crash|a nested aio_poll from a BH callback runs the oneshot its outer poll still holds (the planted abort is on that path)
 corpus/regressions/fd-watch-races-readd.scn|fd-upgrade-unlocked|the fd monitor watches exactly the fds with a registered handler, whichever thread registered last (the rule the epoll-upgrade fix in QEMU restored)
+corpus/regressions/co-reschedule-queues-late.scn|co-reschedule-stays|a coroutine rescheduled home from an iothread runs in the home thread, and queues there only when the iothread'"'"'s BH runs: a schedule made after its move began may run first
 corpus/regressions/main-loop-cross-thread-wake.scn|mb-ctx-prepare mb-notify|a cross-thread oneshot wakes main_loop_wait through glib prepare (Dekker pair, c11)|c11
-corpus/regressions/c11-timer-rshape.scn|qemu-notify-accept|a timer armed now by another thread and notified wakes the waiter (the R shape: aio_notify_accept clears notified with an exchange, c11)|c11|-k 3 --delays 2 --order iterative --max-runs 40000
+corpus/regressions/c11-timer-rshape.scn|qemu-notify-accept wmb-notify|a timer armed now by another thread and notified wakes the waiter (the R shape: aio_notify_accept clears notified with an exchange, and aio_notify orders the timer list before notified, c11)|c11|-k 3 --delays 2 --order iterative --max-runs 40000
 '
 
 ok() { pass=$((pass + 1)); echo "ok     $1"; }

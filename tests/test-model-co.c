@@ -51,6 +51,12 @@ static void assert_violation(const char *why, const char *part)
     g_assert_nonnull(strstr(why, part));
 }
 
+/* A schedule whose call returned before anything else happened. */
+static void scheduled(CoModel *m, unsigned co, unsigned ctx)
+{
+    co_model_schedule_end(m, co, co_model_schedule_begin(m, co, ctx));
+}
+
 static void test_permits(void)
 {
     CoModel *m = model_with(1);
@@ -60,8 +66,7 @@ static void test_permits(void)
     g_assert_null(runs(m, 0, HOME, 0));
     assert_violation(runs(m, 0, HOME, 0), "nothing entered");
     /* Scheduled: runs in the home thread only. */
-    co_model_schedule_begin(m, 0, CTX_HOME);
-    co_model_schedule_end(m, 0);
+    scheduled(m, 0, CTX_HOME);
     assert_violation(runs(m, 0, OTHER, 0), "not in the thread of its "
                      "context 'home'");
     co_model_free(m);
@@ -80,19 +85,18 @@ static void test_sleep(void)
 static void test_schedule_order(void)
 {
     CoModel *m = model_with(3);
+    uint64_t t0, t2;
 
-    co_model_schedule_begin(m, 0, CTX_HOME);
-    co_model_schedule_end(m, 0);
-    co_model_schedule_begin(m, 1, CTX_HOME);
-    co_model_schedule_end(m, 1);
+    scheduled(m, 0, CTX_HOME);
+    scheduled(m, 1, CTX_HOME);
     assert_violation(runs(m, 1, HOME, 0), "before 'C0'");
     g_assert_null(runs(m, 0, HOME, 0));
     g_assert_null(runs(m, 1, HOME, 0));
     /* Overlapping calls (from two threads) may land either way. */
-    co_model_schedule_begin(m, 0, CTX_HOME);
-    co_model_schedule_begin(m, 2, CTX_HOME);
-    co_model_schedule_end(m, 0);
-    co_model_schedule_end(m, 2);
+    t0 = co_model_schedule_begin(m, 0, CTX_HOME);
+    t2 = co_model_schedule_begin(m, 2, CTX_HOME);
+    co_model_schedule_end(m, 0, t0);
+    co_model_schedule_end(m, 2, t2);
     g_assert_null(runs(m, 2, HOME, 0));
     g_assert_null(runs(m, 0, HOME, 0));
     co_model_free(m);
@@ -140,8 +144,7 @@ static void test_contexts(void)
 {
     CoModel *m = model_with(2);
 
-    co_model_schedule_begin(m, 0, CTX_IO);
-    co_model_schedule_end(m, 0);
+    scheduled(m, 0, CTX_IO);
     assert_violation(runs(m, 0, HOME, 0), "context 'io' (thread 3)");
     co_model_schedule_begin(m, 0, CTX_IO);
     assert_violation(runs_in(m, 0, IO, CTX_HOME, 0),
@@ -151,8 +154,7 @@ static void test_contexts(void)
     /* Rescheduled home: back in the home thread, with no order against
      * schedules around the call (the old context's BH makes it later). */
     co_model_reschedule(m, 0, CTX_HOME);
-    co_model_schedule_begin(m, 1, CTX_HOME);
-    co_model_schedule_end(m, 1);
+    scheduled(m, 1, CTX_HOME);
     g_assert_null(runs(m, 0, HOME, 0));
     g_assert_null(runs(m, 1, HOME, 0));
     /* Entered while it runs elsewhere: two threads at once. */
@@ -164,15 +166,41 @@ static void test_contexts(void)
     co_model_free(m);
 }
 
+/*
+ * C0 scheduled into io from home runs there and reschedules itself home
+ * before home's aio_co_schedule() call returns; home then schedules C1.
+ * C0 queues at home only when io's BH runs, maybe after C1: the return
+ * of the first call must not order C0's later move.
+ */
+static void test_reschedule_inside_schedule(void)
+{
+    CoModel *m = model_with(2);
+    uint64_t t0 = co_model_schedule_begin(m, 0, CTX_IO);
+
+    g_assert_null(co_model_runs(m, 0, IO, CTX_IO, 0));
+    co_model_reschedule(m, 0, CTX_HOME);
+    co_model_schedule_end(m, 0, t0);
+    scheduled(m, 1, CTX_HOME);
+    g_assert_null(runs(m, 1, HOME, 0));
+    g_assert_null(runs(m, 0, HOME, 0));
+    /* A schedule that returned before the reschedule began still goes
+     * first: C1 queued before C0's move was asked for. */
+    scheduled(m, 1, CTX_HOME);
+    t0 = co_model_schedule_begin(m, 0, CTX_IO);
+    g_assert_null(co_model_runs(m, 0, IO, CTX_IO, 0));
+    co_model_reschedule(m, 0, CTX_HOME);
+    co_model_schedule_end(m, 0, t0);
+    assert_violation(runs(m, 0, HOME, 0), "before 'C1'");
+    co_model_free(m);
+}
+
 /* Order is per context: each drains its own batch. */
 static void test_schedule_order_per_context(void)
 {
     CoModel *m = model_with(2);
 
-    co_model_schedule_begin(m, 0, CTX_HOME);
-    co_model_schedule_end(m, 0);
-    co_model_schedule_begin(m, 1, CTX_IO);
-    co_model_schedule_end(m, 1);
+    scheduled(m, 0, CTX_HOME);
+    scheduled(m, 1, CTX_IO);
     g_assert_null(runs(m, 1, IO, 0));
     g_assert_null(runs(m, 0, HOME, 0));
     co_model_free(m);
@@ -252,6 +280,8 @@ int main(int argc, char **argv)
     g_test_add_func("/model-co/mutex", test_mutex);
     g_test_add_func("/model-co/queue", test_queue);
     g_test_add_func("/model-co/contexts", test_contexts);
+    g_test_add_func("/model-co/reschedule-inside-schedule",
+                    test_reschedule_inside_schedule);
     g_test_add_func("/model-co/schedule-order-per-context",
                     test_schedule_order_per_context);
     g_test_add_func("/model-co/mutex-across-contexts",
