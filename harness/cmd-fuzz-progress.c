@@ -205,3 +205,55 @@ double rate_window_push(RateWindow *w, double t_s, uint64_t execs)
     }
     return (double)(execs - w->execs[oldest]) / dt;
 }
+
+/* ---- seeds AFL++'s dry run rejected ----------------------------------------------- */
+
+unsigned fuzz_afl_seed_findings(const char *log, const char *instance_dir,
+                                GPtrArray *out)
+{
+    static const char *const verdicts[] = { "' results in a crash",
+                                            "' results in a timeout" };
+    static const char lead[] = "Test case '";
+    gchar *text = NULL;
+    unsigned n = 0;
+
+    if (!g_file_get_contents(log, &text, NULL, NULL)) {
+        return 0;
+    }
+    for (char *line = text; line && *line; ) {
+        char *nl = strchr(line, '\n');
+        char *name;
+
+        if (nl) {
+            *nl = '\0';
+        }
+        name = strstr(line, lead);
+        for (size_t v = 0; name && v < G_N_ELEMENTS(verdicts); v++) {
+            char *end = strstr(name + strlen(lead), verdicts[v]);
+
+            /* A queue entry's name never holds a quote or a slash. */
+            if (end && end > name + strlen(lead) &&
+                !memchr(name + strlen(lead), '/', (size_t)(end - name) -
+                        strlen(lead))) {
+                gchar *file = g_strndup(name + strlen(lead),
+                                        (gsize)(end - name) - strlen(lead));
+                gchar *path = g_build_filename(instance_dir, "queue", file,
+                                               NULL);
+
+                if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+                    n++;
+                    if (out) {
+                        g_ptr_array_add(out, path);
+                        path = NULL;
+                    }
+                }
+                g_free(path);
+                g_free(file);
+                break;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    g_free(text);
+    return n;
+}

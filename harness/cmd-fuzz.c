@@ -603,7 +603,9 @@ static void run_campaign(Campaign *c)
 /* ---- findings -------------------------------------------------------------- */
 
 /* Raw crash files: libFuzzer crash-/leak-/timeout-/oom-*, AFL++ crashes/id:*
- * and hangs/id:*.  Appends paths to out when not NULL; returns how many. */
+ * and hangs/id:*, and the seeds AFL++'s dry run skipped as crashing or
+ * hanging (queue/ entries named in its log).  Appends paths to out when
+ * not NULL; returns how many. */
 static unsigned list_findings(const Campaign *c, GPtrArray *out)
 {
     static const char *const prefixes[] = { "crash-", "leak-", "timeout-",
@@ -631,6 +633,14 @@ static unsigned list_findings(const Campaign *c, GPtrArray *out)
 
         dir = g_dir_open(sync, 0, NULL);
         while (dir && (name = g_dir_read_name(dir))) {
+            gchar *inst = g_build_filename(sync, name, NULL);
+            gchar *log = g_strdup_printf("%s/afl-%s.log", c->engine_dir,
+                                         name);
+
+            /* Seeds that crash the core before fuzzing starts. */
+            n += fuzz_afl_seed_findings(log, inst, out);
+            g_free(log);
+            g_free(inst);
             for (int k = 0; k < 2; k++) {
                 gchar *sub = g_build_filename(sync, name, kinds[k], NULL);
                 GDir *d2 = g_dir_open(sub, 0, NULL);

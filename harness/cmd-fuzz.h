@@ -82,6 +82,16 @@ void fuzz_figures_libfuzzer(const char *log, EngineFigures *f);
  * from fuzzer_stats (every 60 s and at exit), stability the lowest. */
 void fuzz_figures_afl(const char *sync_dir, EngineFigures *f);
 
+/*
+ * Seeds AFL++'s dry run found crashing or hanging: with `-t N+` it skips
+ * them ("Test case 'NAME' results in a crash, skipping"), without it it
+ * aborts; either way it writes no crashes/ or hangs/ file, and the finding
+ * would be lost.  For each such line of log whose INSTANCE_DIR/queue/NAME
+ * exists, appends that path to out (when not NULL); returns how many.
+ */
+unsigned fuzz_afl_seed_findings(const char *log, const char *instance_dir,
+                                GPtrArray *out);
+
 /* exec/s from real deltas: the count now against the count a few seconds
  * ago, so one stale or early sample cannot give an absurd rate. */
 #define RATE_WINDOW_SAMPLES 6   /* ~5 s at one sample a second */

@@ -151,12 +151,47 @@ static bool is_search(const char *tool)
            !strcmp(tool, "explore") || !strcmp(tool, "weak");
 }
 
+/* One tool's detection times of bug variants, for its per-tool line. */
+typedef struct {
+    char *tool;
+    GArray *seconds;
+} ToolSeconds;
+
+static void tool_seconds_free(gpointer p)
+{
+    ToolSeconds *ts = p;
+
+    g_free(ts->tool);
+    g_array_free(ts->seconds, true);
+    g_free(ts);
+}
+
+/* The times of TOOL in TOOLS, added at the end if it is new. */
+static GArray *tool_seconds(GPtrArray *tools, const char *tool)
+{
+    ToolSeconds *ts;
+
+    for (unsigned t = 0; t < tools->len; t++) {
+        ts = g_ptr_array_index(tools, t);
+        if (!strcmp(ts->tool, tool)) {
+            return ts->seconds;
+        }
+    }
+    ts = g_new0(ToolSeconds, 1);
+    ts->tool = g_strdup(tool);
+    ts->seconds = g_array_new(false, false, sizeof(double));
+    g_ptr_array_add(tools, ts);
+    return ts->seconds;
+}
+
 /* The mutants table again, from the rows (grouped by variant, in order). */
 static int merge_print_mutants(Merge *m)
 {
     unsigned bugs = 0, detected = 0, by_search = 0, designs = 0, redundant = 0;
-    GArray *search_s = g_array_new(false, false, sizeof(double));
-    GString *missed = g_string_new("");
+    bool searched = false;
+    GArray *search_s;
+    GString *missed;
+    GPtrArray *tools;
     FILE *tsv;
     char *path = g_build_filename(m->out, "mutants.tsv", NULL);
 
@@ -167,7 +202,24 @@ static int merge_print_mutants(Merge *m)
         g_free(path);
         return EXIT_USAGE;
     }
+    /* The whole file first: a reader of stdout that stops early (`| head`)
+     * must not cut OUT/mutants.tsv short. */
     fprintf(tsv, "variant\tkind\ttool\tstate\truns\tseconds\tnote\treplay\tshrunk\n");
+    for (unsigned i = 0; i < m->rows->len; i++) {
+        gchar **f = g_ptr_array_index(m->rows, i);
+
+        fprintf(tsv, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f[0], f[1],
+                f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+    }
+    if (fclose(tsv) != 0) {
+        fprintf(stderr, "qloop merge: cannot write %s: %s\n", path,
+                g_strerror(errno));
+        g_free(path);
+        return EXIT_USAGE;
+    }
+    search_s = g_array_new(false, false, sizeof(double));
+    missed = g_string_new("");
+    tools = g_ptr_array_new_with_free_func(tool_seconds_free);
     printf("%-26s %-9s %-10s %-9s %10s %8s  %s\n", "variant", "kind", "tool",
            "state", "runs", "seconds", "shrunk");
     for (unsigned i = 0; i < m->rows->len; ) {
@@ -181,14 +233,17 @@ static int merge_print_mutants(Merge *m)
             if (strcmp(f[0], first[0]) != 0) {
                 break;
             }
-            fprintf(tsv, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f[0], f[1],
-                    f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
             printf("%-26s %-9s %-10s %-9s %10s %8s  %s\n", f[0], f[1], f[2],
                    f[3], f[4], f[5], f[8]);
+            searched |= is_search(f[2]);
+            tool_seconds(tools, f[2]);
             if (!strcmp(f[3], "detected")) {
                 double s = g_ascii_strtod(f[5], NULL);
 
                 found = true;
+                if (!strcmp(f[1], "bug")) {
+                    g_array_append_val(tool_seconds(tools, f[2]), s);
+                }
                 if (is_search(f[2]) && (best_search < 0 || s < best_search)) {
                     best_search = s;
                 }
@@ -210,18 +265,29 @@ static int merge_print_mutants(Merge *m)
             }
         }
     }
-    fclose(tsv);
+    /* Per tool, as `qloop mutants` prints it, tools in table order. */
+    for (unsigned t = 0; t < tools->len; t++) {
+        ToolSeconds *ts = g_ptr_array_index(tools, t);
+
+        printf("%-10s %u/%u bugs, median %.1f s to detect\n", ts->tool,
+               ts->seconds->len, bugs, median_of(ts->seconds));
+    }
     /* median_of() sorts: the slowest of the fastest detections is last. */
     double median_s = median_of(search_s);
     double max_s = search_s->len
                    ? g_array_index(search_s, double, search_s->len - 1) : 0;
 
-    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
-           "median %.1f s, max %.1f s)%s%s; %u designs and %u redundant "
-           "barriers not counted\n", detected, bugs, by_search, median_s,
-           max_s,
+    printf("mutants: %u/%u bug variants detected ", detected, bugs);
+    if (searched) {
+        printf("(%u by random/pct/explore/weak, median %.1f s, max %.1f s)",
+               by_search, median_s, max_s);
+    } else {
+        printf("(no simulation tool run)");
+    }
+    printf("%s%s; %u designs and %u redundant barriers not counted\n",
            missed->len ? "; missed:" : "", missed->str, designs, redundant);
     g_array_free(search_s, true);
+    g_ptr_array_free(tools, true);
     g_string_free(missed, true);
     g_free(path);
     return detected == bugs ? EXIT_PASS : EXIT_VERDICT;

@@ -334,10 +334,19 @@ static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
     double median_s = median(tot->search_s, tot->by_search);
     double max_s = tot->by_search ? tot->search_s[tot->by_search - 1] : 0;
 
-    printf("mutants: %u/%u bug variants detected (%u by random/pct/explore/weak, "
-           "median %.1f s, max %.1f s)%s%s; %u designs and %u redundant "
-           "barriers not counted\n", tot->detected, tot->bugs, tot->by_search,
-           median_s, max_s,
+    bool searched = false;
+
+    for (int t = 0; t < TOOL_COUNT; t++) {
+        searched |= on[t] && tool_is_search((ToolId)t);
+    }
+    printf("mutants: %u/%u bug variants detected ", tot->detected, tot->bugs);
+    if (searched) {
+        printf("(%u by random/pct/explore/weak, median %.1f s, max %.1f s)",
+               tot->by_search, median_s, max_s);
+    } else {
+        printf("(no simulation tool run)");
+    }
+    printf("%s%s; %u designs and %u redundant barriers not counted\n",
            tot->missed->len ? "; missed:" : "", tot->missed->str,
            tot->designs, tot->redundant);
 }

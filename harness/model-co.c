@@ -8,7 +8,11 @@
  * consumes it; without one the core ran a coroutine nobody woke.  Order is
  * kept with a tick bumped by every call: a schedule whose call returned
  * (tick) before another's began must run first, whichever batch each lands
- * in, and a mutex's waiters form a FIFO the handoff must follow.  Each
+ * in, and a mutex's waiters form a FIFO the handoff must follow.  A
+ * reschedule queues only when its old context's BH runs, so it follows
+ * the schedules that returned before it began and precedes none (not even
+ * through the return of the call that scheduled it into the old context:
+ * it may have run and moved on before that call returned).  Each
  * coroutine belongs to the context it was last entered in, scheduled into
  * or rescheduled to, and must run in the thread that polls it; order is
  * kept per context (each has its own BH).  The

@@ -66,6 +66,9 @@ static const unsigned explore_caps[] = { 200, 2000 };
  * sleeps or waits for a starved core must still end. */
 #define MUTANTS_CPU_WALL_FACTOR 20.0
 #define MUTANTS_CPU_WALL_MIN_S 120.0
+/* How far past its budget a detection still counts: one sample of the
+ * CPU clock (spawn.c reads it every 50 ms) and the wait for the exit. */
+#define MUTANTS_OVERRUN_S 0.25
 
 static const char *const tool_names[TOOL_COUNT] = {
     "random", "pct", "explore", "weak", "suite", "spin", "libfuzzer", "afl",
@@ -97,6 +100,14 @@ static void argv_add(Argv *a, const char *s)
 {
     g_assert(a->argc + 1 < MUTANTS_ARGV_MAX);
     a->argv[a->argc++] = g_strdup(s);
+    a->argv[a->argc] = NULL;
+}
+
+/* The same, taking s (allocated) as it is. */
+static void argv_take(Argv *a, char *s)
+{
+    g_assert(a->argc + 1 < MUTANTS_ARGV_MAX);
+    a->argv[a->argc++] = s;
     a->argv[a->argc] = NULL;
 }
 
@@ -157,8 +168,11 @@ static bool clock_left(const ToolClock *k)
     return clock_used(k) < k->budget_s;
 }
 
-/* Run a child within what is left of the budget, plus slack_s; the
- * argument vector is cleared either way. */
+/* Run a child within what is left of the budget: wall-clock seconds plus
+ * slack_s (time for an engine to stop on its own limit and print its
+ * figures), or CPU seconds, where the limit is exact: a CPU budget is the
+ * fuzzers' and the simulator's common currency.  The argument vector is
+ * cleared either way. */
 static bool clock_spawn(ToolClock *k, Argv *a, char *const env[],
                         const char *out, double slack_s, SpawnResult *sr)
 {
@@ -170,7 +184,7 @@ static bool clock_spawn(ToolClock *k, Argv *a, char *const env[],
     } else {
         ok = spawn_run_cpu(a->argv, env, out, k->wall_start_s +
                            cpu_wall_cap_s(k->budget_s) + slack_s,
-                           k->budget_s + slack_s - k->cpu_s, sr);
+                           k->budget_s - k->cpu_s, sr);
         k->cpu_s += sr->cpu_seconds;
     }
     argv_clear(a);
@@ -242,9 +256,18 @@ static void result_detected(ToolResult *r, uint64_t runs,
                             const ToolClock *k, const char *scenario,
                             const char *replay)
 {
-    r->state = TOOL_DETECTED;
     r->runs = runs;
     r->seconds = clock_used(k);
+    if (r->seconds > k->budget_s + MUTANTS_OVERRUN_S) {
+        /* A run started in time and ended late (an engine's slack, a
+         * sample of the CPU clock): the budget is the budget. */
+        r->state = TOOL_MISSED;
+        g_snprintf(r->note, sizeof(r->note), "found at %.1f s, past the "
+                   "budget: %s", r->seconds, scenario);
+        g_strlcpy(r->replay, "", sizeof(r->replay));
+        return;
+    }
+    r->state = TOOL_DETECTED;
     g_strlcpy(r->note, scenario, sizeof(r->note));
     g_strlcpy(r->replay, replay ? replay : "", sizeof(r->replay));
 }
@@ -661,6 +684,9 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
     char budget[32];
     Argv a = { 0 };
     SpawnResult sr;
+    FuzzOptions opts;
+    char *dict = NULL, *execs_path = NULL, *execs_env = NULL;
+    uint64_t *execs = NULL;
 
     if (!g_file_test(target, G_FILE_TEST_IS_EXECUTABLE) && c->build_fuzz &&
         (!afl || afl_fuzz)) {
@@ -685,6 +711,21 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         goto out;
     }
     g_mkdir_with_parents(work, 0755);
+    /* The engines run as `qloop fuzz` runs them: the target's options
+     * (fuzz/loop.options: input size, per-input timeout) and dictionary. */
+    if (!fuzz_options_load(c->src, "loop", &opts)) {
+        opts.max_len = 4096;
+        opts.timeout_s = 30;
+    }
+    dict = g_build_filename(dir, "loop.dict", NULL);
+    if (!g_file_test(dict, G_FILE_TEST_EXISTS)) {
+        g_clear_pointer(&dict, g_free);
+    }
+    /* The target counts its executions here (fuzz/exec-count.h): live,
+     * where the engines' own counts are written only now and then. */
+    execs_path = g_strdup_printf("%s.execs", work);
+    execs = fuzz_exec_counter_create(execs_path);
+    execs_env = g_strdup_printf("%s=%s", FUZZ_EXECS_ENV, execs_path);
     /* With a CPU budget the engine's own (wall-clock) limit is only a
      * backstop: the CPU limit of clock_spawn() ends the run. */
     g_snprintf(budget, sizeof(budget), "%.0f",
@@ -695,8 +736,11 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
          * and afl-fuzz would refuse to start rather than share one. */
         char *env[] = { "AFL_NO_UI=1", "AFL_BENCH_UNTIL_CRASH=1",
                         "AFL_SKIP_CPUFREQ=1", "AFL_NO_AFFINITY=1",
-                        "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", NULL };
+                        "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", execs_env,
+                        NULL };
         char *crashes = g_build_filename(work, "default", "crashes", NULL);
+        char *instance = g_build_filename(work, "default", NULL);
+        GPtrArray *seed_hits = g_ptr_array_new_with_free_func(g_free);
         GDir *d;
         const char *name;
 
@@ -707,14 +751,25 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         argv_add(&a, work);
         argv_add(&a, "-V");
         argv_add(&a, budget);
+        argv_add(&a, "-t");
+        argv_take(&a, g_strdup_printf("%d+", opts.timeout_s * 1000));
+        argv_add(&a, "-G");
+        argv_take(&a, g_strdup_printf("%d", opts.max_len));
+        if (dict) {
+            argv_add(&a, "-x");
+            argv_add(&a, dict);
+        }
         argv_add(&a, "--");
         argv_add(&a, target);
         clock_spawn(&k, &a, env, out, 10, &sr);
-        /* Its count is in the stats file, not the log. */
-        EngineFigures fig = { 0 };
+        /* The target's count; the stats file's if the target predates it. */
+        r->runs = fuzz_exec_counter_read(execs);
+        if (!r->runs) {
+            EngineFigures fig = { 0 };
 
-        fuzz_figures_afl(work, &fig);
-        r->runs = fig.execs;
+            fuzz_figures_afl(work, &fig);
+            r->runs = fig.execs;
+        }
         d = g_dir_open(crashes, 0, NULL);
         while (d && (name = g_dir_read_name(d))) {
             if (g_str_has_prefix(name, "id:")) {
@@ -728,21 +783,39 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
         if (d) {
             g_dir_close(d);
         }
+        /* A seed that crashes the variant is skipped by the dry run,
+         * with a line in the log and no crashes/ file: a detection all
+         * the same, in the dry run's executions. */
+        if (r->state != TOOL_DETECTED &&
+            fuzz_afl_seed_findings(out, instance, seed_hits)) {
+            result_detected(r, r->runs, &k, "loop target (a seed)",
+                            g_ptr_array_index(seed_hits, 0));
+        }
+        g_ptr_array_free(seed_hits, true);
+        g_free(instance);
         g_free(crashes);
     } else {
+        char *env[] = { execs_env, NULL };
         char *prefix = g_strdup_printf("-artifact_prefix=%s/", work);
-        char *time_opt = g_strdup_printf("-max_total_time=%s", budget);
         char *corpus = g_build_filename(work, "corpus", NULL);
 
         g_mkdir_with_parents(corpus, 0755);
         argv_add(&a, target);
-        argv_add(&a, time_opt);
+        argv_take(&a, g_strdup_printf("-max_total_time=%s", budget));
+        argv_take(&a, g_strdup_printf("-timeout=%d", opts.timeout_s));
+        argv_take(&a, g_strdup_printf("-max_len=%d", opts.max_len));
+        if (dict) {
+            argv_take(&a, g_strdup_printf("-dict=%s", dict));
+        }
         argv_add(&a, prefix);
         argv_add(&a, "-print_final_stats=1");
         argv_add(&a, corpus);       /* new inputs go here, not to corpus/ */
         argv_add(&a, seeds);
-        clock_spawn(&k, &a, NULL, out, 10, &sr);
-        r->runs = number_after(out, "stat::number_of_executed_units: ");
+        clock_spawn(&k, &a, env, out, 10, &sr);
+        r->runs = fuzz_exec_counter_read(execs);
+        if (!r->runs) {
+            r->runs = number_after(out, "stat::number_of_executed_units: ");
+        }
         if (!r->runs) {
             r->runs = last_status_execs(out);   /* killed at the limit */
         }
@@ -750,13 +823,18 @@ static void tool_fuzz(const MutantsCtx *c, const ZooVariant *v, bool afl,
             result_detected(r, r->runs, &k, "loop target", NULL);
         }
         g_free(prefix);
-        g_free(time_opt);
         g_free(corpus);
     }
     if (r->state != TOOL_DETECTED) {
         r->seconds = clock_used(&k);
     }
 out:
+    if (execs) {
+        fuzz_exec_counter_close(execs);
+    }
+    g_free(execs_env);
+    g_free(execs_path);
+    g_free(dict);
     g_free(dir);
     g_free(target);
     g_free(seeds);

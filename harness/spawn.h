@@ -19,7 +19,7 @@ typedef struct SpawnResult {
     double seconds;     /* wall-clock time the child ran */
     double cpu_seconds; /* CPU (user + system) of the child and what it
                          * waited for, from wait4(); at a limit, what the
-                         * group had used when it was killed */
+                         * tree had used when it was killed */
 } SpawnResult;
 
 /* Monotonic seconds (host clock; never used inside a simulation). */
@@ -35,10 +35,12 @@ bool spawn_run(char *const argv[], char *const env_extra[],
                const char *out_path, double deadline_s, SpawnResult *r);
 
 /*
- * The same, and the child's process group is also killed (timed_out) once
- * the CPU seconds of every process in it — its own, and what it waited for
- * — reach cpu_limit_s: a budget that a loaded machine does not shrink.
- * Read from /proc every SPAWN_CPU_POLL_MS, so a group may overrun by that.
+ * The same, and the child's tree is also killed (timed_out) once the CPU
+ * seconds of every process in it — its own, and what it waited for —
+ * reach cpu_limit_s: a budget that a loaded machine does not shrink.  The
+ * tree is the child's process group and every descendant outside it (a
+ * fork server that called setsid()).  Read from /proc every
+ * SPAWN_CPU_POLL_MS, so a tree may overrun by that.
  */
 bool spawn_run_cpu(char *const argv[], char *const env_extra[],
                    const char *out_path, double deadline_s,

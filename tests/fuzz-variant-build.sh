@@ -6,7 +6,8 @@
 # ordering bug the loop corpus shows at once).  The flavour's target passes
 # every seed of corpus/loop, the variant's fails one; every object of the
 # variant's tree but the patched file's and harness/cli.o is byte-identical
-# to the flavour's, with its time (copied, not compiled); a second build of the variant compiles nothing.
+# to the flavour's, with its time (copied, not compiled); a second build
+# of the variant compiles nothing.
 # Usage: fuzz-variant-build.sh SOURCE_DIR WORK_DIR
 set -u
 src=$1

@@ -21,6 +21,11 @@ add_executable(test-model-co test-model-co.c)
 target_link_libraries(test-model-co PRIVATE qloop-harness)
 add_test(NAME test-model-co COMMAND test-model-co)
 set_tests_properties(test-model-co PROPERTIES LABELS "unit;harness" TIMEOUT 60)
+# spawn.c is the command's, not the harness library's: built in here.
+add_executable(test-spawn test-spawn.c ${PROJECT_SOURCE_DIR}/harness/spawn.c)
+target_link_libraries(test-spawn PRIVATE PkgConfig::GLIB)
+add_test(NAME test-spawn COMMAND test-spawn)
+set_tests_properties(test-spawn PROPERTIES LABELS "unit;harness" TIMEOUT 120)
 
 add_test(NAME qloop-cli
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh

@@ -102,6 +102,21 @@ else
     bad "weak: exit $rc"; cat "$tmp/weak/mutants.tsv"
 fi
 
+# weak's walks: aio_notify() without smp_wmb() loses a wake-up under c11
+# only when the waiter reads two older stores, past the exploration's one;
+# the random walks beside it find it (c11-timer-rshape.scn, seed 32), and
+# the note says so.
+"$bin" mutants --budget 20 --cpu-budget --tools weak --no-shrink \
+    -o "$tmp/walk" wmb-notify >"$tmp/out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] &&
+   grep "^wmb-notify	bug	weak	detected	" "$tmp/walk/mutants.tsv" |
+       cut -f7 | grep -q -- "--memory c11 (walks)$"; then
+    ok "weak: wmb-notify found by the c11 walks"
+else
+    bad "weak walks: exit $rc"; cat "$tmp/walk/mutants.tsv"
+fi
+
 # --cpu-budget --first: the header says the budget is CPU time; a
 # variant's first detection stops its tools (the suite, after random found
 # bh-fifo, is "n/a" and its note says why); the seconds are CPU seconds of

@@ -93,6 +93,9 @@ rows=$(grep -c "	bug	suite	detected	" "$tmp/zoo/mutants.tsv")
 [ "$rc" = 0 ] && echo "$last" | grep -q "^mutants: 2/2 bug variants detected" &&
     [ "$rows" = 2 ] && ok "merge: two mutants shards give one table, 2/2 detected" ||
     bad "merge of mutants shards: exit $rc, $rows rows, last: $last"
+grep -q "^suite      2/2 bugs, median [0-9.]* s to detect$" "$tmp/m" &&
+    ok "merge: the per-tool line, as mutants prints it" ||
+    bad "merge: no per-tool line: $(cat "$tmp/m")"
 for f in $(tail -n +2 "$tmp/zoo/mutants.tsv" | cut -f8 | grep .); do
     case $f in "$tmp/zoo/"*) [ -s "$f" ] || bad "merged tsv names missing $f" ;;
     *) bad "merged tsv names $f outside the merge directory" ;; esac

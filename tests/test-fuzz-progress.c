@@ -124,6 +124,42 @@ static bool same_variant(const AflInstance *a, const AflInstance *b)
            a->sanitizer == b->sanitizer;
 }
 
+/* AFL++'s dry run skips a seed that crashes (or hangs) the target and
+ * says so only in its log: those seeds are findings. */
+static void test_afl_seed_findings(void)
+{
+    gchar *log = g_build_filename(tmp_dir, "afl-main.log", NULL);
+    gchar *inst = g_build_filename(tmp_dir, "seedsync", "main", NULL);
+    GPtrArray *hits = g_ptr_array_new_with_free_func(g_free);
+
+    put("seedsync/main/queue/id:000003,time:0,execs:0,orig:seed-039", "x");
+    put("seedsync/main/queue/id:000007,time:0,execs:0,orig:seed-140", "y");
+    put("afl-main.log",
+        "[*] Attempting dry run with 'id:000003,time:0,execs:0,orig:seed-039'...\n"
+        "\033[1;93m[!] WARNING: \033[0mTest case 'id:000003,time:0,execs:0,"
+        "orig:seed-039' results in a crash, skipping\033[0m\n"
+        "[-] PROGRAM ABORT : Test case 'id:000007,time:0,execs:0,"
+        "orig:seed-140' results in a timeout\n"
+        /* no such queue entry: not a finding */
+        "Test case 'id:000009,orig:gone' results in a crash, skipping\n"
+        /* a path is not a queue entry's name */
+        "Test case '../x' results in a crash, skipping\n"
+        "[+] All test cases processed.\n");
+    g_assert_cmpuint(fuzz_afl_seed_findings(log, inst, hits), ==, 2);
+    g_assert_cmpuint(hits->len, ==, 2);
+    g_assert_true(g_str_has_suffix(g_ptr_array_index(hits, 0),
+                                   "/queue/id:000003,time:0,execs:0,orig:seed-039"));
+    g_assert_true(g_str_has_suffix(g_ptr_array_index(hits, 1),
+                                   "/queue/id:000007,time:0,execs:0,orig:seed-140"));
+    /* Counting only, and a log that does not exist. */
+    g_assert_cmpuint(fuzz_afl_seed_findings(log, inst, NULL), ==, 2);
+    g_assert_cmpuint(fuzz_afl_seed_findings("/nonexistent/log", inst, NULL),
+                     ==, 0);
+    g_ptr_array_free(hits, TRUE);
+    g_free(inst);
+    g_free(log);
+}
+
 static void test_afl_plan(void)
 {
     enum { JOBS = 12, DISTINCT = 9 };
@@ -186,6 +222,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fuzz/afl-figures", test_afl_figures);
     g_test_add_func("/fuzz/libfuzzer-figures", test_libfuzzer_figures);
     g_test_add_func("/fuzz/exec-counter", test_exec_counter);
+    g_test_add_func("/fuzz/afl-seed-findings", test_afl_seed_findings);
     g_test_add_func("/fuzz/afl-plan", test_afl_plan);
     g_test_add_func("/fuzz/options", test_options);
     rc = g_test_run();
