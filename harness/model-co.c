@@ -333,3 +333,46 @@ const char *co_model_locked(CoModel *m, unsigned co)
     m->locked = true;
     return NULL;
 }
+
+bool co_model_owed(const CoModel *m, int64_t end_ns, int virtual_enabled,
+                   char *buf, size_t len)
+{
+    for (unsigned i = 0; i < m->s->object_count[SCN_OBJ_CORO]; i++) {
+        const CoState *c = &m->co[i];
+        const char *why = NULL;
+
+        if (c->running) {
+            continue;
+        }
+        switch (c->permit) {
+        case CO_PERMIT_QUEUE:
+            why = "was restarted from the CoQueue";
+            break;
+        case CO_PERMIT_BH:
+            why = "was scheduled into its context (aio_co_schedule, a "
+                  "reschedule or a cross-thread wake)";
+            break;
+        case CO_PERMIT_TIMER:
+            /* A sleep's timer sets the poll's deadline, so the virtual
+             * clock gets there unless it is disabled or the deadline lies
+             * past the end of simulated time (end_ns). */
+            if (virtual_enabled == 1 && c->deadline_ns < end_ns) {
+                why = "sleeps in qemu_co_sleep_ns on an enabled clock";
+            }
+            break;
+        default:
+            break;
+        }
+        if (why) {
+            g_snprintf(buf, len, "coroutine '%s' %s and never ran",
+                       co_name(m, i), why);
+            return true;
+        }
+    }
+    if (m->holder < 0 && m->handing_over && m->waiter_count > 0) {
+        g_snprintf(buf, len, "CoMutex: unlocked with '%s' waiting, which "
+                   "never got it", co_name(m, m->waiters[0].co));
+        return true;
+    }
+    return false;
+}

@@ -20,6 +20,7 @@
 #define QLOOP_HARNESS_MODEL_CO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "scenario.h"
@@ -63,5 +64,16 @@ void co_model_restart_all(CoModel *m);
 const char *co_model_runs(CoModel *m, unsigned co, uint32_t thread,
                           int current_ctx, int64_t now_ns);
 const char *co_model_locked(CoModel *m, unsigned co);
+
+/*
+ * Every thread waits: is a coroutine owed a run?  One restarted from the
+ * queue, or scheduled or rescheduled through a BH, and not run since; one
+ * asleep until before end_ns (virtual time's end) while the virtual clock
+ * is enabled (virtual_enabled: 1 enabled, 0 disabled, -1 unknown); or the
+ * mutex unlocked with callers waiting and none got it.  True with what is
+ * owed in buf.
+ */
+bool co_model_owed(const CoModel *m, int64_t end_ns, int virtual_enabled,
+                   char *buf, size_t len);
 
 #endif

@@ -67,6 +67,7 @@ struct RunState {
     uint64_t job_seq;                   /* requests submitted so far */
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
+    unsigned guard_depth[SCN_GUARDS_MAX];   /* its BHs' callbacks running */
     unsigned in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready calls
                                                    running (nested: > 1) */
     /* FD: the registration whose io_poll_ready runs was replaced since it
@@ -343,12 +344,46 @@ static void ran(CbCtx *cb)
     cb->rs->runs[cb->kind][cb->index]++;
 }
 
+/*
+ * A guarded BH's device is engaged in I/O exactly while one of its BHs
+ * runs: aio_bh_call() sets the guard around the callback and puts back
+ * what it was, so a nested poll's BH of the same device leaves it engaged
+ * for the outer one, and the last to return leaves it free.  BHs run in
+ * the home thread only, so the depth needs no lock.
+ */
+static void guards_check(RunState *rs, unsigned running, const char *when)
+{
+    for (unsigned g = 0; g < SCN_GUARDS_MAX; g++) {
+        bool want = rs->guard_depth[g] > 0 || g + 1 == running;
+
+        if (rs->guards[g].engaged_in_io != want) {
+            sim_fail("reentrancy guard %u is %s %s, with %u of its BHs' "
+                     "callbacks running: aio_bh_call() engages it around "
+                     "each and restores what it was", g + 1,
+                     want ? "free" : "engaged", when,
+                     rs->guard_depth[g] + (g + 1 == running));
+        }
+    }
+}
+
 static void bh_cb(void *opaque)
 {
     CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
+    /* Oneshots share this callback; only a scenario BH has a guard. */
+    unsigned guard = cb->kind == SCN_OBJ_BH
+                     ? rs->s->objects[SCN_OBJ_BH][cb->index].guard : 0;
 
     ran(cb);
-    exec_body(cb->rs, &cb->rs->s->objects[cb->kind][cb->index].body);
+    guards_check(rs, guard, "as a BH's callback starts");
+    if (guard) {
+        rs->guard_depth[guard - 1]++;
+    }
+    exec_body(rs, &rs->s->objects[cb->kind][cb->index].body);
+    if (guard) {
+        rs->guard_depth[guard - 1]--;
+    }
+    guards_check(rs, guard, "as a BH's callback returns");
 }
 
 /*
@@ -1653,13 +1688,19 @@ static void co_wait_op(RunState *rs, unsigned i)
 {
     bool held = rs->co_holds[i];
 
-    if (rs->co_model) {
-        co_model_queue_wait(rs->co_model, i);
-    }
     if (held) {
         co_unlock_op(rs, i);
     }
     co_leaves(rs, i, CO_BLOCKED);
+    /* In the queue from here: nothing between this and the core's push
+     * is a scheduling point, so a restart in another thread (the unlock
+     * above has scheduling points) sees it queued exactly when the model
+     * does — and one that came before finds nobody, which is the
+     * scenario's race (a CoQueue is its caller's to lock), not a lost
+     * wake-up. */
+    if (rs->co_model) {
+        co_model_queue_wait(rs->co_model, i);
+    }
     qemu_co_queue_wait(&rs->co_queue, (CoMutex *)NULL);
     co_running(rs, i);
     if (held) {
@@ -2258,6 +2299,7 @@ static void teardown(RunState *rs)
     }
     drain(rs);
     check_signals_delivered(rs);
+    guards_check(rs, 0, "once every BH has run");
     /* From here on a late signal finds the scenario's objects gone: its
      * handler must not run the body. */
     rs->quiesced = true;
@@ -2320,6 +2362,15 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
  * request's completion (QEMU 3c80ca158c).  The model sees no pool; the
  * runner does.  Only in aio_poll(): other waits may be the scenario's own.
  */
+/* A coroutine the model says is owed a run (co_model_owed()). */
+static bool coroutine_owed(RunState *rs, char *buf, size_t len)
+{
+    return rs->co_model && rs->model &&
+           co_model_owed(rs->co_model, SIM_END_OF_TIME_NS,
+                         model_clock_enabled(rs->model, QEMU_CLOCK_VIRTUAL),
+                         buf, len);
+}
+
 static bool job_completion_owed(RunState *rs, char *buf, size_t len)
 {
     if (!rs->in_aio_poll) {
@@ -2327,12 +2378,24 @@ static bool job_completion_owed(RunState *rs, char *buf, size_t len)
     }
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_JOB]; i++) {
         for (JobReq *req = rs->job_reqs[i]; req; req = req->next) {
-            if (req->work_done) {
-                g_snprintf(buf, len, "job '%s': its work is done, its "
+            /*
+             * Done, or cancelled (taken off the queue, or finishing with
+             * its work's result): the completion BH owes it a run.  Neither
+             * — submitted, never started while the home thread polls (so a
+             * worker could be spawned) and every thread waits: the pool
+             * lost it (a queue that dropped it, a worker never signalled).
+             */
+            if (req->work_done || req->cancelled) {
+                g_snprintf(buf, len, "job '%s': its work is %s, its "
                            "completion never ran",
-                           rs->s->objects[SCN_OBJ_JOB][i].name);
+                           rs->s->objects[SCN_OBJ_JOB][i].name,
+                           req->work_done ? "done" : "cancelled");
                 return true;
             }
+            g_snprintf(buf, len, "job '%s': submitted, its work never ran "
+                       "(the pool lost the request)",
+                       rs->s->objects[SCN_OBJ_JOB][i].name);
+            return true;
         }
     }
     return false;
@@ -2398,7 +2461,8 @@ static bool runner_on_hang(void *opaque)
         ready_fd_pending(rs, due, sizeof(due)) ||
         notify_event_owed(rs, due, sizeof(due)) ||
         job_completion_owed(rs, due, sizeof(due)) ||
-        clock_disable_owed(rs, due, sizeof(due))) {
+        clock_disable_owed(rs, due, sizeof(due)) ||
+        coroutine_owed(rs, due, sizeof(due))) {
         return false;
     }
     rs->cut_waits = true;
@@ -2453,6 +2517,9 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         /* The teardown freed the scenario's objects; one that failed
          * setup leaves the main loop's for the next run, as QEMU would. */
         out->verdict = sim_check_leaks();
+        if (out->verdict == SIM_OK) {
+            out->verdict = sim_check_fd_leaks();
+        }
     }
     current_rs = NULL;
     if (out->verdict != SIM_OK && s->uses_main_loop) {
@@ -2489,7 +2556,8 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
              ready_fd_pending(rs, due, sizeof(due)) ||
              notify_event_owed(rs, due, sizeof(due)) ||
              job_completion_owed(rs, due, sizeof(due)) ||
-             clock_disable_owed(rs, due, sizeof(due)))) {
+             clock_disable_owed(rs, due, sizeof(due)) ||
+             coroutine_owed(rs, due, sizeof(due)))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));

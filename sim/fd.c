@@ -52,6 +52,8 @@ struct SimFd {
     bool ext_writable;
     sigset_t mask;              /* signalfd */
     GArray *signals;            /* signalfd: pending signal numbers */
+    uint64_t core_step;         /* the core opened it (a seam call) at this
+                                   step + 1; 0: the scenario's or glib's */
 };
 
 #define EVENTFD_MAX UINT64_C(0xfffffffffffffffe)
@@ -281,7 +283,45 @@ int qos_eventfd_open(unsigned initval)
 
     qos_sched_point("eventfd");
     err = sim_fd_create_fault("eventfd create fails");
-    return err < 0 ? err : sim_fd_new_eventfd(initval);
+    if (err < 0) {
+        return err;
+    }
+    err = sim_fd_new_eventfd(initval);
+    sim_fd_lookup(err)->core_step = sim_world_get()->steps + 1;
+    return err;
+}
+
+void sim_fd_opened_by_core(int fd)
+{
+    SimFd *f = sim_fd_lookup(fd);
+
+    SIM_ASSERT(f != NULL);
+    f->core_step = sim_world_get()->steps + 1;
+}
+
+SimVerdict sim_check_fd_leaks(void)
+{
+    SimWorld *w = sim_world;
+
+    if (!w || w->verdict != SIM_OK) {
+        return w ? w->verdict : SIM_OK;
+    }
+    for (guint i = 0; i < w->fds->len; i++) {
+        SimFd *f = g_ptr_array_index(w->fds, i);
+
+        if (f && f->core_step) {
+            w->verdict = SIM_MEMORY;
+            g_string_printf(w->story, "leak of the core's %s: fd %d, opened "
+                            "at step %" G_GUINT64_FORMAT ", is still "
+                            "open after the run freed everything it made (an "
+                            "EventNotifier never cleaned up, or the context "
+                            "or main loop that owns it never finalized)",
+                            f->name, f->fd, f->core_step - 1);
+            w->panic_pc_count = 0;
+            break;
+        }
+    }
+    return w->verdict;
 }
 
 int qos_eventfd_write(int fd, uint64_t value)

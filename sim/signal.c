@@ -22,7 +22,12 @@ int qos_signalfd_open(const sigset_t *mask)
 
     qos_sched_point("signalfd");
     err = sim_fd_create_fault("signalfd create fails");
-    return err < 0 ? err : sim_fd_new_signalfd(mask);
+    if (err < 0) {
+        return err;
+    }
+    err = sim_fd_new_signalfd(mask);
+    sim_fd_opened_by_core(err);
+    return err;
 }
 
 int qos_signalfd_read(int fd, void *info, unsigned long info_len)

@@ -269,6 +269,14 @@ void *const *sim_panic_pcs(int *count);
 SimVerdict sim_check_leaks(void);
 
 /*
+ * The same for the fds the core opened through the seam (eventfds,
+ * signalfds): after a body that freed everything, one still open is a
+ * leak (SIM_MEMORY) — an EventNotifier never cleaned up, or the context
+ * or main loop that owned it never finalized.  Every build checks it.
+ */
+SimVerdict sim_check_fd_leaks(void);
+
+/*
  * Run fn(arg) as simulated thread 1's body inside a fresh world, until it
  * returns or the run ends with a verdict (hang, livelock...).  Threads
  * still alive at the end are discarded.  Returns the verdict.

@@ -196,6 +196,8 @@ unsigned sim_fd_revents(int fd, unsigned events);
 void sim_fd_changed(int fd);
 int sim_fd_new_eventfd(unsigned initval);
 int sim_fd_new_signalfd(const sigset_t *mask);
+/* Mark fd as opened by the core through the seam (sim_check_fd_leaks()). */
+void sim_fd_opened_by_core(int fd);
 int sim_fd_create_fault(const char *what);
 bool sim_fd_is_regular(int fd);
 int sim_fd_read_signal(int fd, void *info, unsigned long info_len);

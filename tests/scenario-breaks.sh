@@ -75,6 +75,10 @@ corpus/regressions/bh-nested-outer-oneshot.scn|bh-crash|a nested aio_poll from a
 corpus/regressions/fd-watch-races-readd.scn|fd-upgrade-unlocked|the fd monitor watches exactly the fds with a registered handler, whichever thread registered last (the rule the epoll-upgrade fix in QEMU restored)
 corpus/regressions/co-reschedule-queues-late.scn|co-reschedule-stays|a coroutine rescheduled home from an iothread runs in the home thread, and queues there only when the iothread'"'"'s BH runs: a schedule made after its move began may run first
 corpus/regressions/main-loop-cross-thread-wake.scn|mb-ctx-prepare mb-notify|a cross-thread oneshot wakes main_loop_wait through glib prepare (Dekker pair, c11)|c11
+corpus/regressions/co-queue-reuse.scn|co-queue-stale-tail|a CoQueue emptied and used again restarts every waiter: a restarted coroutine that never runs is a lost wake-up
+corpus/regressions/loop-queries-live.scn|bh-name-dropped|qemu_bh_get_name() of a live BH is the name it was made with, from the home thread and from inside a BH
+corpus/regressions/pool-cancel-queued.scn|pool-cancel-stale-tail|a queued request cancelled completes with -ECANCELED before the cancel returns, and the queue still serves every later request
+corpus/regressions/timer-heap-order.scn|timer-late timer-expire-lt|eight timers of one list, armed out of order, moved, anticipated and deleted, each fire at their own deadline, never late
 corpus/regressions/c11-timer-rshape.scn|qemu-notify-accept wmb-notify|a timer armed now by another thread and notified wakes the waiter (the R shape: aio_notify_accept clears notified with an exchange, and aio_notify orders the timer list before notified, c11)|c11|-k 3 --delays 2 --order iterative --max-runs 40000
 '
 

@@ -138,6 +138,48 @@ static void test_queue(void)
     co_model_free(m);
 }
 
+/* What every thread waiting leaves owed: a lost wake-up, not the
+ * scenario's own wait. */
+static void test_owed(void)
+{
+    CoModel *m = model_with(3);
+    char why[160];
+    const int64_t end = INT64_MAX / 2;
+
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    /* Waiting in the queue is the scenario's wait; restarted, it is owed
+     * until it runs. */
+    co_model_queue_wait(m, 0);
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    co_model_restart_all(m);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C0' was restarted from the CoQueue"));
+    g_assert_null(runs(m, 0, HOME, 0));
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    /* Scheduled into its context and not run: owed. */
+    scheduled(m, 1, CTX_IO);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_null(runs(m, 1, IO, 0));
+    /* Asleep: owed on an enabled clock before the end of time, not on a
+     * disabled or unknown one, nor past the end. */
+    co_model_sleep(m, 2, 1000);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_false(co_model_owed(m, end, 0, why, sizeof(why)));
+    g_assert_false(co_model_owed(m, end, -1, why, sizeof(why)));
+    g_assert_false(co_model_owed(m, 1000, 1, why, sizeof(why)));
+    g_assert_null(runs(m, 2, HOME, 1000));
+    /* The mutex unlocked to a waiter that never got it. */
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_lock_call(m, 1, HOME);
+    co_model_unlock(m, 0);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C1' waiting"));
+    g_assert_null(co_model_locked(m, 1));
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    co_model_free(m);
+}
+
 /* An iothread's context: a coroutine scheduled or rescheduled into it runs
  * in that thread, with that context current; never in two threads. */
 static void test_contexts(void)
@@ -279,6 +321,7 @@ int main(int argc, char **argv)
     g_test_add_func("/model-co/schedule-order", test_schedule_order);
     g_test_add_func("/model-co/mutex", test_mutex);
     g_test_add_func("/model-co/queue", test_queue);
+    g_test_add_func("/model-co/owed", test_owed);
     g_test_add_func("/model-co/contexts", test_contexts);
     g_test_add_func("/model-co/reschedule-inside-schedule",
                     test_reschedule_inside_schedule);
