@@ -228,15 +228,13 @@ unsigned fuzz_afl_seed_findings(const char *log, const char *instance_dir,
             *nl = '\0';
         }
         name = strstr(line, lead);
+        name = name ? name + strlen(lead) : NULL;
         for (size_t v = 0; name && v < G_N_ELEMENTS(verdicts); v++) {
-            char *end = strstr(name + strlen(lead), verdicts[v]);
+            char *end = strstr(name, verdicts[v]);
 
             /* A queue entry's name never holds a quote or a slash. */
-            if (end && end > name + strlen(lead) &&
-                !memchr(name + strlen(lead), '/', (size_t)(end - name) -
-                        strlen(lead))) {
-                gchar *file = g_strndup(name + strlen(lead),
-                                        (gsize)(end - name) - strlen(lead));
+            if (end && end > name && !memchr(name, '/', (size_t)(end - name))) {
+                gchar *file = g_strndup(name, (gsize)(end - name));
                 gchar *path = g_build_filename(instance_dir, "queue", file,
                                                NULL);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "mutants.h"
 
 static gchar *opt_out;
 
@@ -125,24 +126,6 @@ static bool merge_tsv(Merge *m, const char *dir, const char *tsv)
     g_strfreev(lines);
     g_free(text);
     return ok;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_of(GArray *a)
-{
-    double *v = (double *)a->data;
-
-    if (a->len == 0) {
-        return 0;
-    }
-    qsort(v, a->len, sizeof(double), compare_double);
-    return a->len % 2 ? v[a->len / 2] : (v[a->len / 2 - 1] + v[a->len / 2]) / 2;
 }
 
 static bool is_search(const char *tool)
@@ -269,23 +252,19 @@ static int merge_print_mutants(Merge *m)
     for (unsigned t = 0; t < tools->len; t++) {
         ToolSeconds *ts = g_ptr_array_index(tools, t);
 
-        printf("%-10s %u/%u bugs, median %.1f s to detect\n", ts->tool,
-               ts->seconds->len, bugs, median_of(ts->seconds));
+        mutants_print_tool(ts->tool, ts->seconds->len, bugs,
+                           mutants_median((double *)(void *)ts->seconds->data,
+                                          ts->seconds->len));
     }
-    /* median_of() sorts: the slowest of the fastest detections is last. */
-    double median_s = median_of(search_s);
+    /* mutants_median() sorts: the slowest of the fastest detections is
+     * last. */
+    double median_s = mutants_median((double *)(void *)search_s->data,
+                                     search_s->len);
     double max_s = search_s->len
                    ? g_array_index(search_s, double, search_s->len - 1) : 0;
 
-    printf("mutants: %u/%u bug variants detected ", detected, bugs);
-    if (searched) {
-        printf("(%u by random/pct/explore/weak, median %.1f s, max %.1f s)",
-               by_search, median_s, max_s);
-    } else {
-        printf("(no simulation tool run)");
-    }
-    printf("%s%s; %u designs and %u redundant barriers not counted\n",
-           missed->len ? "; missed:" : "", missed->str, designs, redundant);
+    mutants_print_summary(detected, bugs, searched, by_search, median_s, max_s,
+                          missed->str, designs, redundant);
     g_array_free(search_s, true);
     g_ptr_array_free(tools, true);
     g_string_free(missed, true);

@@ -209,7 +209,7 @@ static int compare_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(double *v, unsigned n)
+double mutants_median(double *v, unsigned n)
 {
     if (n == 0) {
         return 0;
@@ -319,36 +319,50 @@ static void mutants_variant(const MutantsCtx *c, const ZooVariant *v,
 }
 
 
-static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
+void mutants_print_tool(const char *tool, unsigned hits, unsigned bugs,
+                        double median_s)
 {
-    for (int t = 0; t < TOOL_COUNT; t++) {
-        if (on[t]) {
-            unsigned hits = tot->tool_hits[t];
+    printf("%-10s %u/%u bugs, median %.1f s to detect\n", tool, hits, bugs,
+           median_s);
+}
 
-            printf("%-10s %u/%u bugs, median %.1f s to detect\n",
-                   tool_name((ToolId)t), hits, tot->bugs,
-                   median(tot->tool_s[t], hits));
-        }
-    }
-    /* median() sorts: the slowest of the fastest detections is last. */
-    double median_s = median(tot->search_s, tot->by_search);
-    double max_s = tot->by_search ? tot->search_s[tot->by_search - 1] : 0;
-
-    bool searched = false;
-
-    for (int t = 0; t < TOOL_COUNT; t++) {
-        searched |= on[t] && tool_is_search((ToolId)t);
-    }
-    printf("mutants: %u/%u bug variants detected ", tot->detected, tot->bugs);
+void mutants_print_summary(unsigned detected, unsigned bugs, bool searched,
+                           unsigned by_search, double median_s, double max_s,
+                           const char *missed, unsigned designs,
+                           unsigned redundant)
+{
+    printf("mutants: %u/%u bug variants detected ", detected, bugs);
     if (searched) {
         printf("(%u by random/pct/explore/weak, median %.1f s, max %.1f s)",
-               tot->by_search, median_s, max_s);
+               by_search, median_s, max_s);
     } else {
         printf("(no simulation tool run)");
     }
     printf("%s%s; %u designs and %u redundant barriers not counted\n",
-           tot->missed->len ? "; missed:" : "", tot->missed->str,
-           tot->designs, tot->redundant);
+           *missed ? "; missed:" : "", missed, designs, redundant);
+}
+
+static void print_totals(const bool on[TOOL_COUNT], Totals *tot)
+{
+    bool searched = false;
+
+    for (int t = 0; t < TOOL_COUNT; t++) {
+        if (on[t]) {
+            unsigned hits = tot->tool_hits[t];
+
+            mutants_print_tool(tool_name((ToolId)t), hits, tot->bugs,
+                               mutants_median(tot->tool_s[t], hits));
+            searched |= tool_is_search((ToolId)t);
+        }
+    }
+    /* mutants_median() sorts: the slowest of the fastest detections is
+     * last. */
+    double median_s = mutants_median(tot->search_s, tot->by_search);
+    double max_s = tot->by_search ? tot->search_s[tot->by_search - 1] : 0;
+
+    mutants_print_summary(tot->detected, tot->bugs, searched, tot->by_search,
+                          median_s, max_s, tot->missed->str, tot->designs,
+                          tot->redundant);
 }
 
 /* The variants to run, each checked (patch and qloop-NAME), or NULL. */

@@ -57,6 +57,18 @@ bool tool_is_search(ToolId t);      /* random, pct, explore, weak: the simulatio
 void tool_run(const MutantsCtx *c, const ZooVariant *v, ToolId t,
               ToolResult *r);
 
+/* The median of v[0..n) (0 for none); sorts v. */
+double mutants_median(double *v, unsigned n);
+/* The table's closing lines, as `qloop mutants` and `qloop merge` print
+ * them: one per tool, then the summary.  searched: a simulation tool ran
+ * (by_search, median_s and max_s are then theirs). */
+void mutants_print_tool(const char *tool, unsigned hits, unsigned bugs,
+                        double median_s);
+void mutants_print_summary(unsigned detected, unsigned bugs, bool searched,
+                           unsigned by_search, double median_s, double max_s,
+                           const char *missed, unsigned designs,
+                           unsigned redundant);
+
 /* Shrink a detecting run's replay; "12 ops, 3 choices" or why not. */
 void mutants_shrink(const MutantsCtx *c, const ZooVariant *v,
                     const char *replay, char *size, unsigned size_len);

@@ -68,6 +68,7 @@ struct RunState {
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
     MemReentrancyGuard guards[SCN_GUARDS_MAX];
     unsigned guard_depth[SCN_GUARDS_MAX];   /* its BHs' callbacks running */
+    unsigned guard_count;       /* guards 1..guard_count are the BHs' */
     unsigned in_poll_ready[SCN_OBJECTS_MAX];    /* FD: io_poll_ready calls
                                                    running (nested: > 1) */
     /* FD: the registration whose io_poll_ready runs was replaced since it
@@ -353,7 +354,7 @@ static void ran(CbCtx *cb)
  */
 static void guards_check(RunState *rs, unsigned running, const char *when)
 {
-    for (unsigned g = 0; g < SCN_GUARDS_MAX; g++) {
+    for (unsigned g = 0; g < rs->guard_count; g++) {
         bool want = rs->guard_depth[g] > 0 || g + 1 == running;
 
         if (rs->guards[g].engaged_in_io != want) {
@@ -2198,6 +2199,7 @@ static bool setup(RunState *rs)
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_BH]; i++) {
         unsigned guard = s->objects[SCN_OBJ_BH][i].guard;
 
+        rs->guard_count = MAX(rs->guard_count, guard);
         rs->bh[i] = aio_bh_new_full(rs->ctx, bh_cb, &rs->cb[SCN_OBJ_BH][i],
                                     s->objects[SCN_OBJ_BH][i].name,
                                     guard ? &rs->guards[guard - 1] : NULL);
@@ -2377,24 +2379,25 @@ static bool job_completion_owed(RunState *rs, char *buf, size_t len)
         return false;
     }
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_JOB]; i++) {
-        for (JobReq *req = rs->job_reqs[i]; req; req = req->next) {
-            /*
-             * Done, or cancelled (taken off the queue, or finishing with
-             * its work's result): the completion BH owes it a run.  Neither
-             * — submitted, never started while the home thread polls (so a
-             * worker could be spawned) and every thread waits: the pool
-             * lost it (a queue that dropped it, a worker never signalled).
-             */
-            if (req->work_done || req->cancelled) {
-                g_snprintf(buf, len, "job '%s': its work is %s, its "
-                           "completion never ran",
-                           rs->s->objects[SCN_OBJ_JOB][i].name,
-                           req->work_done ? "done" : "cancelled");
-                return true;
-            }
+        const JobReq *req = rs->job_reqs[i];
+        const char *name = rs->s->objects[SCN_OBJ_JOB][i].name;
+
+        /*
+         * Any request in flight is owed.  Done, or cancelled (taken off
+         * the queue, or finishing with its work's result): the completion
+         * BH owes it a run.  Neither — submitted, never started while the
+         * home thread polls (so a worker could be spawned) and every thread
+         * waits: the pool lost it (a queue that dropped it, a worker never
+         * signalled).
+         */
+        if (req && (req->work_done || req->cancelled)) {
+            g_snprintf(buf, len, "job '%s': its work is %s, its completion "
+                       "never ran", name, req->work_done ? "done" : "cancelled");
+            return true;
+        }
+        if (req) {
             g_snprintf(buf, len, "job '%s': submitted, its work never ran "
-                       "(the pool lost the request)",
-                       rs->s->objects[SCN_OBJ_JOB][i].name);
+                       "(the pool lost the request)", name);
             return true;
         }
     }

@@ -173,11 +173,20 @@ class Tree:
         return None
 
 
+def exit_status(args):
+    """A command's exit status, output discarded; 'timeout' past 60 s (a
+    mutant that loops without a scheduling point never ends by itself)."""
+    try:
+        return subprocess.run(args, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode
+    except subprocess.TimeoutExpired:
+        return 'timeout'
+
+
 def check(src, qloop, out, corpus):
     """The first step that kills the mutant, or None."""
-    scenarios = sorted(os.path.join(d, f) for d in ('docs/examples', 'corpus/regressions')
+    scenarios = sorted(os.path.join(src, d, f) for d in ('docs/examples', 'corpus/regressions')
                        for f in os.listdir(os.path.join(src, d)) if f.endswith('.scn'))
-    scenarios = [os.path.join(src, s) for s in scenarios]
     steps = [['run', '--runs', '10'], ['run', '--pct', '3', '--runs', '10'],
              ['explore', '--max-runs', '300'],
              ['explore', '--memory', 'c11', '--max-runs', '300'],
@@ -185,23 +194,13 @@ def check(src, qloop, out, corpus):
     replay = os.path.join(out, 'fail.replay')
     for step in steps:
         for scn in scenarios:
-            try:
-                rc = subprocess.run([qloop] + step + ['-o', replay, scn],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    timeout=60).returncode
-            except subprocess.TimeoutExpired:
-                rc = 'timeout'
+            rc = exit_status([qloop] + step + ['-o', replay, scn])
             if rc not in (0, 2):
                 return f'{" ".join(step)} {os.path.basename(scn)} (exit {rc})'
     if corpus:
         loop = os.path.join(src, 'corpus/loop')
         for f in sorted(os.listdir(loop)):
-            try:
-                rc = subprocess.run([qloop, 'replay', '-q', os.path.join(loop, f)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    timeout=60).returncode
-            except subprocess.TimeoutExpired:
-                rc = 'timeout'
+            rc = exit_status([qloop, 'replay', '-q', os.path.join(loop, f)])
             if rc not in (0, 2):
                 return f'replay corpus/loop/{f} (exit {rc})'
     return None
@@ -244,8 +243,8 @@ def main():
         return ('killed', where, how) if how else ('survived', where, '')
 
     counts = {'killed': 0, 'survived': 0, 'unbuilt': 0}
-    with open(os.path.join(a.output, 'report.txt') if os.makedirs(a.output, exist_ok=True) is None
-              else a.output, 'w') as report, \
+    os.makedirs(a.output, exist_ok=True)
+    with open(os.path.join(a.output, 'report.txt'), 'w') as report, \
             concurrent.futures.ThreadPoolExecutor(a.jobs) as pool:
         for state, where, how in pool.map(one, range(len(sample))):
             counts[state] += 1

@@ -287,7 +287,7 @@ int qos_eventfd_open(unsigned initval)
         return err;
     }
     err = sim_fd_new_eventfd(initval);
-    sim_fd_lookup(err)->core_step = sim_world_get()->steps + 1;
+    sim_fd_opened_by_core(err);
     return err;
 }
 
