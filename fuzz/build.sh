@@ -39,6 +39,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#flavours[@]} -gt 0 ] || flavours=(libfuzzer)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
 need() {    # need TOOL PACKAGE
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -99,12 +101,28 @@ build() {   # build FLAVOUR MAKE-VARIABLES...
     fi
   fi
   echo "fuzz/build.sh: $flavour -> $dir" >&2
-  make --no-print-directory -s -f "$src/fuzz/fuzz.mk" -j"$jobs" \
+  # From the source root: the compiler records file names relative to it
+  # ("sim/sched.c"), which AFL++'s list below matches.
+  make --no-print-directory -s -C "$src" -f "$src/fuzz/fuzz.mk" -j"$jobs" \
     OUT="$dir" HOSTCC="${HOSTCC:-clang}" VARIANT="$variant" "$@"
 }
 
 # The simulator and the oracles are not what we want feedback from.
 ignore=$src/fuzz/coverage-ignore.txt
+# AFL++ matches a function's source file as the compiler recorded it —
+# relative to the directory make runs in, the source root ("sim/sched.c")
+# — against "*" + each pattern, so clang's "src:*/sim/*" never matched and
+# AFL++ instrumented the whole simulator and the model (their counters
+# were a third of an input's time).  Its list is the same patterns
+# without the leading "*/".
+afl_ignore=$out/afl-coverage-ignore.txt
+# Written aside and renamed: two builds (qloop mutants' shards) may run at once.
+afl_ignore_tmp=$(mktemp "$out/.afl-coverage-ignore.XXXXXX")
+sed 's|^src:\*/|src:|' "$ignore" > "$afl_ignore_tmp"
+mv -f "$afl_ignore_tmp" "$afl_ignore"
+# Objects are rebuilt when their flags change (fuzz.mk's .flags), and the
+# list's content is part of their flags.
+ignore_sum=-DQLOOP_COVERAGE_IGNORE=$(cksum < "$ignore" | cut -d' ' -f1)
 
 for flavour in "${flavours[@]}"; do
   case $flavour in
@@ -125,30 +143,30 @@ for flavour in "${flavours[@]}"; do
       # compared values learns nothing from them (docs/fuzzing.md, "Value
       # profile"); the decoder and the parsers keep it.
       build libfuzzer CC=clang \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore -DQLOOP_FUZZ_ASAN" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage-ignorelist=$ignore $ignore_sum -DQLOOP_FUZZ_ASAN" \
         BENCH_CFLAGS="-g -O2 -fno-omit-frame-pointer -DQLOOP_ASAN_RUNTIME" \
         CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer,address,undefined" DRIVER=0 QLOOP_CLI=1 ;;
     fast)
       check_libfuzzer
       build fast CC=clang \
-        CFLAGS="-gdwarf-4 -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore" \
+        CFLAGS="-gdwarf-4 -O2 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=$ignore $ignore_sum" \
         CORE_CFLAGS="-fno-sanitize-coverage=trace-cmp" \
         ENGINE="-fsanitize=fuzzer" DRIVER=0 ;;
     afl|cmplog)
       need afl-clang-fast "afl++"
       need clang "clang"
       if [ "$flavour" = cmplog ]; then export AFL_LLVM_CMPLOG=1; fi
-      AFL_QUIET=1 AFL_LLVM_DENYLIST=$ignore build "$flavour" CC=afl-clang-fast CFLAGS="-g -O2" ENGINE= \
+      AFL_QUIET=1 AFL_LLVM_DENYLIST=$afl_ignore build "$flavour" CC=afl-clang-fast CFLAGS="-g -O2 $ignore_sum" ENGINE= \
         DRIVER=1
       unset AFL_LLVM_CMPLOG ;;
     aflsan)
       # AFL++'s guide: one secondary on a sanitizer build.  -O1 as for the
       # libFuzzer build: ASan's reports stay readable.
       need afl-clang-fast "afl++"
-      AFL_QUIET=1 AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_LLVM_DENYLIST=$ignore \
+      AFL_QUIET=1 AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_LLVM_DENYLIST=$afl_ignore \
         build aflsan CC=afl-clang-fast \
-        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DQLOOP_FUZZ_ASAN" \
+        CFLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined $ignore_sum -DQLOOP_FUZZ_ASAN" \
         ENGINE= DRIVER=1 ;;
     replay)
       need clang "clang"

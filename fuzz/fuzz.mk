@@ -86,7 +86,7 @@ CLI_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(filter harness/cmd-%.c harness/qloop
     $(patsubst $(SRC)/%,%,$(sort $(wildcard $(SRC)/harness/*.c)))))
 
 # The oracles: the reference model and what renders a run's story.
-BENCH_HARNESS := $(filter harness/model.c harness/story.c harness/export-%.c,$(HARNESS))
+BENCH_HARNESS := $(filter harness/idmap.c harness/model.c harness/story.c harness/export-%.c,$(HARNESS))
 BENCH_OBJS := $(patsubst %.c,$(OUT)/obj/%.o,$(SIM) $(BENCH_HARNESS))
 
 INCLUDES := -I$(SRC)/include -I$(SRC)/include/qemu-compat -I$(SRC)/sim \

@@ -74,9 +74,16 @@ struct CoModel {
     char why[256];
 };
 
+/* The last freed model: a run's costs no allocation (a large one made
+ * glibc's malloc consolidate its free lists every run). */
+static CoModel *co_model_spare;
+
 CoModel *co_model_new(const Scenario *s, uint32_t home_thread)
 {
-    CoModel *m = g_new0(CoModel, 1);
+    CoModel *m = co_model_spare ? co_model_spare : g_new(CoModel, 1);
+
+    co_model_spare = NULL;
+    memset(m, 0, sizeof(*m));
 
     m->s = s;
     m->ctx_thread[SCN_CTX_HOME] = home_thread;
@@ -86,7 +93,11 @@ CoModel *co_model_new(const Scenario *s, uint32_t home_thread)
 
 void co_model_free(CoModel *m)
 {
-    g_free(m);
+    if (!co_model_spare) {
+        co_model_spare = m;
+    } else {
+        g_free(m);
+    }
 }
 
 void co_model_context_thread(CoModel *m, unsigned ctx, uint32_t thread)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "idmap.h"
 #include "model.h"
 #include "../loop/os.h"
 
@@ -134,18 +135,37 @@ typedef enum {
 /* ModelPoll.ctx of a main_loop_wait(): it runs main-loop timers too. */
 #define MODEL_CTX_MAIN_LOOP_WAIT (-2)
 
+/*
+ * Per thread, its aio_poll() wait in progress (QOS_EV_POLL_ENTER to
+ * QOS_EV_POLL_EXIT): when it computed its timeout, the timeout, and when it
+ * last blocked.  A thread preempted between the two sleeps until its
+ * timeout counted from when it blocked — as a descheduled QEMU thread does
+ * — so a timer it waits for fires late by the preemption, not by a fault
+ * of the core (model_idle_jump).
+ */
+#define MODEL_WAITERS 64
+typedef struct {
+    bool polling, blocked;
+    int64_t enter_ns, timeout_ns, block_ns;
+} ModelWaiter;
+
 /* Objects are keyed by the trace's ids (context key | per-context id). */
 struct Model {
+    /* Kept, emptied, from one run to the next (model_free). */
+    IdMap bh;               /* int64 key -> ModelBh */
+    IdMap ctx;              /* int64 context key -> ModelCtx */
+    IdMap timer;            /* int64 key -> ModelTimer */
+    IdMap clock;            /* int64 list|clock key -> ModelClock */
+    IdMap handler;          /* int64 key -> ModelHandler */
+    /* Zeroed per run: everything from here on. */
     ModelPoll polls[MODEL_POLL_DEPTH_MAX];
     unsigned poll_depth;
-    GHashTable *bh;         /* int64 key -> ModelBh */
-    GHashTable *ctx;        /* int64 context key -> ModelCtx */
-    GHashTable *timer;      /* int64 key -> ModelTimer */
-    GHashTable *clock;      /* int64 list|clock key -> ModelClock */
-    GHashTable *handler;    /* int64 key -> ModelHandler */
+    ModelCtx *ctx_last;     /* ctx_get()'s last answer, for its key */
+    int64_t ctx_last_key;
     uint64_t bh_runs, timer_fires, fd_calls;
     uint64_t outcome;       /* FNV-1a over what ran */
     ModelSpin spin;
+    ModelWaiter waiters[MODEL_WAITERS];
     ModelSignals sig;
     ModelClockState clock_state[MODEL_CLOCKS];
     uint64_t clock_changes[MODEL_CLOCKS];   /* enable/disable calls begun */
@@ -175,18 +195,15 @@ uint64_t model_outcome_hash(const Model *m)
  * the answer does not depend on table order.  NULL if none. */
 static const ModelBh *bh_due(Model *m, bool idle_too)
 {
-    GHashTableIter it;
-    gpointer k, v;
-    int64_t best = INT64_MAX;
+    int64_t best = INT64_MAX, key;
     const ModelBh *due = NULL;
 
-    g_hash_table_iter_init(&it, m->bh);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        const ModelBh *b = v;
+    for (uint32_t i = 0; i < m->bh.count; i++) {
+        const ModelBh *b = idmap_at(&m->bh, i, &key);
 
         if (b->pending && b->scheduled && !b->deleted && b->name &&
-            (idle_too || !b->idle) && *(int64_t *)k < best) {
-            best = *(int64_t *)k;
+            (idle_too || !b->idle) && key < best) {
+            best = key;
             due = b;
         }
     }
@@ -197,9 +214,7 @@ static bool timer_rules_apply(Model *m, int64_t key);
 
 bool model_pending_work(Model *m, char *buf, size_t len)
 {
-    GHashTableIter it;
-    gpointer k, v;
-    int64_t best = INT64_MAX;
+    int64_t best = INT64_MAX, key;
     const char *best_name = NULL;
     const ModelBh *due = bh_due(m, true);
 
@@ -210,14 +225,13 @@ bool model_pending_work(Model *m, char *buf, size_t len)
     /* An armed timer: a waiter's timeout should have covered it — unless
      * it lies past the end of simulated time, or on QEMU_CLOCK_HOST, whose
      * jumps may carry it there. */
-    g_hash_table_iter_init(&it, m->timer);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        ModelTimer *t = v;
-        int clock = (int)((*(int64_t *)k >> 32) & 15);
+    for (uint32_t i = 0; i < m->timer.count; i++) {
+        ModelTimer *t = idmap_at(&m->timer, i, &key);
+        int clock = (int)((key >> 32) & 15);
 
         if (t->armed && t->expire_ns < SIM_END_OF_TIME_NS && clock != 2 &&
-            timer_rules_apply(m, *(int64_t *)k) && *(int64_t *)k < best) {
-            best = *(int64_t *)k;
+            timer_rules_apply(m, key) && key < best) {
+            best = key;
             best_name = t->name ? t->name : "?";
         }
     }
@@ -231,21 +245,7 @@ bool model_pending_work(Model *m, char *buf, size_t len)
 #define CTX_OF(key) ((key) & ~(int64_t)0xffffffff)
 #define CLOCK_OF(key) ((key) & ~(int64_t)0xffffffff)
 
-static gpointer lookup_or_new(GHashTable *t, int64_t key, size_t size)
-{
-    gpointer v = g_hash_table_lookup(t, &key);
-
-    if (!v) {
-        int64_t *k = g_new(int64_t, 1);
-
-        *k = key;
-        v = g_malloc0(size);
-        g_hash_table_insert(t, k, v);
-    }
-    return v;
-}
-
-static void ctx_free(gpointer p)
+static void ctx_fini(void *p)
 {
     ModelCtx *c = p;
 
@@ -258,34 +258,45 @@ static void ctx_free(gpointer p)
         g_free(s->ids);
         g_free(s);
     }
-    g_free(c);
 }
 
 static ModelCtx *ctx_get(Model *m, int64_t key)
 {
-    ModelCtx *c = lookup_or_new(m->ctx, CTX_OF(key), sizeof(ModelCtx));
+    ModelCtx *c;
 
+    /* Most events are of the context the last one was of. */
+    if (m->ctx_last && m->ctx_last_key == CTX_OF(key)) {
+        return m->ctx_last;
+    }
+    c = idmap_get(&m->ctx, CTX_OF(key));
     if (!c->pending) {
         c->pending = g_array_new(FALSE, FALSE, sizeof(int64_t));
         g_queue_init(&c->slices);
         c->round_last = -1;
     }
+    m->ctx_last = c;        /* records never move until the model is freed */
+    m->ctx_last_key = CTX_OF(key);
     return c;
 }
 
+/* The last freed model, emptied: a run's model costs no allocation. */
+static Model *model_spare;
+
 Model *model_new(void)
 {
-    Model *m = g_new0(Model, 1);
+    Model *m = model_spare;
 
-    m->bh = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-    m->ctx = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                   ctx_free);
-    m->timer = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                     g_free);
-    m->clock = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                     g_free);
-    m->handler = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                       g_free);
+    if (m) {
+        model_spare = NULL;
+    } else {
+        m = g_new(Model, 1);
+        idmap_init(&m->bh, sizeof(ModelBh));
+        idmap_init(&m->ctx, sizeof(ModelCtx));
+        idmap_init(&m->timer, sizeof(ModelTimer));
+        idmap_init(&m->clock, sizeof(ModelClock));
+        idmap_init(&m->handler, sizeof(ModelHandler));
+    }
+    memset(&m->polls, 0, sizeof(*m) - offsetof(Model, polls));
     return m;
 }
 
@@ -299,17 +310,26 @@ static void slice_free(gpointer p)
 
 void model_free(Model *m)
 {
-    g_hash_table_destroy(m->bh);
-    g_hash_table_destroy(m->ctx);
-    g_hash_table_destroy(m->timer);
-    g_hash_table_destroy(m->clock);
-    g_hash_table_destroy(m->handler);
+    idmap_clear(&m->bh, NULL);
+    idmap_clear(&m->ctx, ctx_fini);
+    idmap_clear(&m->timer, NULL);
+    idmap_clear(&m->clock, NULL);
+    idmap_clear(&m->handler, NULL);
+    if (!model_spare) {
+        model_spare = m;
+        return;
+    }
+    idmap_destroy(&m->bh, NULL);
+    idmap_destroy(&m->ctx, NULL);
+    idmap_destroy(&m->timer, NULL);
+    idmap_destroy(&m->clock, NULL);
+    idmap_destroy(&m->handler, NULL);
     g_free(m);
 }
 
 void model_name_timer(Model *m, int64_t key, const char *name)
 {
-    ModelTimer *t = lookup_or_new(m->timer, key, sizeof(ModelTimer));
+    ModelTimer *t = idmap_get(&m->timer, key);
 
     t->name = name;
 }
@@ -396,7 +416,7 @@ const char *model_poll_end(Model *m, bool progress)
 
 static ModelBh *bh_get(Model *m, const SimEvent *ev)
 {
-    ModelBh *b = lookup_or_new(m->bh, ev->arg, sizeof(ModelBh));
+    ModelBh *b = idmap_get(&m->bh, ev->arg);
 
     if (!b->name) {
         b->name = ev->name;
@@ -406,7 +426,7 @@ static ModelBh *bh_get(Model *m, const SimEvent *ev)
 
 static ModelBh *bh_by_key(Model *m, int64_t key)
 {
-    return g_hash_table_lookup(m->bh, &key);
+    return idmap_lookup(&m->bh, key);
 }
 
 static const char *bh_enqueue(Model *m, const SimEvent *ev, ModelBh *b)
@@ -601,7 +621,7 @@ static const char *model_bh_event(Model *m, const SimEvent *ev)
 
 static const char *timer_label(Model *m, int64_t key, char *buf, size_t len)
 {
-    ModelTimer *t = g_hash_table_lookup(m->timer, &key);
+    ModelTimer *t = idmap_lookup(&m->timer, key);
 
     if (t && t->name) {
         return t->name;
@@ -616,21 +636,19 @@ static const char *timer_label(Model *m, int64_t key, char *buf, size_t len)
 static bool timer_first(Model *m, int64_t clock_key, int64_t *first_key,
                         ModelTimer **first)
 {
-    GHashTableIter it;
-    gpointer k, v;
+    int64_t key;
 
     *first = NULL;
-    g_hash_table_iter_init(&it, m->timer);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        ModelTimer *t = v;
+    for (uint32_t i = 0; i < m->timer.count; i++) {
+        ModelTimer *t = idmap_at(&m->timer, i, &key);
 
-        if (!t->armed || CLOCK_OF(*(int64_t *)k) != clock_key) {
+        if (!t->armed || CLOCK_OF(key) != clock_key) {
             continue;
         }
         if (!*first || t->expire_ns < (*first)->expire_ns ||
             (t->expire_ns == (*first)->expire_ns && t->order < (*first)->order)) {
             *first = t;
-            *first_key = *(int64_t *)k;
+            *first_key = key;
         }
     }
     return *first != NULL;
@@ -643,8 +661,7 @@ static const char *const model_clock_names[MODEL_CLOCKS] = {
 
 static const char *model_timer_event(Model *m, const SimEvent *ev)
 {
-    ModelClock *clk = lookup_or_new(m->clock, CLOCK_OF(ev->arg),
-                                    sizeof(ModelClock));
+    ModelClock *clk = idmap_get(&m->clock, CLOCK_OF(ev->arg));
     ModelTimer *t, *first;
     int64_t first_key, snapshot_ns;
     char a[48], b[48];
@@ -672,7 +689,7 @@ static const char *model_timer_event(Model *m, const SimEvent *ev)
         clk->passes--;
         return NULL;
     }
-    t = lookup_or_new(m->timer, ev->arg, sizeof(ModelTimer));
+    t = idmap_get(&m->timer, ev->arg);
     switch (ev->kind) {
     case QOS_EV_TIMER_ARM:
         /*
@@ -755,22 +772,72 @@ static const char *model_idle_jump_bh(Model *m, const SimEvent *ev)
                 "only a deadline ended the wait", ev->arg, bh_name(due));
 }
 
+static void waiter_event(Model *m, const SimEvent *ev)
+{
+    ModelWaiter *w;
+
+    if (ev->thread >= MODEL_WAITERS) {
+        return;
+    }
+    w = &m->waiters[ev->thread];
+    switch (ev->kind) {
+    case QOS_EV_POLL_ENTER:
+        *w = (ModelWaiter){ .polling = true, .enter_ns = ev->time_ns,
+                            .timeout_ns = ev->arg };
+        break;
+    case QOS_EV_POLL_EXIT:
+        w->polling = false;
+        break;
+    case SIM_EV_BLOCK:
+        if (w->polling) {
+            w->blocked = true;
+            w->block_ns = ev->time_ns;
+        }
+        break;
+    }
+}
+
+/*
+ * The deadline timers are judged by when time jumps to jump_ns: jump_ns
+ * itself, or earlier — the deadline a waiter computed, when that waiter
+ * was preempted between computing its timeout and sleeping, and its
+ * deadline, counted from when it did sleep, is the one that ended the
+ * wait (it lies between the two).
+ */
+static int64_t idle_jump_due_by(const Model *m, int64_t jump_ns)
+{
+    int64_t due_by = jump_ns;
+
+    for (unsigned i = 0; i < MODEL_WAITERS; i++) {
+        const ModelWaiter *w = &m->waiters[i];
+        int64_t computed_ns, slept_ns;
+
+        if (!w->polling || !w->blocked || w->timeout_ns < 0 ||
+            __builtin_add_overflow(w->enter_ns, w->timeout_ns, &computed_ns) ||
+            __builtin_add_overflow(w->block_ns, w->timeout_ns, &slept_ns)) {
+            continue;
+        }
+        if (computed_ns <= jump_ns && jump_ns <= slept_ns &&
+            computed_ns < due_by) {
+            due_by = computed_ns;
+        }
+    }
+    return due_by;
+}
+
 static const char *model_idle_jump(Model *m, const SimEvent *ev)
 {
-    GHashTableIter it;
-    gpointer k, v;
-    int64_t late_key = INT64_MAX;
+    int64_t late_key = INT64_MAX, key;
+    int64_t due_by_ns = idle_jump_due_by(m, ev->arg);
     const ModelTimer *late = NULL;
     char a[48];
 
-    g_hash_table_iter_init(&it, m->timer);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        const ModelTimer *t = v;
-        int64_t key = *(int64_t *)k;
+    for (uint32_t i = 0; i < m->timer.count; i++) {
+        const ModelTimer *t = idmap_at(&m->timer, i, &key);
         int clock = (int)((key >> 32) & 15);
 
         if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
-            t->expire_ns < ev->arg - MODEL_LATE_SLACK_NS &&
+            t->expire_ns < due_by_ns - MODEL_LATE_SLACK_NS &&
             timer_rules_apply(m, key) && key < late_key) {
             late = t;
             late_key = key;
@@ -857,7 +924,7 @@ int model_clock_enabled(const Model *m, int clock)
 
 bool model_timer_armed(Model *m, int64_t key, int64_t *expire_ns)
 {
-    ModelTimer *t = g_hash_table_lookup(m->timer, &key);
+    ModelTimer *t = idmap_lookup(&m->timer, key);
 
     if (!t || !t->armed) {
         return false;
@@ -899,7 +966,7 @@ static const char *model_fd_event(Model *m, const SimEvent *ev)
     if (ev->kind == QOS_EV_FD_POLLED) {
         return NULL;
     }
-    h = lookup_or_new(m->handler, ev->arg, sizeof(ModelHandler));
+    h = idmap_get(&m->handler, ev->arg);
     switch (ev->kind) {
     case QOS_EV_FD_ADD:
         h->live = true;
@@ -1024,13 +1091,11 @@ void model_spin_begin(Model *m, uint32_t thread)
  * GSource path's rounding: a wake-up for it is no waste, early or not. */
 static bool spin_timer_due(Model *m, int64_t now_ns)
 {
-    GHashTableIter it;
-    gpointer k, v;
+    int64_t key;
 
-    g_hash_table_iter_init(&it, m->timer);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        const ModelTimer *t = v;
-        int clock = (int)((*(int64_t *)k >> 32) & 15);
+    for (uint32_t i = 0; i < m->timer.count; i++) {
+        const ModelTimer *t = idmap_at(&m->timer, i, &key);
+        int clock = (int)((key >> 32) & 15);
 
         if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
             t->expire_ns <= now_ns + MODEL_LATE_SLACK_NS) {
@@ -1187,6 +1252,7 @@ bool model_signal_lost(Model *m, char *buf, size_t len)
 const char *model_event(Model *m, const SimEvent *ev)
 {
     spin_event(m, ev);
+    waiter_event(m, ev);
     if (ev->kind == SIM_EV_USER && sim_event_name_is(ev, "signal")) {
         signal_raised(m, ev);
     }

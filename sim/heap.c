@@ -235,7 +235,21 @@ static void poison_fill(HeapHdr *h)
 static long words_differ(const unsigned char *a, const unsigned char *b,
                          size_t len)
 {
-    for (size_t i = 0; i < len; i += 8) {
+    size_t i = 0;
+
+    /* Four words at a time, no branch between them (a check at every seam
+     * call: the common answer, "no difference", is found the fastest);
+     * then word by word, from the block that differs, to say where. */
+    for (; i + 32 <= len; i += 32) {
+        uint64_t x[4], y[4];
+
+        memcpy(x, a + i, 32);
+        memcpy(y, b + i, 32);
+        if ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) {
+            break;
+        }
+    }
+    for (; i < len; i += 8) {
         uint64_t x, y;
 
         memcpy(&x, a + i, 8);

@@ -339,6 +339,12 @@ static G_GNUC_NO_INLINE void sched_pick(SimWorld *w)
     uint32_t ids[SIM_THREADS_MAX];
     uint32_t n, pick;
 
+    /* An exhausted byte tape draws 0, the running thread, every time: with
+     * no log to write, there is nothing to decide. */
+    if (w->tape_exhausted && w->config.no_choice_log &&
+        w->config.tape == SIM_TAPE_BYTES) {
+        return;
+    }
     n = sim_runnable(w, ids);
     if (n <= 1) {
         return;

@@ -133,7 +133,15 @@ typedef struct SimConfig {
      * seeded by seed (a randomised prefix; sim_dfs_begin_plan). */
     size_t random_prefix_len;
     uint64_t step_limit;        /* scheduling steps before a "livelock" verdict */
-    bool trace;                 /* record the event trace (hash always kept) */
+    bool trace;                 /* record the event trace */
+    /* Keep no trace hash (sim_trace_hash() is then 0): a fuzz target needs
+     * none — a finding's input replays, hash and all, in `qloop replay`. */
+    bool no_hash;
+    /* Keep no log of the choices drawn (sim_tape_recorded() gives none),
+     * for the same reason; and once a byte tape is exhausted, when every
+     * scheduling choice is "keep running", do not list the runnable
+     * threads to make it. */
+    bool no_choice_log;
     bool swarm;                 /* RANDOM/PCT: draw the fault mask from the seed */
     /* Virtual time each read of a monotonic clock costs (0: time moves
      * only when every thread waits).  Busy-polling loops need it to end. */
@@ -440,6 +448,9 @@ static inline bool sim_event_name_is(const SimEvent *ev, const char *name)
 
 /* Record a scenario-level event. */
 void sim_trace_user(const char *name, int64_t arg);
+/* Whether event names end up anywhere but the online oracles (a recorded
+ * trace, the hash): callers may skip formatting them when not. */
+bool sim_trace_keeps_names(void);
 /* The recorded events (only with config.trace). */
 const SimEvent *sim_trace_events(size_t *count);
 /* A hash of every event's (seq, time, thread, kind, name, arg, arg2):

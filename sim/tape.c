@@ -136,6 +136,9 @@ uint32_t sim_tape_record(SimChoiceKind kind, uint32_t n, uint32_t value,
     uint8_t cost = preemptive || kind == SIM_CHOICE_FAULT ? COST_PREEMPTION
                                                           : COST_NONE;
 
+    if (w->config.no_choice_log) {
+        return value;
+    }
     if (G_UNLIKELY(w->log.len == w->log.cap)) {
         tape_log_grow(&w->log);
     }
@@ -236,7 +239,9 @@ uint32_t sim_choose_weak(SimChoiceKind kind, uint32_t n)
         return 0;
     }
     value = sim_tape_record(kind, n, tape_draw(kind, n), false);
-    w->log.cost[w->log.len - 1] = COST_WEAK;
+    if (!w->config.no_choice_log) {
+        w->log.cost[w->log.len - 1] = COST_WEAK;
+    }
     return value;
 }
 

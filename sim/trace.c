@@ -63,7 +63,7 @@ void sim_trace_init(SimWorld *w)
                              : g_array_new(FALSE, FALSE, sizeof(SimEvent));
     events_spare = NULL;
     w->event_seq = 0;
-    w->hash = TRACE_HASH_SEED;
+    w->hash = w->config.no_hash ? 0 : TRACE_HASH_SEED;
 }
 
 void sim_trace_fini(SimWorld *w)
@@ -93,15 +93,17 @@ void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
         return;
     }
     thread = w->current ? w->current->id : 0;
-    h = hash_step(w->hash, w->event_seq);
-    h = hash_step(h, (uint64_t)w->now_ns);
-    /* Thread and kind are small: one word.  No name: a length no name
-     * has. */
-    h = hash_step(h, (uint64_t)thread << 32 | kind);
-    h = name ? hash_name(h, name) : hash_step(h, UINT64_MAX);
-    h = hash_step(h, (uint64_t)arg);
-    h = hash_step(h, (uint64_t)arg2);
-    w->hash = h;
+    if (!w->config.no_hash) {
+        h = hash_step(w->hash, w->event_seq);
+        h = hash_step(h, (uint64_t)w->now_ns);
+        /* Thread and kind are small: one word.  No name: a length no name
+         * has. */
+        h = hash_step(h, (uint64_t)thread << 32 | kind);
+        h = name ? hash_name(h, name) : hash_step(h, UINT64_MAX);
+        h = hash_step(h, (uint64_t)arg);
+        h = hash_step(h, (uint64_t)arg2);
+        w->hash = h;
+    }
     if (w->config.trace) {
         SimEvent ev = {
             .seq = w->event_seq, .time_ns = w->now_ns, .thread = thread,
@@ -125,6 +127,13 @@ void sim_trace_core(int ev, const char *name, int64_t a, int64_t b)
     if (sim_world && sim_world->current != &sim_world->host) {
         sim_trace_record2((uint32_t)ev, name, a, b);
     }
+}
+
+bool sim_trace_keeps_names(void)
+{
+    SimWorld *w = sim_world_get();
+
+    return w->config.trace || !w->config.no_hash;
 }
 
 void sim_trace_user(const char *name, int64_t arg)

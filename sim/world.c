@@ -113,7 +113,7 @@ void sim_reset(const SimConfig *config)
     sim_world_new(config, true);
 }
 
-SimWorld *sim_world_get(void)
+SimWorld *sim_world_start_implicit(void)
 {
     if (!sim_world) {
         SimConfig config;

@@ -153,7 +153,13 @@ typedef struct SimWorld {
 
 extern SimWorld *sim_world;
 
-SimWorld *sim_world_get(void);          /* starts the implicit world */
+SimWorld *sim_world_start_implicit(void);
+/* The world, started (implicitly) if there is none: inline, as nearly
+ * every seam call asks. */
+static inline SimWorld *sim_world_get(void)
+{
+    return G_LIKELY(sim_world) ? sim_world : sim_world_start_implicit();
+}
 
 /* sched.c */
 void sim_sched_init(SimWorld *w);

@@ -31,6 +31,13 @@ if(NOT QLOOP_SANITIZE AND NOT QLOOP_COVERAGE)
                    ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/fuzz-variant)
   set_tests_properties(fuzz-variant-build PROPERTIES LABELS "fuzz"
                        TIMEOUT 900 SKIP_RETURN_CODE 77)
+  # AFL++ counts edges of the core, the runner and the decoder, not of the
+  # simulator and the oracles (fuzz/coverage-ignore.txt).
+  add_test(NAME fuzz-afl-feedback
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/afl-feedback.sh
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/fuzz-afl)
+  set_tests_properties(fuzz-afl-feedback PROPERTIES LABELS "fuzz"
+                       TIMEOUT 900 SKIP_RETURN_CODE 77)
   set(fuzz_sh ${PROJECT_SOURCE_DIR}/fuzz/ctest-libfuzzer.sh)
   add_test(NAME fuzz-libfuzzer-build
            COMMAND ${fuzz_sh} build ${CMAKE_BINARY_DIR}/fuzz)

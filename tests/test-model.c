@@ -134,6 +134,71 @@ static void test_timers(void)
     g_assert_null(feed(other_clock, G_N_ELEMENTS(other_clock)));
 }
 
+#define MS(n) ((int64_t)(n) * 1000000)
+
+/* An event at a virtual time. */
+typedef struct {
+    Ev ev;
+    int64_t t_ns;
+} TEv;
+
+static const char *feed_timed(const TEv *evs, size_t n)
+{
+    static char story[1024];
+    Model *m = model_new();
+    const char *objection = NULL;
+
+    for (size_t i = 0; i < n && !objection; i++) {
+        SimEvent ev = { .seq = i, .time_ns = evs[i].t_ns, .thread = 1,
+                        .kind = evs[i].ev.kind, .name = evs[i].ev.name,
+                        .arg = evs[i].ev.a, .arg2 = evs[i].ev.b };
+
+        objection = model_event(m, &ev);
+        if (objection) {
+            g_strlcpy(story, objection, sizeof(story));
+            objection = story;
+        }
+    }
+    model_free(m);
+    return objection;
+}
+
+#define AT(e, t) { e, t }
+#define WAIT_IN(timeout, at) { { QOS_EV_POLL_ENTER, "ctx", timeout, 0 }, at }
+#define SLEEP(at) { { SIM_EV_BLOCK, NULL, 0, 0 }, at }
+#define IDLE_TO(to) { { SIM_EV_CLOCK, "idle", to, 0 }, to }
+
+/*
+ * Late timers: time jumps (every thread waited) past an armed timer.  A
+ * waiter preempted between computing its timeout (POLL_ENTER) and sleeping
+ * (BLOCK) sleeps its timeout from the later moment, as a descheduled QEMU
+ * thread does: the timer is judged by the deadline it computed.
+ */
+static void test_timer_late(void)
+{
+    /* Timeout 1 ms at 1000 ms for the timer at 1001 ms; preempted until
+     * 1003 ms, so time jumps to 1004 ms: not the core's lateness. */
+    TEv preempted[] = { AT(ARM(1, 0, MS(1001)), MS(1000)),
+                        WAIT_IN(MS(1), MS(1000)), SLEEP(MS(1003)),
+                        IDLE_TO(MS(1004)) };
+    /* The same jump with no preemption: the timeout ignored the timer. */
+    TEv ignored[] = { AT(ARM(1, 0, MS(1001)), MS(1000)),
+                      WAIT_IN(MS(4), MS(1000)), SLEEP(MS(1000)),
+                      IDLE_TO(MS(1004)) };
+    /* Preempted too, but the timeout computed was already 2 ms too long:
+     * the preemption excuses its own delay only. */
+    TEv preempted_and_ignored[] = { AT(ARM(1, 0, MS(1001)), MS(1000)),
+                                    WAIT_IN(MS(4), MS(1000)),
+                                    SLEEP(MS(1001)), IDLE_TO(MS(1005)) };
+
+    g_assert_null(feed_timed(preempted, G_N_ELEMENTS(preempted)));
+    g_assert_nonnull(strstr(feed_timed(ignored, G_N_ELEMENTS(ignored)),
+                            "timing: timer"));
+    g_assert_nonnull(strstr(feed_timed(preempted_and_ignored,
+                                       G_N_ELEMENTS(preempted_and_ignored)),
+                            "is late"));
+}
+
 static void test_handlers(void)
 {
     Ev ok[] = { { QOS_EV_FD_ADD, NULL, CTX | 1, 5 }, { QOS_EV_FD_ADD, NULL, CTX | 2, 6 },
@@ -256,6 +321,7 @@ int main(int argc, char **argv)
     g_test_add_func("/model/bh/delete-free", test_bh_delete_and_free);
     g_test_add_func("/model/bh/nested-slices", test_bh_nested_slices);
     g_test_add_func("/model/timers", test_timers);
+    g_test_add_func("/model/timer-late", test_timer_late);
     g_test_add_func("/model/handlers", test_handlers);
     g_test_add_func("/model/signals", test_signals);
     g_test_add_func("/model/spin", test_spin);
