@@ -30,6 +30,8 @@ typedef enum {
     CO_PERMIT_BH,           /* aio_co_schedule, a cross-thread wake */
     CO_PERMIT_LOCK,         /* the mutex was handed to it */
     CO_PERMIT_QUEUE,        /* restarted from the CoQueue */
+    CO_PERMIT_QUEUE_RACED,  /* queued while a restart ran elsewhere: it may
+                               have been restarted, or may stay queued */
     CO_PERMIT_TIMER,        /* its sleep's deadline */
 } CoPermit;
 
@@ -71,6 +73,7 @@ struct CoModel {
     CoWaiter waiters[SCN_OBJECTS_MAX];  /* lock calls not returned, oldest
                                            first */
     unsigned waiter_count;
+    unsigned restarting;                /* restart calls not returned */
     char why[256];
 };
 
@@ -212,17 +215,31 @@ void co_model_queue_wait(CoModel *m, unsigned co)
 {
     m->tick++;
     m->co[co].in_queue = true;
+    /* A restart in another thread has begun and not returned: the
+     * scenario's race (a CoQueue is its caller's to lock).  Its pops may
+     * or may not reach this coroutine; either is QEMU's behaviour. */
+    if (m->restarting > 0) {
+        m->co[co].permit = CO_PERMIT_QUEUE_RACED;
+    }
 }
 
-void co_model_restart_all(CoModel *m)
+void co_model_restart_begin(CoModel *m)
 {
     m->tick++;
+    m->restarting++;
     for (unsigned i = 0; i < SCN_OBJECTS_MAX; i++) {
         if (m->co[i].in_queue) {
             m->co[i].in_queue = false;
             m->co[i].permit = CO_PERMIT_QUEUE;
         }
     }
+}
+
+void co_model_restart_end(CoModel *m)
+{
+    g_assert(m->restarting > 0);
+    m->tick++;
+    m->restarting--;
 }
 
 /* A coroutine scheduled before co's schedule began that has not run. */
@@ -302,6 +319,7 @@ const char *co_model_runs(CoModel *m, unsigned co, uint32_t thread,
         break;
     }
     c->permit = CO_PERMIT_NONE;
+    c->in_queue = false;    /* running, so not in the CoQueue */
     return NULL;
 }
 

@@ -57,7 +57,10 @@ void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread);
 void co_model_step(CoModel *m, uint32_t thread);
 void co_model_unlock(CoModel *m, unsigned co);
 void co_model_queue_wait(CoModel *m, unsigned co);
-void co_model_restart_all(CoModel *m);
+/* qemu_co_queue_restart_all() begins / returned.  A coroutine queued in
+ * between (from another thread) may be restarted by it or stay queued. */
+void co_model_restart_begin(CoModel *m);
+void co_model_restart_end(CoModel *m);
 
 /* What the runner saw; NULL or what is wrong.  current_ctx: the context
  * qemu_get_current_aio_context() names there (-1: none of the scenario's). */

@@ -1717,6 +1717,20 @@ static void co_wait_op(RunState *rs, unsigned i)
     }
 }
 
+/* qemu_co_queue_restart_all(), told to the model as a call with a
+ * beginning and an end: its pops have scheduling points, and a coroutine
+ * another thread queues meanwhile may be restarted or not. */
+static void co_restart_all(RunState *rs)
+{
+    if (rs->co_model) {
+        co_model_restart_begin(rs->co_model);
+    }
+    qemu_co_queue_restart_all(&rs->co_queue);
+    if (rs->co_model) {
+        co_model_restart_end(rs->co_model);
+    }
+}
+
 /* aio_co_reschedule_self: into its own context it returns at once. */
 static void co_reschedule_op(RunState *rs, unsigned i, unsigned into)
 {
@@ -1747,10 +1761,7 @@ static void co_op(RunState *rs, const ScnOp *op)
                        (unsigned)op->arg);
         return;
     case SCN_OP_CO_RESTART_ALL:
-        if (rs->co_model) {
-            co_model_restart_all(rs->co_model);
-        }
-        qemu_co_queue_restart_all(&rs->co_queue);
+        co_restart_all(rs);
         return;
     default:
         break;
@@ -1798,10 +1809,7 @@ static void co_finish_all(RunState *rs)
     for (int round = 0; round < 1000; round++) {
         bool left = false;
 
-        if (rs->co_model) {
-            co_model_restart_all(rs->co_model);
-        }
-        qemu_co_queue_restart_all(&rs->co_queue);
+        co_restart_all(rs);
         for (unsigned i = 0; i < n; i++) {
             if (rs->co_state[i] == CO_YIELDED) {
                 if (rs->co_ctx[i] == SCN_CTX_HOME) {

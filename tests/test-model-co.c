@@ -131,10 +131,43 @@ static void test_queue(void)
 
     co_model_queue_wait(m, 0);
     assert_violation(runs(m, 0, HOME, 0), "nothing entered");
-    co_model_restart_all(m);
+    co_model_restart_begin(m);
+    co_model_restart_end(m);
     g_assert_null(runs(m, 0, HOME, 0));
     /* Not in the queue: a restart does not permit it. */
     assert_violation(runs(m, 1, HOME, 0), "nothing entered");
+    co_model_free(m);
+}
+
+/*
+ * A coroutine queued from another thread while a restart runs (the
+ * scenario's race: a CoQueue is its caller's to lock) may be restarted by
+ * it, or stay queued, unowed; one queued after the restart returned is
+ * not restarted by it.
+ */
+static void test_queue_restart_race(void)
+{
+    CoModel *m = model_with(3);
+    char why[160];
+    const int64_t end = INT64_MAX / 2;
+
+    co_model_restart_begin(m);
+    co_model_queue_wait(m, 0);          /* during: restarted, as it happens */
+    co_model_queue_wait(m, 1);          /* during: left queued */
+    co_model_restart_end(m);
+    co_model_queue_wait(m, 2);          /* after */
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_null(runs(m, 0, HOME, 0));
+    assert_violation(runs(m, 2, HOME, 0), "nothing entered");
+    /* The next restart restarts the one left queued, and not the one that
+     * ran (it is no longer in the queue): owed until it runs. */
+    co_model_restart_begin(m);
+    co_model_restart_end(m);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C1' was restarted"));
+    g_assert_null(runs(m, 1, HOME, 0));
+    g_assert_null(runs(m, 2, HOME, 0));
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
     co_model_free(m);
 }
 
@@ -151,7 +184,8 @@ static void test_owed(void)
      * until it runs. */
     co_model_queue_wait(m, 0);
     g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
-    co_model_restart_all(m);
+    co_model_restart_begin(m);
+    co_model_restart_end(m);
     g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
     g_assert_nonnull(strstr(why, "'C0' was restarted from the CoQueue"));
     g_assert_null(runs(m, 0, HOME, 0));
@@ -321,6 +355,7 @@ int main(int argc, char **argv)
     g_test_add_func("/model-co/schedule-order", test_schedule_order);
     g_test_add_func("/model-co/mutex", test_mutex);
     g_test_add_func("/model-co/queue", test_queue);
+    g_test_add_func("/model-co/queue-restart-race", test_queue_restart_race);
     g_test_add_func("/model-co/owed", test_owed);
     g_test_add_func("/model-co/contexts", test_contexts);
     g_test_add_func("/model-co/reschedule-inside-schedule",
