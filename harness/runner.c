@@ -2374,21 +2374,13 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
 }
 
 /*
- * After a hang: a request whose work is done but whose completion callback
- * has not run is work due while the home thread sleeps in aio_poll() — the
- * pool's completion BH owes it, even from a nested poll in another
- * request's completion (QEMU 3c80ca158c).  The model sees no pool; the
- * runner does.  Only in aio_poll(): other waits may be the scenario's own.
+ * After a hang: a request in flight is work due while the home thread
+ * sleeps in aio_poll() — done or cancelled, the pool's completion BH owes
+ * it, even from a nested poll in another request's completion (QEMU
+ * 3c80ca158c); not yet started, a worker does.  The model sees no pool;
+ * the runner does.  Only in aio_poll(): other waits may be the scenario's
+ * own.
  */
-/* A coroutine the model says is owed a run (co_model_owed()). */
-static bool coroutine_owed(RunState *rs, char *buf, size_t len)
-{
-    return rs->co_model && rs->model &&
-           co_model_owed(rs->co_model, SIM_END_OF_TIME_NS,
-                         model_clock_enabled(rs->model, QEMU_CLOCK_VIRTUAL),
-                         buf, len);
-}
-
 static bool job_completion_owed(RunState *rs, char *buf, size_t len)
 {
     if (!rs->in_aio_poll) {
@@ -2463,6 +2455,29 @@ static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
     return false;
 }
 
+/* A coroutine the model says is owed a run (co_model_owed()). */
+static bool coroutine_owed(RunState *rs, char *buf, size_t len)
+{
+    return rs->co_model &&
+           co_model_owed(rs->co_model, SIM_END_OF_TIME_NS,
+                         model_clock_enabled(rs->model, QEMU_CLOCK_VIRTUAL),
+                         buf, len);
+}
+
+/* Every thread waits: is anything due that one should be running?  What,
+ * in buf.  The model's and the runner's oracles, in the order the story
+ * prefers them. */
+static bool work_owed(RunState *rs, char *buf, size_t len)
+{
+    g_assert(rs->model);
+    return model_pending_work(rs->model, buf, len) ||
+           ready_fd_pending(rs, buf, len) ||
+           notify_event_owed(rs, buf, len) ||
+           job_completion_owed(rs, buf, len) ||
+           clock_disable_owed(rs, buf, len) ||
+           coroutine_owed(rs, buf, len);
+}
+
 /*
  * Every thread waits and nothing can wake one.  If the model knows of no
  * work due, the scenario waited for work nobody does: cut every wait short
@@ -2476,12 +2491,7 @@ static bool runner_on_hang(void *opaque)
     RunState *rs = opaque;
     char due[160];
 
-    if (!rs->model || model_pending_work(rs->model, due, sizeof(due)) ||
-        ready_fd_pending(rs, due, sizeof(due)) ||
-        notify_event_owed(rs, due, sizeof(due)) ||
-        job_completion_owed(rs, due, sizeof(due)) ||
-        clock_disable_owed(rs, due, sizeof(due)) ||
-        coroutine_owed(rs, due, sizeof(due))) {
+    if (!rs->model || work_owed(rs, due, sizeof(due))) {
         return false;
     }
     rs->cut_waits = true;
@@ -2593,12 +2603,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         char due[160];
 
         if (out->verdict == SIM_HANG && !rs->clock_self_wait &&
-            (model_pending_work(rs->model, due, sizeof(due)) ||
-             ready_fd_pending(rs, due, sizeof(due)) ||
-             notify_event_owed(rs, due, sizeof(due)) ||
-             job_completion_owed(rs, due, sizeof(due)) ||
-             clock_disable_owed(rs, due, sizeof(due)) ||
-             coroutine_owed(rs, due, sizeof(due)))) {
+            work_owed(rs, due, sizeof(due))) {
             out->lost_wakeup = true;
             g_strlcat(out->story, "\nlost wake-up: ", sizeof(out->story));
             g_strlcat(out->story, due, sizeof(out->story));

@@ -22,15 +22,16 @@ typedef struct {
     int64_t a, b;
 } Ev;
 
-/* Feed evs; return the first objection (or NULL). */
-static const char *feed(const Ev *evs, size_t n)
+/* Feed evs, evs[i] at virtual time t_ns[i] (all at 0 without t_ns);
+ * return the first objection (or NULL). */
+static const char *feed_at(const Ev *evs, const int64_t *t_ns, size_t n)
 {
     static char story[1024];
     Model *m = model_new();
     const char *objection = NULL;
 
     for (size_t i = 0; i < n && !objection; i++) {
-        SimEvent ev = { .seq = i, .time_ns = 0, .thread = 1,
+        SimEvent ev = { .seq = i, .time_ns = t_ns ? t_ns[i] : 0, .thread = 1,
                         .kind = evs[i].kind, .name = evs[i].name,
                         .arg = evs[i].a, .arg2 = evs[i].b };
 
@@ -42,6 +43,11 @@ static const char *feed(const Ev *evs, size_t n)
     }
     model_free(m);
     return objection;
+}
+
+static const char *feed(const Ev *evs, size_t n)
+{
+    return feed_at(evs, NULL, n);
 }
 
 #define SCHED(id, name) { QOS_EV_BH_SCHEDULE, name, BH(id), 2 }, \
@@ -144,23 +150,15 @@ typedef struct {
 
 static const char *feed_timed(const TEv *evs, size_t n)
 {
-    static char story[1024];
-    Model *m = model_new();
-    const char *objection = NULL;
+    Ev ev[16];
+    int64_t t_ns[16];
 
-    for (size_t i = 0; i < n && !objection; i++) {
-        SimEvent ev = { .seq = i, .time_ns = evs[i].t_ns, .thread = 1,
-                        .kind = evs[i].ev.kind, .name = evs[i].ev.name,
-                        .arg = evs[i].ev.a, .arg2 = evs[i].ev.b };
-
-        objection = model_event(m, &ev);
-        if (objection) {
-            g_strlcpy(story, objection, sizeof(story));
-            objection = story;
-        }
+    g_assert(n <= G_N_ELEMENTS(ev));
+    for (size_t i = 0; i < n; i++) {
+        ev[i] = evs[i].ev;
+        t_ns[i] = evs[i].t_ns;
     }
-    model_free(m);
-    return objection;
+    return feed_at(ev, t_ns, n);
 }
 
 #define AT(e, t) { e, t }
