@@ -453,6 +453,10 @@ void sim_trace_user(const char *name, int64_t arg);
 bool sim_trace_keeps_names(void);
 /* The recorded events (only with config.trace). */
 const SimEvent *sim_trace_events(size_t *count);
+/* How many events of this kind the run recorded so far, kept with or
+ * without config.trace (a kind past SIM_EV_KINDS_MAX: 0). */
+#define SIM_EV_KINDS_MAX 128
+uint64_t sim_trace_kind_count(uint32_t kind);
 /* A hash of every event's (seq, time, thread, kind, name, arg, arg2):
  * sim/trace.c. */
 uint64_t sim_trace_hash(void);

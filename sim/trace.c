@@ -63,6 +63,7 @@ void sim_trace_init(SimWorld *w)
                              : g_array_new(FALSE, FALSE, sizeof(SimEvent));
     events_spare = NULL;
     w->event_seq = 0;
+    memset(w->kind_count, 0, sizeof(w->kind_count));
     w->hash = w->config.no_hash ? 0 : TRACE_HASH_SEED;
 }
 
@@ -113,6 +114,9 @@ void sim_trace_record2(uint32_t kind, const char *name, int64_t arg,
         g_array_append_val(w->events, ev);
     }
     w->event_seq++;
+    if (kind < SIM_EV_KINDS_MAX) {
+        w->kind_count[kind]++;
+    }
     if (w->config.observer && !w->ending) {
         SimEvent ev = {
             .seq = w->event_seq - 1, .time_ns = w->now_ns, .thread = thread,
@@ -148,6 +152,14 @@ const SimEvent *sim_trace_events(size_t *count)
 
     *count = w->events->len;
     return (const SimEvent *)(void *)w->events->data;
+}
+
+_Static_assert(SIM_EV_MEMORY < SIM_EV_KINDS_MAX && QOS_EV_MAX < SIM_EV_KINDS_MAX,
+               "an event kind without a count");
+
+uint64_t sim_trace_kind_count(uint32_t kind)
+{
+    return kind < SIM_EV_KINDS_MAX ? sim_world_get()->kind_count[kind] : 0;
 }
 
 uint64_t sim_trace_hash(void)

@@ -140,6 +140,7 @@ typedef struct SimWorld {
     GArray *events;             /* SimEvent */
     uint64_t event_seq;
     uint64_t hash;
+    uint64_t kind_count[SIM_EV_KINDS_MAX];
 
     /* outcome */
     SimVerdict verdict;

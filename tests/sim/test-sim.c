@@ -540,6 +540,75 @@ static void test_faults_only_when_enabled(void)
     g_assert_cmpint(fault_events, >, 0);
 }
 
+/*
+ * sim_trace_kind_count() agrees with the recorded trace, kind by kind, and
+ * keeps counting when no trace is recorded (the fuzz targets' case): the
+ * runner's drain stops on it.
+ */
+static uint64_t kind_counts[SIM_EV_KINDS_MAX];
+static uint64_t kind_counts_from_trace[SIM_EV_KINDS_MAX];
+
+static void count_bh(void *opaque)
+{
+    (void)opaque;
+}
+
+static void kind_count_body(void *opaque)
+{
+    AioContext *ctx = aio_context_new(&error_abort);
+    QEMUBH *bh = aio_bh_new(ctx, count_bh, NULL);
+    const SimEvent *ev;
+    size_t n = 0;
+
+    (void)opaque;
+    for (int i = 0; i < 200; i++) {
+        qemu_bh_schedule(bh);
+        aio_notify(ctx);
+        aio_poll(ctx, true);
+        qemu_clock_get_ns(QEMU_CLOCK_HOST);
+    }
+    for (uint32_t k = 0; k < SIM_EV_KINDS_MAX; k++) {
+        kind_counts[k] = sim_trace_kind_count(k);
+    }
+    g_assert_cmpuint(sim_trace_kind_count(SIM_EV_KINDS_MAX), ==, 0);
+    memset(kind_counts_from_trace, 0, sizeof(kind_counts_from_trace));
+    ev = sim_trace_events(&n);
+    for (size_t i = 0; i < n; i++) {
+        g_assert_cmpuint(ev[i].kind, <, SIM_EV_KINDS_MAX);
+        kind_counts_from_trace[ev[i].kind]++;
+    }
+    qemu_bh_delete(bh);
+    aio_context_unref(ctx);
+}
+
+static void test_trace_kind_counts(void)
+{
+    SimConfig c = config_with(SIM_TAPE_RANDOM, 5);
+    uint64_t traced[SIM_EV_KINDS_MAX];
+
+    c.trace = true;
+    c.faults = SIM_FAULT_ALL;
+    c.fault_permille = 200;
+    g_assert_cmpint(sim_run(&c, kind_count_body, NULL), ==, SIM_OK);
+    uint64_t core_events = 0;
+
+    for (uint32_t k = 0; k < SIM_EV_SWITCH; k++) {
+        core_events += kind_counts[k];
+    }
+    g_assert_cmpuint(core_events, >=, 200 * 3);  /* schedule, notify, run */
+    g_assert_cmpuint(kind_counts[SIM_EV_FAULT], >, 0);
+    for (uint32_t k = 0; k < SIM_EV_KINDS_MAX; k++) {
+        g_assert_cmpuint(kind_counts[k], ==, kind_counts_from_trace[k]);
+    }
+    memcpy(traced, kind_counts, sizeof(traced));
+    /* The same run without a recorded trace: the same counts. */
+    c.trace = false;
+    g_assert_cmpint(sim_run(&c, kind_count_body, NULL), ==, SIM_OK);
+    for (uint32_t k = 0; k < SIM_EV_KINDS_MAX; k++) {
+        g_assert_cmpuint(kind_counts[k], ==, traced[k]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -565,5 +634,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/verdict/livelock", test_livelock_verdict);
     g_test_add_func("/sim/verdict/core-panic", test_core_panic_is_a_verdict);
     g_test_add_func("/sim/fault/switchable", test_faults_only_when_enabled);
+    g_test_add_func("/sim/trace/kind-counts", test_trace_kind_counts);
     return g_test_run();
 }
