@@ -50,6 +50,19 @@ typedef struct JobReq {
     struct JobReq *next;        /* the job's requests in flight, newest first */
 } JobReq;
 
+/*
+ * The innermost wait running: aio_poll() (its sleeping is not the return
+ * a qemu_notify_event() promised), bdrv_aio_cancel() of a request (which
+ * sleeps only until that request completes), or neither (main_loop_wait,
+ * the scenario's own waits).
+ */
+typedef struct InnerWait {
+    bool aio_poll;
+    uint8_t cancel_job;         /* with cancel_seq: the job cancelled */
+    uint64_t cancel_seq;        /* its request's submission number, or 0 */
+    const JobReq *cancel_nocb;  /* a request without completion callback */
+} InnerWait;
+
 struct RunState {
     const Scenario *s;
     AioContext *ctx;
@@ -99,8 +112,7 @@ struct RunState {
     unsigned main_loop_waits;   /* main_loop_wait() calls running */
     bool notify_event_unconsumed;
     bool main_loop_wait_owed;
-    bool in_aio_poll;           /* the innermost wait running is aio_poll():
-                                   its sleeping is not the promised return */
+    InnerWait wait;             /* the innermost wait running */
     uint32_t loop_thread;       /* the main loop's thread (set it up) */
     /* Queries, clocks, main-loop timers, write handlers (section "queries"). */
     uint32_t home_thread;       /* sim thread of threads[0] */
@@ -603,11 +615,11 @@ static bool poll_once(RunState *rs, bool blocking)
         }
     }
     {
-        bool outer = rs->in_aio_poll;
+        InnerWait outer = rs->wait;
 
-        rs->in_aio_poll = true;
+        rs->wait = (InnerWait){ .aio_poll = true };
         progress = aio_poll(rs->ctx, blocking);
-        rs->in_aio_poll = outer;
+        rs->wait = outer;
     }
     if (rs->model) {
         const char *violation = model_poll_end(rs->model, progress);
@@ -637,11 +649,11 @@ static void main_loop_once(RunState *rs, bool nonblocking)
     rs->main_loop_wait_owed = rs->notify_event_unconsumed;
     rs->notify_event_unconsumed = false;
     {
-        bool outer = rs->in_aio_poll;
+        InnerWait outer = rs->wait;
 
-        rs->in_aio_poll = false;
+        rs->wait = (InnerWait){ .aio_poll = false };
         main_loop_wait(nonblocking);
-        rs->in_aio_poll = outer;
+        rs->wait = outer;
     }
     rs->main_loop_wait_owed = false;
     rs->main_loop_waits--;
@@ -715,7 +727,13 @@ static void job_submit_nocb(RunState *rs, uint8_t i)
     if (rs->model) {
         model_wait_begin(rs->model, sim_thread_self());
     }
-    bdrv_aio_cancel(acb);
+    {
+        InnerWait outer = rs->wait;
+
+        rs->wait = (InnerWait){ .cancel_nocb = req };
+        bdrv_aio_cancel(acb);
+        rs->wait = outer;
+    }
     if (rs->model) {
         model_wait_end(rs->model);
     }
@@ -757,7 +775,14 @@ static void job_cancel(RunState *rs, uint8_t i)
     if (rs->model) {
         model_wait_begin(rs->model, sim_thread_self());
     }
-    bdrv_aio_cancel(req->acb);      /* req is freed once this returns */
+    {
+        InnerWait outer = rs->wait;
+
+        /* By number, not pointer: the completion frees req inside. */
+        rs->wait = (InnerWait){ .cancel_job = i, .cancel_seq = seq };
+        bdrv_aio_cancel(req->acb);  /* req is freed once this returns */
+        rs->wait = outer;
+    }
     if (rs->model) {
         model_wait_end(rs->model);
     }
@@ -827,7 +852,7 @@ static void signal_handler(int signo, siginfo_t *info, void *uctx)
         const char *violation =
             model_signal_handler(rs->model, signo, sim_thread_self(),
                                  rs->loop_thread,
-                                 rs->main_loop_waits > 0 && !rs->in_aio_poll);
+                                 rs->main_loop_waits > 0 && !rs->wait.aio_poll);
 
         if (violation) {
             sim_fail("%s", violation);
@@ -2387,7 +2412,7 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
 {
     /* A nested aio_poll() that sleeps is not the main_loop_wait() the
      * notify promised would return. */
-    if (!rs->main_loop_wait_owed || rs->in_aio_poll) {
+    if (!rs->main_loop_wait_owed || rs->wait.aio_poll) {
         return false;
     }
     g_snprintf(buf, len, "main_loop_wait() sleeps after qemu_notify_event() "
@@ -2400,12 +2425,40 @@ static bool notify_event_owed(RunState *rs, char *buf, size_t len)
  * sleeps in aio_poll() — done or cancelled, the pool's completion BH owes
  * it, even from a nested poll in another request's completion (QEMU
  * 3c80ca158c); not yet started, a worker does.  The model sees no pool;
- * the runner does.  Only in aio_poll(): other waits may be the scenario's
- * own.
+ * the runner does.  Only in aio_poll(), or in a bdrv_aio_cancel() for the
+ * request it cancels: other waits may be the scenario's own.
  */
 static bool job_completion_owed(RunState *rs, char *buf, size_t len)
 {
-    if (!rs->in_aio_poll) {
+    if (rs->wait.cancel_nocb || rs->wait.cancel_seq) {
+        /*
+         * bdrv_aio_cancel() sleeps until its request completed.  A worker
+         * runs the work without waiting for anything, so once every thread
+         * waits the request is done, or was taken off the queue: either
+         * way its completion BH owes it a run (a cancel of a queued request
+         * that does not schedule it strands it when no other completion
+         * comes).
+         */
+        const char *name = rs->s->objects[SCN_OBJ_JOB][
+            rs->wait.cancel_nocb ? rs->wait.cancel_nocb->cb->index
+                                 : rs->wait.cancel_job].name;
+        const JobReq *req = rs->wait.cancel_nocb;
+
+        for (const JobReq *r = rs->job_reqs[rs->wait.cancel_job];
+             !req && r; r = r->next) {
+            if (r->seq == rs->wait.cancel_seq) {
+                req = r;
+            }
+        }
+        if (req) {
+            g_snprintf(buf, len, "job '%s': bdrv_aio_cancel() waits for a "
+                       "request whose work is %s, and its completion never "
+                       "ran", name, req->work_done ? "done" : "cancelled");
+            return true;
+        }
+        return false;
+    }
+    if (!rs->wait.aio_poll) {
         return false;
     }
     for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_JOB]; i++) {
