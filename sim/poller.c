@@ -163,6 +163,7 @@ static unsigned fd_revents(int fd, unsigned events)
     bool wakeup = events == G_IO_IN && sim_glib_wakeup_could_be(fd);
     bool foreseen_clear = wakeup && !sim_glib_wakeup_maybe_set(fd);
     unsigned revents = 0;
+    int ready;
 
     if (sim_fd_is_fake(fd)) {
         return sim_fd_revents(fd, events);
@@ -170,7 +171,10 @@ static unsigned fd_revents(int fd, unsigned events)
     if (foreseen_clear && !sim_glib_wakeup_audit()) {
         return 0;
     }
-    if (poll(&pfd, 1, 0) > 0) {
+    do {    /* the watchdog's tick (sim/watchdog.c) may interrupt it */
+        ready = poll(&pfd, 1, 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready > 0) {
         revents = (unsigned)pfd.revents &
                   (G_IO_IN | G_IO_OUT | G_IO_ERR | G_IO_HUP);
     }

@@ -169,6 +169,7 @@ SimVerdict sim_run(const SimConfig *config, void (*fn)(void *), void *arg)
                                           main_thread->stack_size,
                                           sim_thread_entry_for_run());
     w->current = &w->host;
+    sim_watchdog_arm();
     sim_heap_run_begin();
     sim_run_enter(main_thread);
     sim_heap_run_end();

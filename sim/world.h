@@ -179,6 +179,8 @@ G_NORETURN void sim_end_run(SimVerdict verdict, const char *fmt, ...)
 void sim_thread_exit(void *ret);
 void (*sim_thread_entry_for_run(void))(void);
 void sim_run_enter(SimThread *main_thread);
+/* A CPU-time watchdog on the calling host thread (sim/watchdog.c): once. */
+void sim_watchdog_arm(void);
 /* Thread stacks (mmap'd with a guard page), recycled across worlds. */
 void *sim_stack_alloc(size_t size);
 /* ASan builds: the stack ASan must be told for t (its coroutine's if it

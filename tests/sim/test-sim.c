@@ -609,8 +609,56 @@ static void test_trace_kind_counts(void)
     }
 }
 
+/*
+ * A body that loops without a seam call never returns to the scheduler:
+ * the watchdog (sim/watchdog.c; main() sets it to 1 s) ends the run with
+ * the livelock verdict instead of hanging; the next run is unaffected.  A
+ * body that yields at every turn for longer is not stopped.
+ */
+static volatile uint64_t spin_turns;
+
+static void spin_without_seam(void *opaque)
+{
+    (void)opaque;
+    for (;;) {
+        spin_turns++;
+    }
+}
+
+static void spin_with_yields(void *opaque)
+{
+    gint64 until_us = g_get_monotonic_time() + 1500 * 1000;
+
+    (void)opaque;
+    /* Wall time, not CPU: the bound only needs to outlast a tick. */
+    while (g_get_monotonic_time() < until_us) {
+        sim_yield("spin");
+    }
+}
+
+static void quiet_body(void *opaque)
+{
+    (void)opaque;
+    sim_yield("quiet");
+}
+
+static void test_watchdog_ends_a_seamless_loop(void)
+{
+    SimConfig c = config_with(SIM_TAPE_RANDOM, 3);
+
+    g_assert_cmpint(sim_run(&c, spin_without_seam, NULL), ==, SIM_LIVELOCK);
+    g_assert_nonnull(strstr(sim_verdict_story(),
+                            "without reaching a scheduling point"));
+    g_assert_cmpuint(spin_turns, >, 0);
+    g_assert_cmpint(sim_run(&c, quiet_body, NULL), ==, SIM_OK);
+    c.step_limit = 0;
+    g_assert_cmpint(sim_run(&c, spin_with_yields, NULL), ==, SIM_OK);
+}
+
 int main(int argc, char **argv)
 {
+    /* Read once, at the first run: the watchdog test waits 1 s, not 10. */
+    g_setenv("QLOOP_WATCHDOG_SECONDS", "1", TRUE);
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sim/tape/replay-reproduces-hash",
                     test_replay_reproduces_hash);
@@ -635,5 +683,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/verdict/core-panic", test_core_panic_is_a_verdict);
     g_test_add_func("/sim/fault/switchable", test_faults_only_when_enabled);
     g_test_add_func("/sim/trace/kind-counts", test_trace_kind_counts);
+    g_test_add_func("/sim/verdict/watchdog", test_watchdog_ends_a_seamless_loop);
     return g_test_run();
 }
