@@ -61,6 +61,11 @@ typedef struct InnerWait {
     uint8_t cancel_job;         /* with cancel_seq: the job cancelled */
     uint64_t cancel_seq;        /* its request's submission number, or 0 */
     const JobReq *cancel_nocb;  /* a request without completion callback */
+    /* aio_poll(): scenario fds without io_poll the polling thread itself
+     * registered before it began (bit = fd index), and each fd's io_poll
+     * calls so far (polling-mode rule, fd_io_poll()). */
+    uint32_t nonpoll_mine;
+    uint8_t io_poll_calls[SCN_OBJECTS_MAX];
 } InnerWait;
 
 struct RunState {
@@ -71,6 +76,7 @@ struct RunState {
     bool bh_deleted[SCN_OBJECTS_MAX];
     int fd[SCN_OBJECTS_MAX];
     bool fd_registered[SCN_OBJECTS_MAX];
+    uint32_t fd_reg_thread[SCN_OBJECTS_MAX];    /* FD: who registered it */
     QEMUTimer *timer[SCN_OBJECTS_MAX];
     uint64_t runs[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
@@ -456,12 +462,57 @@ static void fd_read_cb(void *opaque)
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
 
-/* io_poll: the fd has data (a peek; polling mode calls it in a loop). */
+/*
+ * io_poll: the fd has data (a peek; polling mode calls it in a loop).
+ *
+ * QEMU busy-polls only while every handler of the context has an io_poll
+ * (poll_disable_cnt == 0): one that has not needs the fd monitor, and
+ * polling would only delay it.  The counter is updated without ordering,
+ * so a registration racing with a poll may be missed; one the polling
+ * thread made itself before aio_poll() began may not.  With polling off,
+ * io_poll runs at most once per handler in an aio_poll(): the last look
+ * when it ends a mode an outer poll started.  A second call is the busy
+ * loop.
+ */
 static bool fd_io_poll(void *opaque)
 {
     CbCtx *cb = opaque;
+    RunState *rs = cb->rs;
 
-    return sim_fd_readable(cb->rs->fd[cb->index]);
+    if (rs->wait.aio_poll && rs->wait.nonpoll_mine &&
+        ++rs->wait.io_poll_calls[cb->index] >= 2) {
+        uint32_t self = sim_thread_self();
+
+        for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
+            if ((rs->wait.nonpoll_mine >> j & 1) && rs->fd_registered[j] &&
+                rs->fd_reg_thread[j] == self) {
+                sim_fail("polling mode: aio_poll() busy-polls fd '%s' while "
+                         "fd '%s', registered without io_poll before the "
+                         "poll began, is on the context (QEMU polls only "
+                         "when every handler can: poll_disable_cnt)",
+                         rs->s->objects[SCN_OBJ_FD][cb->index].name,
+                         rs->s->objects[SCN_OBJ_FD][j].name);
+            }
+        }
+    }
+    return sim_fd_readable(rs->fd[cb->index]);
+}
+
+_Static_assert(SCN_OBJECTS_MAX <= 32, "nonpoll_mine: a bit per fd");
+
+/* The scenario fds without io_poll this thread registered (fd_io_poll()). */
+static uint32_t nonpoll_fds_mine(RunState *rs)
+{
+    uint32_t self = sim_thread_self();
+    uint32_t mask = 0;
+
+    for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
+        if (rs->fd_registered[j] && !rs->s->objects[SCN_OBJ_FD][j].poll &&
+            rs->fd_reg_thread[j] == self) {
+            mask |= 1u << j;
+        }
+    }
+    return mask;
 }
 
 /*
@@ -511,6 +562,7 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
     rs->registering_alt[self & 63] = -1;
     if (!rs->model) {   /* else observe() follows the core's events */
         rs->fd_registered[i] = true;
+        rs->fd_reg_thread[i] = self;
         rs->fd_alt[i] = alt;
     }
     if (rs->in_poll_ready[i]) {
@@ -617,7 +669,8 @@ static bool poll_once(RunState *rs, bool blocking)
     {
         InnerWait outer = rs->wait;
 
-        rs->wait = (InnerWait){ .aio_poll = true };
+        rs->wait = (InnerWait){ .aio_poll = true,
+                                .nonpoll_mine = nonpoll_fds_mine(rs) };
         progress = aio_poll(rs->ctx, blocking);
         rs->wait = outer;
     }
@@ -2086,6 +2139,7 @@ static void observe(const SimEvent *ev, void *opaque)
                 continue;
             }
             rs->fd_registered[i] = ev->kind == QOS_EV_FD_ADD;
+            rs->fd_reg_thread[i] = ev->thread;
             if (ev->kind == QOS_EV_FD_ADD &&
                 rs->registering_alt[ev->thread & 63] >= 0) {
                 rs->fd_alt[i] = rs->registering_alt[ev->thread & 63];
