@@ -66,6 +66,11 @@ typedef struct InnerWait {
      * calls so far (polling-mode rule, fd_io_poll()). */
     uint32_t nonpoll_mine;
     uint8_t io_poll_calls[SCN_OBJECTS_MAX];
+    /* aio_poll(): the polling thread's clock reads when it began, and the
+     * scenario fds with io_poll that were readable then, their handlers
+     * enabled (polling-mode rule). */
+    uint64_t began_reads;
+    uint32_t poll_ready_at_start;
 } InnerWait;
 
 struct RunState {
@@ -77,6 +82,7 @@ struct RunState {
     int fd[SCN_OBJECTS_MAX];
     bool fd_registered[SCN_OBJECTS_MAX];
     uint32_t fd_reg_thread[SCN_OBJECTS_MAX];    /* FD: who registered it */
+    int64_t clock_read_cost_ns; /* the run's SimConfig.clock_read_cost_ns */
     QEMUTimer *timer[SCN_OBJECTS_MAX];
     uint64_t runs[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
@@ -479,8 +485,35 @@ static bool fd_io_poll(void *opaque)
     CbCtx *cb = opaque;
     RunState *rs = cb->rs;
 
+    /*
+     * A busy-wait polls every handler in its first round: one whose fd was
+     * readable when aio_poll() began is found at once.  Seen for the first
+     * time only once the busy-wait's poll_max_ns had passed, it was found
+     * by the last look that ends the mode, or by the fd monitor: the loop
+     * never polled it.
+     */
+    if (rs->wait.aio_poll && (rs->wait.poll_ready_at_start >> cb->index & 1) &&
+        rs->wait.io_poll_calls[cb->index] == 0 && rs->ctx->poll_max_ns > 0 &&
+        rs->clock_read_cost_ns > 0) {
+        /* Its own clock reads: other threads' reads move time too. */
+        int64_t spent_ns = (int64_t)(sim_thread_clock_reads() -
+                                     rs->wait.began_reads) *
+                           rs->clock_read_cost_ns;
+
+        if (spent_ns >= (int64_t)rs->ctx->poll_max_ns) {
+            sim_fail("polling mode: fd '%s' was readable when aio_poll() "
+                     "began, but its io_poll first ran after %" G_GINT64_FORMAT
+                     " ns of busy-waiting (poll_max_ns %" G_GINT64_FORMAT
+                     "): a busy-wait polls every handler in its first round",
+                     rs->s->objects[SCN_OBJ_FD][cb->index].name, spent_ns,
+                     (int64_t)rs->ctx->poll_max_ns);
+        }
+    }
+    if (rs->wait.aio_poll && rs->wait.io_poll_calls[cb->index] < UINT8_MAX) {
+        rs->wait.io_poll_calls[cb->index]++;
+    }
     if (rs->wait.aio_poll && rs->wait.nonpoll_mine &&
-        ++rs->wait.io_poll_calls[cb->index] >= 2) {
+        rs->wait.io_poll_calls[cb->index] >= 2) {
         uint32_t self = sim_thread_self();
 
         for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
@@ -499,6 +532,20 @@ static bool fd_io_poll(void *opaque)
 }
 
 _Static_assert(SCN_OBJECTS_MAX <= 32, "nonpoll_mine: a bit per fd");
+
+/* The scenario fds with io_poll readable now, their handlers enabled. */
+static uint32_t poll_fds_ready(RunState *rs)
+{
+    uint32_t mask = 0;
+
+    for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
+        if (rs->fd_registered[j] && rs->s->objects[SCN_OBJ_FD][j].poll &&
+            !rs->in_poll_ready[j] && sim_fd_readable(rs->fd[j])) {
+            mask |= 1u << j;
+        }
+    }
+    return mask;
+}
 
 /* The scenario fds without io_poll this thread registered (fd_io_poll()). */
 static uint32_t nonpoll_fds_mine(RunState *rs)
@@ -670,7 +717,9 @@ static bool poll_once(RunState *rs, bool blocking)
         InnerWait outer = rs->wait;
 
         rs->wait = (InnerWait){ .aio_poll = true,
-                                .nonpoll_mine = nonpoll_fds_mine(rs) };
+                                .nonpoll_mine = nonpoll_fds_mine(rs),
+                                .began_reads = sim_thread_clock_reads(),
+                                .poll_ready_at_start = poll_fds_ready(rs) };
         progress = aio_poll(rs->ctx, blocking);
         rs->wait = outer;
     }
@@ -2675,6 +2724,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
             c.clock_read_cost_ns = 100;
         }
     }
+    rs->clock_read_cost_ns = c.clock_read_cost_ns;
     if (model) {
         rs->model = model_new();
         c.observer = observe;

@@ -36,6 +36,7 @@ int64_t qos_clock_ns(QEMUClockType type)
     SimWorld *w = sim_world_get();
 
     qos_sched_point("clock");
+    w->current->clock_reads++;
     if (w->config.clock_read_cost_ns > 0) {
         sim_clock_set_now(sat_add(w->now_ns, w->config.clock_read_cost_ns));
     }
@@ -49,6 +50,11 @@ int64_t qos_clock_ns(QEMUClockType type)
         sim_host_clock_jump_ns(jump_ms * 1000 * 1000);
     }
     return sat_add(w->now_ns, w->host_offset_ns);
+}
+
+uint64_t sim_thread_clock_reads(void)
+{
+    return sim_world_get()->current->clock_reads;
 }
 
 int64_t sim_now_ns(void)

@@ -306,6 +306,9 @@ void sim_release(void);
 unsigned sim_faults_set(unsigned faults);
 
 int64_t sim_now_ns(void);
+/* The monotonic-clock reads the running simulated thread made (each costs
+ * config.clock_read_cost_ns of virtual time): its own busy-waiting. */
+uint64_t sim_thread_clock_reads(void);
 /* Virtual time the simulator never reaches (~146 years): when every thread
  * waits for a deadline at or past it, the run has hung, and a timer armed
  * there is not work that is due. */

@@ -64,6 +64,7 @@ struct SimThread {
     bool timed_out;
 
     void *tls[QOS_TLS_MAX];
+    uint64_t clock_reads;       /* qos_clock_ns() calls it made */
     uint32_t pct_priority;
 
     /* The coroutine seam: the thread's own stack as a switch target, the
