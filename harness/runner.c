@@ -66,6 +66,9 @@ typedef struct InnerWait {
      * calls so far (polling-mode rule, fd_io_poll()). */
     uint32_t nonpoll_mine;
     uint8_t io_poll_calls[SCN_OBJECTS_MAX];
+    /* AIO_WAIT_WHILE() on that iothread's context (aio_wait_while_op()). */
+    bool aio_wait_while;
+    uint8_t aio_wait_io;
     /* aio_poll(): the polling thread's clock reads when it began, and the
      * scenario fds with io_poll that were readable then, their handlers
      * enabled (polling-mode rule). */
@@ -83,6 +86,7 @@ struct RunState {
     bool fd_registered[SCN_OBJECTS_MAX];
     uint32_t fd_reg_thread[SCN_OBJECTS_MAX];    /* FD: who registered it */
     int64_t clock_read_cost_ns; /* the run's SimConfig.clock_read_cost_ns */
+    bool aio_wait_busy;         /* AIO_WAIT_WHILE's condition (below) */
     QEMUTimer *timer[SCN_OBJECTS_MAX];
     uint64_t runs[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
@@ -853,6 +857,53 @@ static void job_submit(RunState *rs, uint8_t i)
     rs->job_reqs[i] = req;
     rs->jobs_in_flight++;
     req->acb = thread_pool_submit_aio(job_work, req, job_done, req);
+}
+
+/* The iothread's side of aio_wait_while: the condition turns false in its
+ * context, and the waiter is kicked to read it again. */
+static void aio_wait_done_bh(void *opaque)
+{
+    RunState *rs = opaque;
+
+    rs->aio_wait_busy = false;  /* one host thread runs every sim thread */
+    aio_wait_kick();
+}
+
+/*
+ * AIO_WAIT_WHILE(iothread's context, busy) from the home thread, outside
+ * any coroutine: a remote waiter, which polls the main context while a BH
+ * in the iothread's context clears busy and calls aio_wait_kick() (QEMU's
+ * drain of a block node in an iothread).  The kick's BH must wake it: a
+ * waiter still asleep once every thread waits with busy clear is owed
+ * (aio_wait_owed()).  The wait polls the core's own way: not a scenario
+ * aio_poll() for the model's progress rule, like bdrv_aio_cancel().
+ */
+static void aio_wait_while_op(RunState *rs, uint8_t io)
+{
+    if (sim_thread_self() != rs->home_thread || qemu_in_coroutine() ||
+        rs->wait.aio_wait_while) {
+        sim_trace_user("skipped: aio_wait_while outside the home thread's "
+                       "own flow", io);
+        return;
+    }
+    rs->aio_wait_busy = true;
+    aio_bh_schedule_oneshot_full(rs->io_ctx[io], aio_wait_done_bh, rs,
+                                 "aio_wait_done");
+    depth_enter(rs, "AIO_WAIT_WHILE()");
+    if (rs->model) {
+        model_wait_begin(rs->model, sim_thread_self());
+    }
+    {
+        InnerWait outer = rs->wait;
+
+        rs->wait = (InnerWait){ .aio_wait_while = true, .aio_wait_io = io };
+        AIO_WAIT_WHILE(rs->io_ctx[io], rs->aio_wait_busy);
+        rs->wait = outer;
+    }
+    if (rs->model) {
+        model_wait_end(rs->model);
+    }
+    rs->depth--;
 }
 
 /*
@@ -2128,6 +2179,9 @@ static void exec_op(RunState *rs, const ScnOp *op)
     case SCN_OP_CO_RESCHEDULE:
         co_op(rs, op);
         return;
+    case SCN_OP_AIO_WAIT_WHILE:
+        aio_wait_while_op(rs, i);
+        return;
     case SCN_OP_KIND_MAX:
         break;
     }
@@ -2645,6 +2699,23 @@ static bool coroutine_owed(RunState *rs, char *buf, size_t len)
 /* Every thread waits: is anything due that one should be running?  What,
  * in buf.  The model's and the runner's oracles, in the order the story
  * prefers them. */
+/*
+ * After a hang: an AIO_WAIT_WHILE() whose condition the iothread already
+ * cleared, and whose waiter still sleeps — aio_wait_kick() did not wake
+ * it (QEMU's aio_wait_kick() schedules a BH in the main context when a
+ * remote waiter is counted).
+ */
+static bool aio_wait_owed(RunState *rs, char *buf, size_t len)
+{
+    if (!rs->wait.aio_wait_while || rs->aio_wait_busy) {
+        return false;
+    }
+    g_snprintf(buf, len, "AIO_WAIT_WHILE() on iothread '%s''s context sleeps "
+               "though its condition is false and aio_wait_kick() ran",
+               rs->s->objects[SCN_OBJ_IOTHREAD][rs->wait.aio_wait_io].name);
+    return true;
+}
+
 static bool work_owed(RunState *rs, char *buf, size_t len)
 {
     g_assert(rs->model);
@@ -2653,7 +2724,8 @@ static bool work_owed(RunState *rs, char *buf, size_t len)
            notify_event_owed(rs, buf, len) ||
            job_completion_owed(rs, buf, len) ||
            clock_disable_owed(rs, buf, len) ||
-           coroutine_owed(rs, buf, len);
+           coroutine_owed(rs, buf, len) ||
+           aio_wait_owed(rs, buf, len);
 }
 
 /*

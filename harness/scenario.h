@@ -102,6 +102,9 @@ typedef enum {
     SCN_OP_CO_RESTART_ALL,  /* qemu_co_queue_restart_all(): home thread */
     SCN_OP_CO_RESCHEDULE,   /* aio_co_reschedule_self(ctx): in a coroutine;
                                arg is the context, as for CO_SCHEDULE */
+    SCN_OP_AIO_WAIT_WHILE,  /* AIO_WAIT_WHILE(iothread's ctx, busy) from the
+                               home thread, a BH in that context clearing
+                               busy and calling aio_wait_kick() */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 

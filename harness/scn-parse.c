@@ -561,6 +561,7 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
         }
         return true;
     case SCN_OP_NOTIFY_EVENT:
+    case SCN_OP_AIO_WAIT_WHILE:     /* a remote waiter polls the main context */
         P->s->uses_main_loop = true;
         return true;
     case SCN_OP_RUN_TIMERS:

@@ -74,6 +74,7 @@ static const struct {
     [SCN_OP_CO_WAIT]            = { "co_wait", SCN_OBJ_KIND_MAX },
     [SCN_OP_CO_RESTART_ALL]     = { "co_restart_all", SCN_OBJ_KIND_MAX },
     [SCN_OP_CO_RESCHEDULE]      = { "co_reschedule", SCN_OBJ_KIND_MAX },
+    [SCN_OP_AIO_WAIT_WHILE]     = { "aio_wait_while", SCN_OBJ_IOTHREAD },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -209,6 +210,11 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
         }
         return op->arg == 0 || op->arg == 1 ? NULL
                : "main_loop_wait's arg is not 0 or 1";
+    case SCN_OP_AIO_WAIT_WHILE:
+        if (!s->uses_main_loop) {
+            return "aio_wait_while without uses_main_loop";
+        }
+        break;
     case SCN_OP_NOTIFY_EVENT:
         if (!s->uses_main_loop) {
             return "notify_event without uses_main_loop";

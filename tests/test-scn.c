@@ -228,6 +228,7 @@ static const OpCase op_cases[] = {
     { "co_schedule K on home", SCN_OP_CO_SCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
     { "co_reschedule IO", SCN_OP_CO_RESCHEDULE, 0, 1, SCN_OBJ_KIND_MAX },
     { "co_reschedule home", SCN_OP_CO_RESCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "aio_wait_while IO", SCN_OP_AIO_WAIT_WHILE, 0, 0, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -252,7 +253,7 @@ static void test_ops(void)
         g_assert_cmpuint(op->line, ==, 9);
         g_assert_cmpint(scn_a.uses_main_loop, ==,
                         c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT ||
-                        c->kind == SCN_OP_RUN_TIMERS);
+                        c->kind == SCN_OP_RUN_TIMERS || c->kind == SCN_OP_AIO_WAIT_WHILE);
         covered[c->kind] = true;
     }
     /* kill needs a signal, and a signal makes it a main-loop scenario. */
