@@ -74,6 +74,11 @@ typedef struct InnerWait {
      * enabled (polling-mode rule). */
     uint64_t began_reads;
     uint32_t poll_ready_at_start;
+    /* ... the scenario fds with io_poll the polling thread registered, and
+     * whether a callback ran since (busy_wait_check()). */
+    uint32_t poll_mine;
+    bool dispatched;
+    uint32_t thread;
 } InnerWait;
 
 struct RunState {
@@ -376,8 +381,11 @@ static void announce(const RunState *rs, const ScnOp *op)
     sim_trace_user(text, op->arg);
 }
 
+static void busy_wait_check(RunState *rs);
+
 static void ran(CbCtx *cb)
 {
+    busy_wait_check(cb->rs);
     cb->rs->runs[cb->kind][cb->index]++;
 }
 
@@ -472,6 +480,8 @@ static void fd_read_cb(void *opaque)
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
 
+static int64_t busy_wait_ns(RunState *rs);
+
 /*
  * io_poll: the fd has data (a peek; polling mode calls it in a loop).
  *
@@ -497,14 +507,11 @@ static bool fd_io_poll(void *opaque)
      * never polled it.
      */
     if (rs->wait.aio_poll && (rs->wait.poll_ready_at_start >> cb->index & 1) &&
-        rs->wait.io_poll_calls[cb->index] == 0 && rs->ctx->poll_max_ns > 0 &&
-        rs->clock_read_cost_ns > 0) {
-        /* Its own clock reads: other threads' reads move time too. */
-        int64_t spent_ns = (int64_t)(sim_thread_clock_reads() -
-                                     rs->wait.began_reads) *
-                           rs->clock_read_cost_ns;
+        rs->wait.io_poll_calls[cb->index] == 0 &&
+        sim_thread_self() == rs->wait.thread) {
+        int64_t spent_ns = busy_wait_ns(rs);
 
-        if (spent_ns >= (int64_t)rs->ctx->poll_max_ns) {
+        if (spent_ns) {
             sim_fail("polling mode: fd '%s' was readable when aio_poll() "
                      "began, but its io_poll first ran after %" G_GINT64_FORMAT
                      " ns of busy-waiting (poll_max_ns %" G_GINT64_FORMAT
@@ -537,6 +544,60 @@ static bool fd_io_poll(void *opaque)
 
 _Static_assert(SCN_OBJECTS_MAX <= 32, "nonpoll_mine: a bit per fd");
 
+/*
+ * Virtual time the polling thread spent reading clocks since its innermost
+ * aio_poll() began, or 0 when that cannot be a busy-wait's: a busy-wait
+ * reads the clock once a round, and apart from it an aio_poll() reads
+ * a clock at most once per timer list before its first callback — fewer
+ * than BUSY_READS_MIN times.
+ */
+#define BUSY_READS_MIN 16
+static int64_t busy_wait_ns(RunState *rs)
+{
+    uint64_t reads = sim_thread_clock_reads() - rs->wait.began_reads;
+
+    if (rs->clock_read_cost_ns <= 0 || rs->ctx->poll_max_ns <= 0 ||
+        reads < BUSY_READS_MIN ||
+        (int64_t)reads * rs->clock_read_cost_ns < (int64_t)rs->ctx->poll_max_ns) {
+        return 0;
+    }
+    return (int64_t)reads * rs->clock_read_cost_ns;
+}
+
+/*
+ * At an aio_poll()'s first callback, or its return without one: a
+ * busy-wait that ran its course polled every handler with io_poll in
+ * every round.  One that the polling thread registered before the poll
+ * began (enabled, still registered, by it) and that no round polled was
+ * skipped by the loop.
+ */
+static void busy_wait_check(RunState *rs)
+{
+    int64_t spent_ns;
+
+    if (!rs->wait.aio_poll || rs->wait.dispatched ||
+        sim_thread_self() != rs->wait.thread) {
+        return;
+    }
+    rs->wait.dispatched = true;
+    spent_ns = busy_wait_ns(rs);
+    if (!spent_ns) {
+        return;
+    }
+    for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
+        if ((rs->wait.poll_mine >> j & 1) && rs->fd_registered[j] &&
+            rs->fd_reg_thread[j] == rs->wait.thread && !rs->in_poll_ready[j] &&
+            rs->wait.io_poll_calls[j] == 0) {
+            sim_fail("polling mode: aio_poll() busy-waited %" G_GINT64_FORMAT
+                     " ns (poll_max_ns %" G_GINT64_FORMAT ") and never polled "
+                     "fd '%s', whose handler has an io_poll: a busy-wait polls "
+                     "every such handler in every round", spent_ns,
+                     (int64_t)rs->ctx->poll_max_ns,
+                     rs->s->objects[SCN_OBJ_FD][j].name);
+        }
+    }
+}
+
 /* The scenario fds with io_poll readable now, their handlers enabled. */
 static uint32_t poll_fds_ready(RunState *rs)
 {
@@ -551,15 +612,17 @@ static uint32_t poll_fds_ready(RunState *rs)
     return mask;
 }
 
-/* The scenario fds without io_poll this thread registered (fd_io_poll()). */
-static uint32_t nonpoll_fds_mine(RunState *rs)
+/* The scenario fds with (or without) io_poll this thread registered, their
+ * handlers enabled (fd_io_poll(), busy_wait_check()). */
+static uint32_t fds_mine(RunState *rs, bool with_poll)
 {
     uint32_t self = sim_thread_self();
     uint32_t mask = 0;
 
     for (unsigned j = 0; j < rs->s->object_count[SCN_OBJ_FD]; j++) {
-        if (rs->fd_registered[j] && !rs->s->objects[SCN_OBJ_FD][j].poll &&
-            rs->fd_reg_thread[j] == self) {
+        if (rs->fd_registered[j] &&
+            rs->s->objects[SCN_OBJ_FD][j].poll == with_poll &&
+            rs->fd_reg_thread[j] == self && !rs->in_poll_ready[j]) {
             mask |= 1u << j;
         }
     }
@@ -721,10 +784,13 @@ static bool poll_once(RunState *rs, bool blocking)
         InnerWait outer = rs->wait;
 
         rs->wait = (InnerWait){ .aio_poll = true,
-                                .nonpoll_mine = nonpoll_fds_mine(rs),
+                                .nonpoll_mine = fds_mine(rs, false),
+                                .poll_mine = fds_mine(rs, true),
+                                .thread = sim_thread_self(),
                                 .began_reads = sim_thread_clock_reads(),
                                 .poll_ready_at_start = poll_fds_ready(rs) };
         progress = aio_poll(rs->ctx, blocking);
+        busy_wait_check(rs);        /* if no callback ran */
         rs->wait = outer;
     }
     if (rs->model) {
@@ -962,6 +1028,47 @@ static int signal_number(uint8_t which)
  * delivered siginfo_t would hold (QEMU converts signalfd_siginfo field by
  * field), compared here with what the simulated kernel sent.
  */
+/*
+ * Every byte of the siginfo_t the handler got: a zeroed one holding the
+ * fields the conversion defines for this signal and code (QEMU's
+ * sigaction_invoke() starts from siginfo_t si = {}), and nothing else — a
+ * field the conversion does not set holds 0, not what its stack had.
+ */
+static void siginfo_check_whole(const siginfo_t *info,
+                                const struct signalfd_siginfo *sent)
+{
+    siginfo_t want;
+    const unsigned char *a = (const unsigned char *)info;
+    const unsigned char *b = (const unsigned char *)&want;
+
+    memset(&want, 0, sizeof(want));
+    want.si_signo = (int)sent->ssi_signo;
+    want.si_errno = sent->ssi_errno;
+    want.si_code = sent->ssi_code;
+    if (sent->ssi_code <= 0) {
+        want.si_pid = (pid_t)sent->ssi_pid;
+        want.si_uid = (uid_t)sent->ssi_uid;
+        want.si_value.sival_ptr = (void *)(uintptr_t)sent->ssi_ptr;
+    } else if (sent->ssi_signo == SIGILL || sent->ssi_signo == SIGFPE ||
+               sent->ssi_signo == SIGSEGV || sent->ssi_signo == SIGBUS ||
+               sent->ssi_signo == SIGTRAP) {
+        want.si_addr = (void *)(uintptr_t)sent->ssi_addr;
+    } else if (sent->ssi_signo == SIGCHLD) {
+        want.si_pid = (pid_t)sent->ssi_pid;
+        want.si_uid = (uid_t)sent->ssi_uid;
+        want.si_status = sent->ssi_status;
+    }
+    for (size_t i = 0; i < sizeof(want); i++) {
+        if (a[i] != b[i]) {
+            sim_fail("signals: the SA_SIGINFO handler of signal %u got a "
+                     "siginfo_t whose byte %zu is 0x%02x, not 0x%02x: a field "
+                     "the conversion from signalfd_siginfo does not set must "
+                     "be 0 (QEMU starts from siginfo_t si = {})",
+                     (unsigned)sent->ssi_signo, i, a[i], b[i]);
+        }
+    }
+}
+
 /* What the process had for each signal before signals_install(). */
 static struct sigaction signals_replaced[SCN_SIGNALS];
 
@@ -1031,6 +1138,7 @@ static void signal_handler(int signo, siginfo_t *info, void *uctx)
                  signo, (int)info->si_pid, (unsigned)info->si_uid,
                  (unsigned)sent.ssi_pid, (unsigned)sent.ssi_uid);
     }
+    siginfo_check_whole(info, &sent);
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_SIGNAL]; i++) {
         if (signal_number(s->objects[SCN_OBJ_SIGNAL][i].signal) == signo) {
             bh_cb(&rs->cb[SCN_OBJ_SIGNAL][i]);

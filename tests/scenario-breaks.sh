@@ -57,7 +57,7 @@ corpus/regressions/fd-poll-ready-nested.scn|fd-poll-reentry|a nested poll does n
 corpus/regressions/poll-ready-stranded-order.scn|fd-poll-stranded|a nested poll dispatches a handler an outer poll found ready: registration order holds
 corpus/regressions/poll-ready-stranded-bh.scn|fd-poll-stranded|a BH waiting for a handler an outer busy-poll found ready gets it (no livelock)
 corpus/regressions/poll-ready-nested-sibling.scn|fd-poll-stranded|a handler waiting for a sibling an outer busy-poll found ready gets it
-corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record
+corpus/regressions/signal-sigbus-siginfo.scn|signals-raw-siginfo signals-siginfo-unzeroed|an SA_SIGINFO handler gets a siginfo_t, not the raw signalfd record, and nothing but the converted fields
 corpus/regressions/timer-host-far-deadline.scn|timer-deadline-overflow timer-timeout-ms-overflow|a deadline far past a clock before the epoch saturates, no overflow
 corpus/regressions/timer-negative-lifo.scn|timer-negative-fifo|negative expiries go first, LIFO at the head: C, B, A
 corpus/regressions/spin-wasted-wakeups.scn|notify-accept-missing notifier-never-cleared timeout-zero|a blocking aio_poll returns only when something could have woken it (spin)
@@ -79,7 +79,7 @@ corpus/regressions/co-queue-reuse.scn|co-queue-stale-tail|a CoQueue emptied and 
 corpus/regressions/loop-queries-live.scn|bh-name-dropped|qemu_bh_get_name() of a live BH is the name it was made with, from the home thread and from inside a BH
 corpus/regressions/pool-cancel-queued.scn|pool-cancel-stale-tail|a queued request cancelled completes with -ECANCELED before the cancel returns, and the queue still serves every later request
 corpus/regressions/pool-cancel-alone.scn|pool-cancel-unscheduled|a queued request cancelled with nothing else in flight still completes: the cancel schedules the completion BH
-corpus/regressions/poll-disabled-by-plain-fd.scn|poll-mode-ignores-disable poll-loop-polls-nothing|no busy-polling while a handler without io_poll is on the context (poll_disable_cnt); a busy-wait finds a ready handler in its first round
+corpus/regressions/poll-disabled-by-plain-fd.scn|poll-mode-ignores-disable poll-loop-polls-nothing poll-round-skips-live|no busy-polling while a handler without io_poll is on the context (poll_disable_cnt); a busy-wait finds a ready handler in its first round, and polls every handler in every round
 corpus/regressions/aio-wait-remote.scn|aio-wait-uncounted|AIO_WAIT_WHILE from the main thread on an iothread'"'"'s context wakes when the iothread clears its condition and kicks
 corpus/regressions/nested-blocking-poll-slice.scn|bh-timeout-skips-slices|a nested blocking aio_poll does not sleep while an outer poll'"'"'s slice holds a scheduled BH
 corpus/regressions/timer-heap-order.scn|timer-late timer-expire-lt|eight timers of one list, armed out of order, moved, anticipated and deleted, each fire at their own deadline, never late
