@@ -81,6 +81,7 @@ corpus/regressions/pool-cancel-queued.scn|pool-cancel-stale-tail|a queued reques
 corpus/regressions/pool-cancel-alone.scn|pool-cancel-unscheduled|a queued request cancelled with nothing else in flight still completes: the cancel schedules the completion BH
 corpus/regressions/poll-disabled-by-plain-fd.scn|poll-mode-ignores-disable poll-loop-polls-nothing poll-round-skips-live|no busy-polling while a handler without io_poll is on the context (poll_disable_cnt); a busy-wait finds a ready handler in its first round, and polls every handler in every round
 corpus/regressions/aio-wait-remote.scn|aio-wait-uncounted|AIO_WAIT_WHILE from the main thread on an iothread'"'"'s context wakes when the iothread clears its condition and kicks
+corpus/regressions/fd-remove-writer-in-dispatch.scn|fd-deleted-writer-called|a write handler removed by an earlier callback of its round is not called
 corpus/regressions/nested-blocking-poll-slice.scn|bh-timeout-skips-slices|a nested blocking aio_poll does not sleep while an outer poll'"'"'s slice holds a scheduled BH
 corpus/regressions/timer-heap-order.scn|timer-late timer-expire-lt|eight timers of one list, armed out of order, moved, anticipated and deleted, each fire at their own deadline, never late
 corpus/regressions/timer-heap-sift.scn|timer-heap-parent|twelve timers of one list, due at once, fire in deadline order (arm order among equals) whatever order they were armed in
