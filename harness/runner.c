@@ -575,9 +575,9 @@ static void busy_wait_check(RunState *rs)
 {
     int64_t spent_ns;
 
-    if (!rs->wait.aio_poll || rs->wait.dispatched ||
+    if (!rs->wait.poll_mine || rs->wait.dispatched ||
         sim_thread_self() != rs->wait.thread) {
-        return;
+        return;     /* poll_mine: an aio_poll() with io_poll handlers */
     }
     rs->wait.dispatched = true;
     spent_ns = busy_wait_ns(rs);
@@ -783,12 +783,16 @@ static bool poll_once(RunState *rs, bool blocking)
     {
         InnerWait outer = rs->wait;
 
-        rs->wait = (InnerWait){ .aio_poll = true,
-                                .nonpoll_mine = fds_mine(rs, false),
-                                .poll_mine = fds_mine(rs, true),
-                                .thread = sim_thread_self(),
-                                .began_reads = sim_thread_clock_reads(),
-                                .poll_ready_at_start = poll_fds_ready(rs) };
+        rs->wait = (InnerWait){ .aio_poll = true };
+        /* The polling-mode rules' view, where polling can run at all: a
+         * poll_params op with a budget is what gives clock reads a cost. */
+        if (rs->clock_read_cost_ns > 0) {
+            rs->wait.nonpoll_mine = fds_mine(rs, false);
+            rs->wait.poll_mine = fds_mine(rs, true);
+            rs->wait.thread = sim_thread_self();
+            rs->wait.began_reads = sim_thread_clock_reads();
+            rs->wait.poll_ready_at_start = poll_fds_ready(rs);
+        }
         progress = aio_poll(rs->ctx, blocking);
         busy_wait_check(rs);        /* if no callback ran */
         rs->wait = outer;
@@ -1023,12 +1027,6 @@ static int signal_number(uint8_t which)
 }
 
 /*
- * The process's SA_SIGINFO handler for the main loop's signals.  The core
- * runs it from its signalfd handler; it must receive what a kernel-
- * delivered siginfo_t would hold (QEMU converts signalfd_siginfo field by
- * field), compared here with what the simulated kernel sent.
- */
-/*
  * Every byte of the siginfo_t the handler got: a zeroed one holding the
  * fields the conversion defines for this signal and code (QEMU's
  * sigaction_invoke() starts from siginfo_t si = {}), and nothing else — a
@@ -1072,6 +1070,12 @@ static void siginfo_check_whole(const siginfo_t *info,
 /* What the process had for each signal before signals_install(). */
 static struct sigaction signals_replaced[SCN_SIGNALS];
 
+/*
+ * The process's SA_SIGINFO handler for the main loop's signals.  The core
+ * runs it from its signalfd handler; it must receive what a kernel-
+ * delivered siginfo_t would hold (QEMU converts signalfd_siginfo field by
+ * field), compared here with what the simulated kernel sent.
+ */
 static void signal_handler(int signo, siginfo_t *info, void *uctx)
 {
     RunState *rs = current_rs;
@@ -2704,9 +2708,6 @@ static bool job_completion_owed(RunState *rs, char *buf, size_t len)
          * that does not schedule it strands it when no other completion
          * comes).
          */
-        const char *name = rs->s->objects[SCN_OBJ_JOB][
-            rs->wait.cancel_nocb ? rs->wait.cancel_nocb->cb->index
-                                 : rs->wait.cancel_job].name;
         const JobReq *req = rs->wait.cancel_nocb;
 
         for (const JobReq *r = rs->job_reqs[rs->wait.cancel_job];
@@ -2715,13 +2716,14 @@ static bool job_completion_owed(RunState *rs, char *buf, size_t len)
                 req = r;
             }
         }
-        if (req) {
-            g_snprintf(buf, len, "job '%s': bdrv_aio_cancel() waits for a "
-                       "request whose work is %s, and its completion never "
-                       "ran", name, req->work_done ? "done" : "cancelled");
-            return true;
+        if (!req) {
+            return false;   /* it completed: the wait ends with it */
         }
-        return false;
+        g_snprintf(buf, len, "job '%s': bdrv_aio_cancel() waits for a "
+                   "request whose work is %s, and its completion never ran",
+                   rs->s->objects[SCN_OBJ_JOB][req->cb->index].name,
+                   req->work_done ? "done" : "cancelled");
+        return true;
     }
     if (!rs->wait.aio_poll) {
         return false;
@@ -2804,9 +2806,6 @@ static bool coroutine_owed(RunState *rs, char *buf, size_t len)
                          buf, len);
 }
 
-/* Every thread waits: is anything due that one should be running?  What,
- * in buf.  The model's and the runner's oracles, in the order the story
- * prefers them. */
 /*
  * After a hang: an AIO_WAIT_WHILE() whose condition the iothread already
  * cleared, and whose waiter still sleeps — aio_wait_kick() did not wake
@@ -2824,6 +2823,9 @@ static bool aio_wait_owed(RunState *rs, char *buf, size_t len)
     return true;
 }
 
+/* Every thread waits: is anything due that one should be running?  What,
+ * in buf.  The model's and the runner's oracles, in the order the story
+ * prefers them. */
 static bool work_owed(RunState *rs, char *buf, size_t len)
 {
     g_assert(rs->model);
