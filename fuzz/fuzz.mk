@@ -241,5 +241,9 @@ $(OUT)/scn-parse.dict: $(SRC)/fuzz/scn.dict
 $(OUT)/%-fuzz.options: $(SRC)/fuzz/%.options
 	cp $< $@
 
--include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d
+# Every object's header dependencies, the qloop command's too: without
+# them cmd-*.o kept an old Scenario's layout after a header changed, and
+# the flavour's qloop (what `qloop fuzz` triages crashes with) overflowed
+# its stack in an incremental build.
+-include $(LIB_OBJS:.o=.d) $(VMM_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(OUT)/obj/fuzz/*.d
 .SECONDARY:
