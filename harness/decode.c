@@ -765,8 +765,18 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     }
     for (unsigned i = 0; i < d.n_fd; i++) {
         name_object(out, SCN_OBJ_FD, i, "fd");
-        out->objects[SCN_OBJ_FD][i].poll = take(&b, 2) == 1;
+        /* One byte: odd is poll (as before suppress existed, so older
+         * inputs keep their meaning), 3 mod 4 also suppress. */
+        {
+            unsigned poll = take(&b, 4);
+
+            out->objects[SCN_OBJ_FD][i].poll = poll % 2 == 1;
+            out->objects[SCN_OBJ_FD][i].suppress = poll == 3;
+        }
         out->objects[SCN_OBJ_FD][i].write = take(&b, 2) == 1;
+        if (out->objects[SCN_OBJ_FD][i].write) {
+            out->objects[SCN_OBJ_FD][i].suppress = false;   /* readers only */
+        }
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].body, SCN_OBJ_FD,
                              i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].alt_body,

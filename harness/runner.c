@@ -87,6 +87,11 @@ struct RunState {
     Model *model;
     QEMUBH *bh[SCN_OBJECTS_MAX];
     bool bh_deleted[SCN_OBJECTS_MAX];
+    bool timer_freed[SCN_OBJECTS_MAX];  /* TIMER: freed by the teardown */
+    /* BH: a schedule (or schedule_idle) began since its callback last ran
+     * and no cancel or delete ended since: it is owed a run — whether or
+     * not the core's trace told the model of the schedule. */
+    bool bh_owed[SCN_OBJECTS_MAX];
     int fd[SCN_OBJECTS_MAX];
     bool fd_registered[SCN_OBJECTS_MAX];
     uint32_t fd_reg_thread[SCN_OBJECTS_MAX];    /* FD: who registered it */
@@ -109,6 +114,14 @@ struct RunState {
      * began (add/replace): the new one may run in a nested poll — QEMU's
      * 6d740fb01b disables a node, not an fd. */
     bool reregistered[SCN_OBJECTS_MAX];
+    /* FD with suppress (vq_*: a virtqueue behind its host notifier):
+     * io_poll_begin() turned its notifications off and no io_poll_end()
+     * turned them back on yet; a request raised and not yet handled; and
+     * the raises so far, so that a handler that raises again keeps the new
+     * request. */
+    bool vq_quiet[SCN_OBJECTS_MAX];
+    bool vq_pending[SCN_OBJECTS_MAX];
+    uint32_t vq_raises[SCN_OBJECTS_MAX];
     bool fd_alt[SCN_OBJECTS_MAX];   /* FD: the body last registered, as of
                                        its FD_ADD event (the linearization
                                        point: threads may race to register) */
@@ -419,6 +432,9 @@ static void bh_cb(void *opaque)
     unsigned guard = cb->kind == SCN_OBJ_BH
                      ? rs->s->objects[SCN_OBJ_BH][cb->index].guard : 0;
 
+    if (cb->kind == SCN_OBJ_BH) {
+        rs->bh_owed[cb->index] = false;
+    }
     ran(cb);
     guards_check(rs, guard, "as a BH's callback starts");
     if (guard) {
@@ -476,6 +492,7 @@ static void fd_read_cb(void *opaque)
 
     fd_check_current(rs, cb);
     consume(rs->fd[cb->index]);
+    rs->vq_pending[cb->index] = false;  /* the device takes the request */
     ran(cb);
     exec_body(rs, cb->alt ? &o->alt_body : &o->body);
 }
@@ -539,7 +556,7 @@ static bool fd_io_poll(void *opaque)
             }
         }
     }
-    return sim_fd_readable(rs->fd[cb->index]);
+    return sim_fd_readable(rs->fd[cb->index]) || rs->vq_pending[cb->index];
 }
 
 _Static_assert(SCN_OBJECTS_MAX <= 32, "nonpoll_mine: a bit per fd");
@@ -648,6 +665,8 @@ static void fd_poll_ready_cb(void *opaque)
                  "a nested aio_poll() while it ran (a poll handler must be "
                  "disabled while its io_poll_ready runs)", o->name);
     }
+    uint32_t raises = rs->vq_raises[cb->index];
+
     fd_check_current(rs, cb);
     rs->in_poll_ready[cb->index]++;
     rs->reregistered[cb->index] = false;
@@ -656,6 +675,48 @@ static void fd_poll_ready_cb(void *opaque)
     rs->in_poll_ready[cb->index]--;
     rs->reregistered[cb->index] = outer_rereg;
     consume(rs->fd[cb->index]);
+    if (rs->vq_raises[cb->index] == raises) {
+        rs->vq_pending[cb->index] = false;  /* drained, nothing new */
+    }
+}
+
+/*
+ * A suppress fd's io_poll_begin/io_poll_end (aio_set_event_notifier_poll),
+ * as virtio's host notifiers use them: while the context busy-polls, the
+ * device sends no kick — a raise leaves the fd unreadable and only io_poll
+ * finds the request — and io_poll_end turns kicks back on, after which the
+ * core's last look finds what arrived meanwhile.  A context that sleeps
+ * with notifications off sleeps through every later request (QEMU's
+ * aio_prepare() ends polling mode before glib's poll for this).  The core
+ * passes the handler's opaque, as QEMU does (it casts the
+ * EventNotifierHandler to an IOHandler): here the CbCtx.
+ */
+static void fd_poll_begin_cb(EventNotifier *opaque)
+{
+    CbCtx *cb = (CbCtx *)(void *)opaque;
+
+    cb->rs->vq_quiet[cb->index] = true;
+    sim_trace_user("io_poll_begin: notifications off", cb->index);
+}
+
+static void fd_poll_end_cb(EventNotifier *opaque)
+{
+    CbCtx *cb = (CbCtx *)(void *)opaque;
+
+    cb->rs->vq_quiet[cb->index] = false;
+    sim_trace_user("io_poll_end: notifications on", cb->index);
+}
+
+/* A raise of a suppress fd: the request, and its kick unless suppressed. */
+static void vq_raise(RunState *rs, uint8_t i)
+{
+    rs->vq_pending[i] = true;
+    rs->vq_raises[i]++;
+    if (rs->vq_quiet[i]) {
+        sim_trace_user("raise: no kick, notifications are off", i);
+        return;
+    }
+    sim_external_set(rs->fd[i], true, rs->fd_writable[i]);
 }
 
 static void fd_write_cb(void *opaque);
@@ -669,11 +730,26 @@ static void fd_register(RunState *rs, uint8_t i, bool alt)
 
     /* fd_alt changes when the core's FD_ADD event says so (observe()). */
     rs->registering_alt[self & 63] = alt;
+    if (o->suppress) {
+        /* As virtio attaches a host notifier: notifications on first, a
+         * detach may have left them off. */
+        rs->vq_quiet[i] = false;
+    }
     aio_set_fd_handler(rs->ctx, rs->fd[i], o->write ? NULL : fd_read_cb,
                        o->write ? fd_write_cb : NULL,
                        o->poll ? fd_io_poll : NULL,
                        o->poll ? fd_poll_ready_cb : NULL, cb);
     rs->registering_alt[self & 63] = -1;
+    if (o->suppress) {
+        EventNotifier n = { .rfd = rs->fd[i], .wfd = rs->fd[i] };
+
+        aio_set_event_notifier_poll(rs->ctx, &n, fd_poll_begin_cb,
+                                    fd_poll_end_cb);
+        /* ... and a kick for what was raised while it was detached. */
+        if (rs->vq_pending[i]) {
+            sim_external_set(rs->fd[i], true, rs->fd_writable[i]);
+        }
+    }
     if (!rs->model) {   /* else observe() follows the core's events */
         rs->fd_registered[i] = true;
         rs->fd_reg_thread[i] = self;
@@ -1387,6 +1463,76 @@ static void run_timers(RunState *rs, int clock)
     rs->depth--;
 }
 
+/* The soonest deadline over the timer lists of clock, each asked on its
+ * own (timerlist_deadline_ns): -1 when none has a timer armed. */
+static int64_t lists_deadline_ns(RunState *rs, int clock)
+{
+    QEMUTimerList *lists[3 + SCN_IOTHREADS_MAX];
+    unsigned n = 0;
+    int64_t soonest_ns = -1;
+
+    lists[n++] = main_loop_tlg.tl[clock];
+    lists[n++] = qemu_get_aio_context()->tlg.tl[clock];
+    lists[n++] = iohandler_get_aio_context()->tlg.tl[clock];
+    for (unsigned k = 0; k < rs->s->object_count[SCN_OBJ_IOTHREAD]; k++) {
+        if (rs->io_ctx[k]) {
+            lists[n++] = rs->io_ctx[k]->tlg.tl[clock];
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        soonest_ns = qemu_soonest_timeout(soonest_ns,
+                                          timerlist_deadline_ns(lists[i]));
+    }
+    return soonest_ns;
+}
+
+/*
+ * `check_clock CLOCK`: the clock-wide queries — QEMU's for icount and
+ * the main loop: qemu_clock_has_timers() (the main loop's list),
+ * qemu_clock_deadline_ns_all() over every list of the clock, with every
+ * attribute and with none (the scenario's timers have none, so both
+ * answers are the same), and qemu_clock_notify(), which wakes every
+ * context with a list of the clock.  Where no other thread arms timers and
+ * the clock's state holds, deadline_ns_all() lies between the soonest of
+ * the lists' own deadlines asked before it and after it (clock reads may
+ * cost time), and is -1 for a disabled clock.
+ */
+static void clock_check(RunState *rs, int clock)
+{
+    int enabled = model_clock_enabled(rs->model, clock);
+    uint64_t calls = model_clock_calls(rs->model, clock);
+    bool exact = rs->model && sim_thread_self() == rs->home_thread &&
+                 rs->s->thread_count == 1 &&
+                 rs->s->object_count[SCN_OBJ_IOTHREAD] == 0 &&
+                 clock != QEMU_CLOCK_HOST;
+    int64_t before_ns = lists_deadline_ns(rs, clock);
+    bool has = qemu_clock_has_timers(clock);
+    int64_t all_ns = qemu_clock_deadline_ns_all(clock, QEMU_TIMER_ATTR_ALL);
+    int64_t none_ns = qemu_clock_deadline_ns_all(clock, 0);
+    int64_t after_ns = lists_deadline_ns(rs, clock);
+
+    qemu_clock_notify(clock);
+    if (has != timerlist_has_timers(main_loop_tlg.tl[clock])) {
+        sim_fail("check_clock: qemu_clock_has_timers(%d) is %d, the main "
+                 "loop's list says %d", clock, has, !has);
+    }
+    if (model_clock_calls(rs->model, clock) != calls ||
+        model_clock_enabled(rs->model, clock) != enabled || enabled < 0 ||
+        !exact) {
+        sim_trace_user("check_clock: deadlines not compared", clock);
+        return;
+    }
+    if (enabled == 0 ? all_ns != -1 || none_ns != -1
+        : (all_ns == -1) != (before_ns == -1) || none_ns != all_ns ||
+          (all_ns != -1 && (all_ns > before_ns || all_ns < after_ns))) {
+        sim_fail("check_clock: qemu_clock_deadline_ns_all(%d) is %" G_GINT64_FORMAT
+                 " (%" G_GINT64_FORMAT " with no attribute), the clock's "
+                 "lists say %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                 "%s", clock, all_ns, none_ns, after_ns, before_ns,
+                 enabled == 0 ? " and the clock is disabled (-1)" : "");
+    }
+}
+
 /*
  * qemu_clock_enable().  Disabling from inside a timer callback of that
  * clock waits for the callback's own pass — a deadlock QEMU documents: the
@@ -1793,7 +1939,22 @@ static void co_check(RunState *rs, const char *violation)
 static void co_running(RunState *rs, unsigned i)
 {
     int here = thread_ctx(rs);
+    /* The queries about a coroutine, asked of the one running: plain
+     * reads in the core, so no scheduling point is added. */
+    Coroutine *self = qemu_coroutine_self();
 
+    if (!qemu_coroutine_entered(self)) {
+        sim_fail("coroutine '%s' runs, but qemu_coroutine_entered() says "
+                 "no one entered it", rs->s->objects[SCN_OBJ_CORO][i].name);
+    }
+    if (here >= 0 && qemu_coroutine_get_aio_context(self) != ctx_at(rs, here)) {
+        sim_fail("coroutine '%s' runs in the thread of context %d, but "
+                 "qemu_coroutine_get_aio_context() names another",
+                 rs->s->objects[SCN_OBJ_CORO][i].name, here);
+    }
+    /* Entered: a no-op (a core that thought it inactive would enter it
+     * again, which aborts as a recursive entry). */
+    qemu_coroutine_enter_if_inactive(self);
     rs->co_state[i] = CO_RUNNING;
     if (rs->co_model) {
         co_check(rs, co_model_runs(rs->co_model, i, sim_thread_self(),
@@ -2126,6 +2287,12 @@ static void exec_op(RunState *rs, const ScnOp *op)
     if (rs->co_model) {
         co_model_step(rs->co_model, sim_thread_self());
     }
+    if (rs->timer_freed[i] && op->obj_kind == SCN_OBJ_TIMER &&
+        op->kind != SCN_OP_WAIT) {
+        /* A late signal's body, in the teardown's last drain. */
+        sim_trace_user("skipped: timer freed by the teardown", i);
+        return;
+    }
     switch (op->kind) {
     case SCN_OP_SCHEDULE:
     case SCN_OP_SCHEDULE_IDLE:
@@ -2135,12 +2302,17 @@ static void exec_op(RunState *rs, const ScnOp *op)
             sim_trace_user("skipped: bh already deleted", i);
             return;
         }
+        /* Owed from before the call (a run racing with it clears it, and
+         * misses a run, never invents one) until a cancel returns. */
+        rs->bh_owed[i] = op->kind == SCN_OP_SCHEDULE ||
+                         op->kind == SCN_OP_SCHEDULE_IDLE;
         if (op->kind == SCN_OP_SCHEDULE) {
             qemu_bh_schedule(rs->bh[i]);
         } else if (op->kind == SCN_OP_SCHEDULE_IDLE) {
             qemu_bh_schedule_idle(rs->bh[i]);
         } else if (op->kind == SCN_OP_CANCEL) {
             qemu_bh_cancel(rs->bh[i]);
+            rs->bh_owed[i] = false;
         } else {
             rs->bh_deleted[i] = true;
             qemu_bh_delete(rs->bh[i]);
@@ -2162,6 +2334,13 @@ static void exec_op(RunState *rs, const ScnOp *op)
         return;
     case SCN_OP_FD_RAISE:
     case SCN_OP_FD_LOWER:
+        if (rs->s->objects[SCN_OBJ_FD][i].suppress) {
+            if (op->kind == SCN_OP_FD_RAISE) {
+                vq_raise(rs, i);
+                return;
+            }
+            rs->vq_pending[i] = false;  /* the request is withdrawn */
+        }
         sim_external_set(rs->fd[i], op->kind == SCN_OP_FD_RAISE,
                          rs->fd_writable[i]);
         return;
@@ -2178,6 +2357,9 @@ static void exec_op(RunState *rs, const ScnOp *op)
     case SCN_OP_CLOCK_ENABLE:
     case SCN_OP_CLOCK_DISABLE:
         clock_set(rs, (int)op->arg, op->kind == SCN_OP_CLOCK_ENABLE);
+        return;
+    case SCN_OP_CLOCK_CHECK:
+        clock_check(rs, (int)op->arg);
         return;
     case SCN_OP_LOOP_CHECK:
         loop_check(rs);
@@ -2448,6 +2630,9 @@ static void runner_timer_destroy(RunState *rs, unsigned i)
 {
     QEMUTimer *t = rs->timer[i];
 
+    if (rs->timer_freed[i]) {
+        return;
+    }
     if (!rs->s->objects[SCN_OBJ_TIMER][i].main_timer) {
         timer_free(t);
         return;
@@ -2628,8 +2813,21 @@ static void teardown(RunState *rs)
             rs->fd_registered[i] = false;
         }
     }
+    /*
+     * Timers go before the last drain, so that none fires in it.  A
+     * context's timer is freed as it is — still armed, maybe: QEMU's
+     * timer_free() takes it off its list first, and a timer_free() that
+     * did not would leave the list holding freed memory.  A main-loop
+     * timer is embedded: deleted now, deinit below.
+     */
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
-        timer_del(rs->timer[i]);
+        if (s->objects[SCN_OBJ_TIMER][i].main_timer) {
+            timer_del(rs->timer[i]);
+        } else {
+            rs->timer_freed[i] = true;
+            timer_free(rs->timer[i]);
+            rs->timer[i] = NULL;
+        }
     }
     drain(rs);
     check_signals_delivered(rs);
@@ -2793,6 +2991,39 @@ static bool ready_fd_pending(RunState *rs, char *buf, size_t len)
                        rs->s->objects[SCN_OBJ_FD][i].name);
             return true;
         }
+        /* A request io_poll would find: polling mode must end (its
+         * io_poll_end turning kicks back on, its last look finding what
+         * came meanwhile) before the context sleeps. */
+        if (rs->fd_registered[i] && !rs->in_poll_ready[i] &&
+            rs->vq_pending[i]) {
+            g_snprintf(buf, len, "fd '%s' has a request %s",
+                       rs->s->objects[SCN_OBJ_FD][i].name,
+                       rs->vq_quiet[i] ? "but its notifications are off "
+                       "(io_poll_begin without io_poll_end)"
+                       : "no callback took (raised while its "
+                       "notifications were off, it has no kick: only an "
+                       "io_poll, and the dispatch of what it found, take it)");
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A BH whose schedule the scenario made (qemu_bh_schedule() or _idle()
+ * returned, or is under way) and that has not run since, with no cancel
+ * or delete after it: owed a run, an idle one within 10 ms of a blocking
+ * poll.  The model learns of a schedule from the core's own trace; this
+ * is the caller's view, so a schedule the core dropped is seen too.
+ */
+static bool bh_schedule_owed(RunState *rs, char *buf, size_t len)
+{
+    for (unsigned i = 0; i < rs->s->object_count[SCN_OBJ_BH]; i++) {
+        if (rs->bh_owed[i] && !rs->bh_deleted[i]) {
+            g_snprintf(buf, len, "BH '%s' was scheduled and has not run "
+                       "since", rs->s->objects[SCN_OBJ_BH][i].name);
+            return true;
+        }
     }
     return false;
 }
@@ -2830,6 +3061,7 @@ static bool work_owed(RunState *rs, char *buf, size_t len)
 {
     g_assert(rs->model);
     return model_pending_work(rs->model, buf, len) ||
+           bh_schedule_owed(rs, buf, len) ||
            ready_fd_pending(rs, buf, len) ||
            notify_event_owed(rs, buf, len) ||
            job_completion_owed(rs, buf, len) ||

@@ -105,6 +105,9 @@ typedef enum {
     SCN_OP_AIO_WAIT_WHILE,  /* AIO_WAIT_WHILE(iothread's ctx, busy) from the
                                home thread, a BH in that context clearing
                                busy and calling aio_wait_kick() */
+    SCN_OP_CLOCK_CHECK,     /* qemu_clock_has_timers/_deadline_ns_all/
+                               _notify(arg = clock): the clock's every
+                               list; implies the main loop */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -133,6 +136,10 @@ typedef struct ScnObject {
                                with the BHs of the same number (1..) */
     bool poll;              /* FD: also io_poll / io_poll_ready (polling
                                mode); io_poll_ready runs the body */
+    bool suppress;          /* FD with poll: also io_poll_begin/_end
+                               (aio_set_event_notifier_poll), which turn
+                               its notifications off while the context
+                               busy-polls, as virtio's host notifiers do */
     uint8_t signal;         /* SIGNAL: 0 SIGIO, 1 SIGALRM, 2 SIGBUS */
     uint8_t scale;          /* TIMER: SCN_SCALE_NS/US/MS (timer_mod in
                                that unit) */

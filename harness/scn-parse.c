@@ -45,7 +45,7 @@ const ScnFaultWord scn_faults[SCN_FAULT_WORDS] = {
 /* Words that are neither operations nor object kinds but still reserved. */
 static const char *const scn_reserved[] = {
     "thread", "faults", "main_loop", "alt", "nonblocking", "guard", "scale",
-    "write", "nocb", "on", "home",
+    "write", "nocb", "on", "home", "suppress",
 };
 
 /* Units of a timer's 'scale', SCN_SCALE_* order. */
@@ -565,6 +565,7 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
         P->s->uses_main_loop = true;
         return true;
     case SCN_OP_RUN_TIMERS:
+    case SCN_OP_CLOCK_CHECK:
         P->s->uses_main_loop = true;    /* main_loop_tlg's timers */
         /* fall through */
     case SCN_OP_CLOCK_ENABLE:
@@ -820,6 +821,15 @@ static bool scn_parse_decl(ScnParser *P, ScnObjKind kind)
     if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "poll")) {
         o->poll = true;
         scn_next(P);
+        if (scn_tok_is(&P->tok, "suppress")) {
+            o->suppress = true;
+            scn_next(P);
+        }
+    }
+    if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "suppress")) {
+        return scn_fail(P, P->tok.line, "'suppress' needs 'poll' before it "
+                        "(fd %s poll suppress): only a polled handler has "
+                        "io_poll_begin/io_poll_end", o->name);
     }
     if (kind == SCN_OBJ_FD && scn_tok_is(&P->tok, "write")) {
         o->write = true;

@@ -69,7 +69,7 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
         fputs(" nonblocking", out);
     }
     if (op->kind == SCN_OP_RUN_TIMERS || op->kind == SCN_OP_CLOCK_ENABLE ||
-        op->kind == SCN_OP_CLOCK_DISABLE) {
+        op->kind == SCN_OP_CLOCK_DISABLE || op->kind == SCN_OP_CLOCK_CHECK) {
         fprintf(out, " %s", scn_clocks[op->arg]);
     }
 }
@@ -143,6 +143,9 @@ void scn_print(const Scenario *s, FILE *out)
             }
             if (o->poll) {
                 fputs(" poll", out);
+            }
+            if (o->suppress) {
+                fputs(" suppress", out);
             }
             if (o->write) {
                 fputs(" write", out);

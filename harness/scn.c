@@ -61,6 +61,7 @@ static const struct {
     [SCN_OP_RUN_TIMERS]         = { "run_timers", SCN_OBJ_KIND_MAX },
     [SCN_OP_CLOCK_ENABLE]       = { "clock_enable", SCN_OBJ_KIND_MAX },
     [SCN_OP_CLOCK_DISABLE]      = { "clock_disable", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CLOCK_CHECK]        = { "check_clock", SCN_OBJ_KIND_MAX },
     [SCN_OP_LOOP_CHECK]         = { "check_loop", SCN_OBJ_KIND_MAX },
     [SCN_OP_FD_WRITABLE]        = { "writable", SCN_OBJ_FD },
     [SCN_OP_FD_UNWRITABLE]      = { "unwritable", SCN_OBJ_FD },
@@ -196,8 +197,11 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
                op->arg <= SCN_CTX_HOME + s->object_count[SCN_OBJ_IOTHREAD]
                ? NULL : "a coroutine operation names no declared context";
     case SCN_OP_RUN_TIMERS:
+    case SCN_OP_CLOCK_CHECK:
         if (!s->uses_main_loop) {
-            return "run_timers without uses_main_loop";
+            return op->kind == SCN_OP_RUN_TIMERS
+                   ? "run_timers without uses_main_loop"
+                   : "check_clock without uses_main_loop";
         }
         /* fall through */
     case SCN_OP_CLOCK_ENABLE:
@@ -255,6 +259,9 @@ static const char *scn_validate_objects(const Scenario *s)
             }
             if (k != SCN_OBJ_FD && o->poll) {
                 return "'poll' on an object that is not an fd";
+            }
+            if (o->suppress && (!o->poll || o->write)) {
+                return "'suppress' on an object that is not a polled reader fd";
             }
             if (k == SCN_OBJ_SIGNAL ? o->signal >= SCN_SIGNALS : o->signal != 0) {
                 return "a signal out of range, or on an object that is not a signal";

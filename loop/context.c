@@ -85,21 +85,45 @@ static GSourceFuncs aio_source_funcs = {
     .finalize = aio_ctx_finalize,
 };
 
+/*
+ * glib's poll blocks; polling mode cannot go on under it, so it ends here,
+ * as in QEMU's aio_prepare(): io_poll_end() turns back on what
+ * io_poll_begin() suppressed (a virtqueue's guest notifications) before the
+ * main loop sleeps on the fds.  The last look after io_poll_end() may find
+ * a request that raced with it: QEMU drops that list ("TODO what to do with
+ * this list?") and may then sleep with the request unseen; here the
+ * handlers it found stay marked poll_ready for the dispatch, and the
+ * prepare says so, so that glib does not block.
+ */
 bool aio_prepare(AioContext *ctx)
 {
-    (void)ctx;
-    return false;
+    AioReadyList list;
+    bool work;
+
+    if (!ctx->poll_started) {
+        return false;
+    }
+    aio_ready_list_init(ctx, &list);
+    aio_walk_begin(ctx);    /* the snapshot's nodes stay allocated */
+    work = aio_poll_set_started(ctx, &list, false);
+    aio_walk_end(ctx);
+    ctx->prepare_poll_ready = list.count;
+    /* The context's own notifier found notified is no work (it is not
+     * progress either): glib's check accepts it.  Saying "ready" for it
+     * would skip that check, and the next prepare would say so again. */
+    return work;
 }
 
 bool aio_pending(AioContext *ctx)
 {
-    return aio_any_handler_revents(ctx);
+    return aio_any_handler_revents(ctx) || aio_any_poll_ready(ctx);
 }
 
 void aio_dispatch(AioContext *ctx)
 {
     aio_walk_begin(ctx);
     aio_bh_poll(ctx);
+    aio_dispatch_poll_ready(ctx);
     aio_dispatch_gsource_handlers(ctx);
     aio_walk_end(ctx);
     timerlistgroup_run_timers(&ctx->tlg);

@@ -63,3 +63,37 @@ bool aio_poll_set_started(AioContext *ctx, AioReadyList *list, bool started)
     }
     return started ? false : aio_run_poll_handlers_once(ctx, list);
 }
+
+/*
+ * Handlers the last look of aio_prepare()'s end of polling mode found
+ * ready (poll_ready, on no aio_poll()'s list): the GSource's check and
+ * dispatch take them, as QEMU's dispatch, which walks every handler, does.
+ * Counted by aio_prepare(): with none (nearly always) neither walks nor
+ * locks, so a run's scheduling points are those of a core without them.
+ */
+bool aio_any_poll_ready(AioContext *ctx)
+{
+    return ctx->prepare_poll_ready > 0;
+}
+
+bool aio_dispatch_poll_ready(AioContext *ctx)
+{
+    AioReadyList list;
+    AioHandler *node;
+
+    if (ctx->prepare_poll_ready == 0) {
+        return false;
+    }
+    ctx->prepare_poll_ready = 0;
+    aio_ready_list_init(ctx, &list);
+    qemu_mutex_lock(&ctx->list_lock);
+    for (node = ctx->handlers_head; node && list.count < AIO_READY_MAX;
+         node = node->next) {
+        if (node->poll_ready && node->ready_list != list.id) {
+            node->ready_list = list.id;
+            list.node[list.count++] = node;     /* registration order */
+        }
+    }
+    qemu_mutex_unlock(&ctx->list_lock);
+    return aio_dispatch_ready(ctx, &list);
+}

@@ -101,6 +101,8 @@ bool aio_poll_set_started(AioContext *ctx, AioReadyList *list, bool started);
 bool aio_dispatch_ready(AioContext *ctx, AioReadyList *list);
 bool aio_dispatch_gsource_handlers(AioContext *ctx);
 bool aio_any_handler_revents(AioContext *ctx);
+bool aio_any_poll_ready(AioContext *ctx);
+bool aio_dispatch_poll_ready(AioContext *ctx);
 void aio_free_deleted_handlers(AioContext *ctx);
 void aio_handlers_finalize(AioContext *ctx);
 

@@ -23,8 +23,8 @@ A random sample (--seed, --count) is built against an existing build tree
 the one mutated file and linking `qloop` with the rest of the tree's
 objects (~2 s a mutant), then checked, stopping at the first verdict:
 
-    1. qloop run --runs 10 on every scenario of docs/examples and
-       corpus/regressions,
+    1. qloop run --runs 10 on every scenario of docs/examples,
+       corpus/regressions and corpus/coverage,
     2. the same with --pct 3,
     3. qloop explore --max-runs 300 (sc), then --memory c11 and tso,
     4. with --corpus: qloop replay of every corpus/loop input (what a
@@ -185,7 +185,8 @@ def exit_status(args):
 
 def check(src, qloop, out, corpus):
     """The first step that kills the mutant, or None."""
-    scenarios = sorted(os.path.join(src, d, f) for d in ('docs/examples', 'corpus/regressions')
+    scenarios = sorted(os.path.join(src, d, f) for d in ('docs/examples', 'corpus/regressions',
+                                                        'corpus/coverage')
                        for f in os.listdir(os.path.join(src, d)) if f.endswith('.scn'))
     steps = [['run', '--runs', '10'], ['run', '--pct', '3', '--runs', '10'],
              ['explore', '--max-runs', '300'],

@@ -81,6 +81,11 @@ corpus/regressions/pool-cancel-queued.scn|pool-cancel-stale-tail|a queued reques
 corpus/regressions/pool-cancel-alone.scn|pool-cancel-unscheduled|a queued request cancelled with nothing else in flight still completes: the cancel schedules the completion BH
 corpus/regressions/poll-disabled-by-plain-fd.scn|poll-mode-ignores-disable poll-loop-polls-nothing poll-round-skips-live|no busy-polling while a handler without io_poll is on the context (poll_disable_cnt); a busy-wait finds a ready handler in its first round, and polls every handler in every round
 corpus/regressions/aio-wait-remote.scn|aio-wait-uncounted|AIO_WAIT_WHILE from the main thread on an iothread'"'"'s context wakes when the iothread clears its condition and kicks
+corpus/regressions/poll-suppress-sleep.scn|poll-mode-never-ends|polling mode ends (io_poll_end, then a last look) before aio_poll sleeps: a request that came with notifications off is not lost
+corpus/regressions/poll-suppress-main-loop.scn|poll-mode-kept-for-glib poll-end-look-dropped|the main loop'"'"'s prepare ends the context'"'"'s polling mode before glib'"'"'s poll sleeps, and dispatches what its last look found
+corpus/regressions/poll-suppress-prepare-look.scn|poll-end-look-dropped|a request the last look of the main loop'"'"'s prepare finds is dispatched: glib'"'"'s poll does not sleep on it
+corpus/regressions/timer-host-far-deadline.scn|timer-free-armed|a timer freed while armed leaves its list (QEMU'"'"'s timer_free() deletes it first)
+corpus/regressions/bh-idle-runs.scn|bh-idle-dropped|an idle BH scheduled runs: a blocking poll sleeps at most 10 ms while one is pending
 corpus/regressions/fd-remove-writer-in-dispatch.scn|fd-deleted-writer-called|a write handler removed by an earlier callback of its round is not called
 corpus/regressions/nested-blocking-poll-slice.scn|bh-timeout-skips-slices|a nested blocking aio_poll does not sleep while an outer poll'"'"'s slice holds a scheduled BH
 corpus/regressions/timer-heap-order.scn|timer-late timer-expire-lt|eight timers of one list, armed out of order, moved, anticipated and deleted, each fire at their own deadline, never late

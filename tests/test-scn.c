@@ -229,6 +229,7 @@ static const OpCase op_cases[] = {
     { "co_reschedule IO", SCN_OP_CO_RESCHEDULE, 0, 1, SCN_OBJ_KIND_MAX },
     { "co_reschedule home", SCN_OP_CO_RESCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
     { "aio_wait_while IO", SCN_OP_AIO_WAIT_WHILE, 0, 0, SCN_OBJ_KIND_MAX },
+    { "check_clock virtual", SCN_OP_CLOCK_CHECK, 0, 1, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -253,7 +254,8 @@ static void test_ops(void)
         g_assert_cmpuint(op->line, ==, 9);
         g_assert_cmpint(scn_a.uses_main_loop, ==,
                         c->kind == SCN_OP_MAIN_LOOP_WAIT || c->kind == SCN_OP_NOTIFY_EVENT ||
-                        c->kind == SCN_OP_RUN_TIMERS || c->kind == SCN_OP_AIO_WAIT_WHILE);
+                        c->kind == SCN_OP_RUN_TIMERS || c->kind == SCN_OP_AIO_WAIT_WHILE ||
+                        c->kind == SCN_OP_CLOCK_CHECK);
         covered[c->kind] = true;
     }
     /* kill needs a signal, and a signal makes it a main-loop scenario. */
@@ -272,7 +274,7 @@ static void test_decl_attributes(void)
 {
     static const char text[] =
         "bh A guard 2 { schedule B }\nbh B guard 2\nbh C\n"
-        "fd F poll { lower F } alt { poll_nb }\nfd G\n"
+        "fd F poll { lower F } alt { poll_nb }\nfd G\nfd V poll suppress\n"
         "signal S sigbus { notify }\nsignal U sigalrm\n"
         "thread main { kill S; wait S }\n";
     g_autofree char *printed = NULL;
@@ -283,6 +285,9 @@ static void test_decl_attributes(void)
     g_assert_cmpuint(scn_a.objects[SCN_OBJ_BH][2].guard, ==, 0);
     g_assert_true(scn_a.objects[SCN_OBJ_FD][0].poll);
     g_assert_false(scn_a.objects[SCN_OBJ_FD][1].poll);
+    g_assert_false(scn_a.objects[SCN_OBJ_FD][0].suppress);
+    g_assert_true(scn_a.objects[SCN_OBJ_FD][2].poll);
+    g_assert_true(scn_a.objects[SCN_OBJ_FD][2].suppress);
     g_assert_cmpuint(scn_a.objects[SCN_OBJ_SIGNAL][0].signal, ==, 2);
     g_assert_cmpuint(scn_a.objects[SCN_OBJ_SIGNAL][1].signal, ==, 1);
     g_assert_true(scn_a.uses_main_loop);
@@ -291,6 +296,10 @@ static void test_decl_attributes(void)
     g_assert_true(scn_equal(&scn_a, &scn_b));
     g_assert_nonnull(strstr(printed, "bh A guard 2 {"));
     g_assert_nonnull(strstr(printed, "fd F poll {"));
+    g_assert_nonnull(strstr(printed, "fd V poll suppress"));
+    parse_err("fd V suppress\nthread t {}\n",
+              "x.scn:1: 'suppress' needs 'poll' before it (fd V poll "
+              "suppress): only a polled handler has io_poll_begin/io_poll_end");
     g_assert_nonnull(strstr(printed, "signal S sigbus {"));
 
     parse_err("bh A guard 0\nthread t {}\n",
@@ -442,6 +451,7 @@ static const ErrCase err_cases[] = {
       "'IO' is an iothread" },
     { "bh poll", "x.scn:1: 'poll' is a keyword and cannot be a name" },
     { "fd virtual", "x.scn:1: 'virtual' is a keyword and cannot be a name" },
+    { "fd suppress", "x.scn:1: 'suppress' is a keyword and cannot be a name" },
     { "job all", "x.scn:1: 'all' is a keyword and cannot be a name" },
     { "thread t { schedule alt }", "x.scn:1: 'alt' is a keyword and cannot be a name" },
     { "bh abcdefghijklmnopqrstuvwx",
@@ -640,6 +650,12 @@ static void test_validate(void)
           "a clock out of range, or on an object that is not a timer");
     BREAK(s->objects[SCN_OBJ_FD][0].clock = 1,
           "a clock out of range, or on an object that is not a timer");
+    BREAK(s->objects[SCN_OBJ_FD][0].suppress = true,
+          "'suppress' on an object that is not a polled reader fd");
+    BREAK((s->objects[SCN_OBJ_FD][0].poll = true,
+           s->objects[SCN_OBJ_FD][0].write = true,
+           s->objects[SCN_OBJ_FD][0].suppress = true),
+          "'suppress' on an object that is not a polled reader fd");
     BREAK(s->threads[0].name[0] = '\0', "a thread's name is not an identifier");
     BREAK(s->threads[0].body.count = 5, "a thread's body lies outside ops[]");
     BREAK(strcpy(s->threads[0].name, "F"), "two objects or threads share a name");
@@ -665,6 +681,11 @@ static void test_validate(void)
     BREAK((s->ops[0].kind = SCN_OP_MAIN_LOOP_WAIT, s->uses_main_loop = true, s->ops[0].arg = 2),
           "main_loop_wait's arg is not 0 or 1");
     BREAK(s->ops[0].kind = SCN_OP_NOTIFY_EVENT, "notify_event without uses_main_loop");
+    BREAK((s->ops[0].kind = SCN_OP_CLOCK_CHECK, s->ops[0].arg = 1),
+          "check_clock without uses_main_loop");
+    BREAK((s->ops[0].kind = SCN_OP_CLOCK_CHECK, s->uses_main_loop = true,
+           s->ops[0].arg = 4),
+          "a clock operation's clock is out of range");
 #undef BREAK
 }
 

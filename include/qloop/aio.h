@@ -125,6 +125,10 @@ struct AioContext {
     /* In polling mode: io_poll_begin() ran, io_poll_end() not yet (home
      * thread only). */
     bool poll_started;
+    /* Handlers the last look of aio_prepare()'s end of polling mode found
+     * ready, for the GSource's check and dispatch (home thread only): 0
+     * spares them a walk under the list lock. */
+    int prepare_poll_ready;
 };
 
 /* Context */
