@@ -92,8 +92,8 @@ static GSourceFuncs aio_source_funcs = {
  * main loop sleeps on the fds.  The last look after io_poll_end() may find
  * a request that raced with it: QEMU drops that list ("TODO what to do with
  * this list?") and may then sleep with the request unseen; here the
- * handlers it found stay marked poll_ready for the dispatch, and the
- * prepare says so, so that glib does not block.
+ * handlers it found stay marked poll_ready for the dispatch, and when one
+ * is work the prepare says so, so that glib does not block.
  */
 bool aio_prepare(AioContext *ctx)
 {
