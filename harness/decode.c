@@ -716,7 +716,7 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
 {
     Bytes b = { data, len, 0 };
     Decoder d = { .s = out, .b = &b };
-    unsigned workers, home_ops;
+    unsigned workers, home_ops, poll;
 
     /* Everything but ops[] (96 KB, written up to op_count by emit()):
      * zeroing it per input was a visible share of a fuzzer iteration. */
@@ -766,17 +766,13 @@ void scn_decode(const uint8_t *data, size_t len, Scenario *out,
     for (unsigned i = 0; i < d.n_fd; i++) {
         name_object(out, SCN_OBJ_FD, i, "fd");
         /* One byte: odd is poll (as before suppress existed, so older
-         * inputs keep their meaning), 3 mod 4 also suppress. */
-        {
-            unsigned poll = take(&b, 4);
-
-            out->objects[SCN_OBJ_FD][i].poll = poll % 2 == 1;
-            out->objects[SCN_OBJ_FD][i].suppress = poll == 3;
-        }
+         * inputs keep their meaning), 3 mod 4 also suppress — for a
+         * reader only. */
+        poll = take(&b, 4);
+        out->objects[SCN_OBJ_FD][i].poll = poll % 2 == 1;
         out->objects[SCN_OBJ_FD][i].write = take(&b, 2) == 1;
-        if (out->objects[SCN_OBJ_FD][i].write) {
-            out->objects[SCN_OBJ_FD][i].suppress = false;   /* readers only */
-        }
+        out->objects[SCN_OBJ_FD][i].suppress =
+            poll == 3 && !out->objects[SCN_OBJ_FD][i].write;
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].body, SCN_OBJ_FD,
                              i);
         decode_callback_body(&d, &out->objects[SCN_OBJ_FD][i].alt_body,

@@ -87,7 +87,6 @@ struct RunState {
     Model *model;
     QEMUBH *bh[SCN_OBJECTS_MAX];
     bool bh_deleted[SCN_OBJECTS_MAX];
-    bool timer_freed[SCN_OBJECTS_MAX];  /* TIMER: freed by the teardown */
     /* BH: a schedule (or schedule_idle) began since its callback last ran
      * and no cancel or delete ended since: it is owed a run — whether or
      * not the core's trace told the model of the schedule. */
@@ -97,7 +96,7 @@ struct RunState {
     uint32_t fd_reg_thread[SCN_OBJECTS_MAX];    /* FD: who registered it */
     int64_t clock_read_cost_ns; /* the run's SimConfig.clock_read_cost_ns */
     bool aio_wait_busy;         /* AIO_WAIT_WHILE's condition (below) */
-    QEMUTimer *timer[SCN_OBJECTS_MAX];
+    QEMUTimer *timer[SCN_OBJECTS_MAX];  /* NULL once the teardown freed it */
     uint64_t runs[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb_alt[SCN_OBJECTS_MAX];
@@ -659,14 +658,13 @@ static void fd_poll_ready_cb(void *opaque)
     const ScnObject *o = &rs->s->objects[SCN_OBJ_FD][cb->index];
 
     bool outer_rereg = rs->reregistered[cb->index];
+    uint32_t raises = rs->vq_raises[cb->index];
 
     if (rs->in_poll_ready[cb->index] && !outer_rereg) {
         sim_fail("reentrancy: io_poll_ready of fd '%s' was called again from "
                  "a nested aio_poll() while it ran (a poll handler must be "
                  "disabled while its io_poll_ready runs)", o->name);
     }
-    uint32_t raises = rs->vq_raises[cb->index];
-
     fd_check_current(rs, cb);
     rs->in_poll_ready[cb->index]++;
     rs->reregistered[cb->index] = false;
@@ -2287,8 +2285,8 @@ static void exec_op(RunState *rs, const ScnOp *op)
     if (rs->co_model) {
         co_model_step(rs->co_model, sim_thread_self());
     }
-    if (rs->timer_freed[i] && op->obj_kind == SCN_OBJ_TIMER &&
-        op->kind != SCN_OP_WAIT) {
+    if (op->obj_kind == SCN_OBJ_TIMER && op->kind != SCN_OP_WAIT &&
+        !rs->timer[i]) {
         /* A late signal's body, in the teardown's last drain. */
         sim_trace_user("skipped: timer freed by the teardown", i);
         return;
@@ -2630,8 +2628,8 @@ static void runner_timer_destroy(RunState *rs, unsigned i)
 {
     QEMUTimer *t = rs->timer[i];
 
-    if (rs->timer_freed[i]) {
-        return;
+    if (!t) {
+        return;     /* a context's timer: freed before the last drain */
     }
     if (!rs->s->objects[SCN_OBJ_TIMER][i].main_timer) {
         timer_free(t);
@@ -2824,7 +2822,6 @@ static void teardown(RunState *rs)
         if (s->objects[SCN_OBJ_TIMER][i].main_timer) {
             timer_del(rs->timer[i]);
         } else {
-            rs->timer_freed[i] = true;
             timer_free(rs->timer[i]);
             rs->timer[i] = NULL;
         }
