@@ -2682,6 +2682,18 @@ static bool setup(RunState *rs)
     }
     if (!setup_context(rs)) {
         iothread_contexts_free(rs);
+        if (s->uses_main_loop) {
+            /*
+             * A failed qemu_init_main_loop() unregisters its contexts and
+             * signalfd, but keeps the main-loop timer lists init_clocks()
+             * made (QEMU exits on this error).  They belong to this run's
+             * world: left behind, the next run's init_clocks() would take
+             * them over — lists its qloop_clocks_forget() has dropped from
+             * the clock registry, linked to this world's freed lists — and
+             * an input would not replay alone as it ran after this one.
+             */
+            qloop_main_loop_teardown(false);
+        }
         return false;
     }
     for (int k = 0; k < SCN_OBJ_KIND_MAX; k++) {
@@ -3128,6 +3140,8 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     /* A run that ended mid-flight left its timer lists registered with
      * their clocks, and maybe a clock disabled: none of it is this run's. */
     qloop_clocks_forget();
+    /* ... and a thread of it may have been waiting in AIO_WAIT_WHILE. */
+    qloop_aio_wait_forget();
     current_rs = rs;
     for (uint32_t i = 0; i < s->op_count; i++) {
         if (s->ops[i].kind == SCN_OP_POLL_PARAMS && s->ops[i].arg > 0) {
@@ -3156,14 +3170,22 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     out->verdict = sim_run(&c, run_body, rs);
     if (out->verdict == SIM_OK && rs->quiesced) {
         /* The teardown freed the scenario's objects; one that failed
-         * setup leaves the main loop's for the next run, as QEMU would. */
+         * setup freed what it had made (setup()). */
         out->verdict = sim_check_leaks();
         if (out->verdict == SIM_OK) {
             out->verdict = sim_check_fd_leaks();
         }
     }
     current_rs = NULL;
-    if (out->verdict != SIM_OK && s->uses_main_loop) {
+    if (out->verdict != SIM_OK) {
+        /*
+         * Whatever the run made of the main loop's state is in the world
+         * it abandoned — also without the main loop: iohandler_ctx is made
+         * on first use (loop_check_no_main_loop).  A hang that passes
+         * below (the scenario's own wait) abandons its world too: kept,
+         * the next run would take over this world's iohandler_ctx, fds
+         * and all.
+         */
         main_loop_abandoned = true;
     }
     g_strlcpy(out->story, sim_verdict_story(), sizeof(out->story));

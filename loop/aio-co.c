@@ -222,3 +222,8 @@ void aio_wait_kick(void)
                                      NULL, "aio_wait_kick_bh");
     }
 }
+
+void qloop_aio_wait_forget(void)
+{
+    qatomic_set(&aio_wait_remote_waiters, 0);
+}

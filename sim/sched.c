@@ -134,6 +134,12 @@ void *sim_stack_alloc(size_t size)
     stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     SIM_ASSERT(stack != MAP_FAILED);
+#ifdef SIM_ASAN
+    /* The kernel may hand back the range of a stack unmapped earlier,
+     * whose shadow its frames left poisoned (ASan does not clear shadow on
+     * munmap): a fresh stack must start clean too. */
+    __asan_unpoison_memory_region(stack, size);
+#endif
     /* Guard page: a stack overflow faults instead of corrupting. */
     mprotect(stack, SIM_GUARD_SIZE, PROT_NONE);
     return stack;
@@ -148,6 +154,11 @@ void sim_stack_free(void *stack, size_t size)
         stack_cache_len++;
         return;
     }
+#ifdef SIM_ASAN
+    /* Nothing else mapped here later may inherit the frames' poison. */
+    __asan_unpoison_memory_region((char *)stack + SIM_GUARD_SIZE,
+                                  size - SIM_GUARD_SIZE);
+#endif
     munmap(stack, size);
 }
 

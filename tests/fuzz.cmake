@@ -14,6 +14,16 @@ foreach(t loop scn-parse replay-parse)
   set_tests_properties(fuzz-replay-${t} PROPERTIES LABELS "fuzz" TIMEOUT 120)
 endforeach()
 
+# In one process an input of the loop target runs as it replays alone,
+# whatever ran before it (tests/fuzz-determinism.c): the corpus, and inputs
+# that once left state behind with those it changed.
+add_executable(fuzz-determinism ${CMAKE_CURRENT_SOURCE_DIR}/fuzz-determinism.c)
+target_link_libraries(fuzz-determinism PRIVATE qloop-harness)
+add_test(NAME fuzz-determinism-loop
+         COMMAND fuzz-determinism ${PROJECT_SOURCE_DIR}/corpus/loop
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz-determinism)
+set_tests_properties(fuzz-determinism-loop PROPERTIES LABELS "fuzz" TIMEOUT 300)
+
 # The VMM glue target (harness/kvm/fuzz-vmm.c, x86-64 Linux only): its
 # corpus through the same replay driver, linked with the VMM's libraries.
 if(TARGET qloop-kvm-fuzz-vmm)

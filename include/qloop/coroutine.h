@@ -164,6 +164,9 @@ void qloop_aio_wait_poll(AioContext *ctx, bool remote);
 void qloop_aio_wait_end(bool remote);
 /* Wake every remote AIO_WAIT_WHILE so it reads its condition again. */
 void aio_wait_kick(void);
+/* qloop: forget the remote waiters counted — for a harness whose simulated
+ * world was abandoned with a thread inside AIO_WAIT_WHILE. */
+void qloop_aio_wait_forget(void);
 
 #ifdef __cplusplus
 }
