@@ -147,6 +147,9 @@ typedef enum {
 typedef struct {
     bool polling, blocked;
     int64_t enter_ns, timeout_ns, block_ns;
+    /* The time of the thread's latest event other than a switch to it,
+     * plus one (0: none yet): a poll's timeout was computed after it. */
+    int64_t acted_ns_plus1;
 } ModelWaiter;
 
 /* Objects are keyed by the trace's ids (context key | per-context id). */
@@ -782,8 +785,18 @@ static void waiter_event(Model *m, const SimEvent *ev)
     w = &m->waiters[ev->thread];
     switch (ev->kind) {
     case QOS_EV_POLL_ENTER:
-        *w = (ModelWaiter){ .polling = true, .enter_ns = ev->time_ns,
-                            .timeout_ns = ev->arg };
+        /*
+         * The timeout was computed from a clock read between the thread's
+         * previous event and this one: while it was switched out in
+         * between, another thread's `advance` may have moved time, and
+         * the poll then sleeps its whole timeout from the later time.
+         */
+        *w = (ModelWaiter){
+            .polling = true, .timeout_ns = ev->arg,
+            .enter_ns = w->acted_ns_plus1 > 0
+                        ? MIN(ev->time_ns, w->acted_ns_plus1 - 1)
+                        : ev->time_ns,
+        };
         break;
     case QOS_EV_POLL_EXIT:
         w->polling = false;
@@ -794,6 +807,9 @@ static void waiter_event(Model *m, const SimEvent *ev)
             w->block_ns = ev->time_ns;
         }
         break;
+    }
+    if (ev->kind != SIM_EV_SWITCH) {
+        w->acted_ns_plus1 = ev->time_ns + 1;
     }
 }
 

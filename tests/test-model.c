@@ -168,9 +168,10 @@ static const char *feed_timed(const TEv *evs, size_t n)
 
 /*
  * Late timers: time jumps (every thread waited) past an armed timer.  A
- * waiter preempted between computing its timeout (POLL_ENTER) and sleeping
- * (BLOCK) sleeps its timeout from the later moment, as a descheduled QEMU
- * thread does: the timer is judged by the deadline it computed.
+ * waiter preempted between computing its timeout (after its last act
+ * before POLL_ENTER) and sleeping (BLOCK) sleeps its timeout from the
+ * later moment, as a descheduled QEMU thread does: the timer is judged by
+ * the deadline it computed.
  */
 static void test_timer_late(void)
 {
@@ -189,7 +190,26 @@ static void test_timer_late(void)
                                     WAIT_IN(MS(4), MS(1000)),
                                     SLEEP(MS(1001)), IDLE_TO(MS(1005)) };
 
+    /* Preempted before its poll even began (the switch back at 1003 ms
+     * is no action of its own): the clock was read at 1000 ms, its last
+     * act, so the timeout counts from there. */
+    TEv preempted_before_enter[] = {
+        AT(ARM(1, 0, MS(1001)), MS(1000)),
+        { { SIM_EV_SWITCH, NULL, 1, 0 }, MS(1003) },
+        WAIT_IN(MS(1), MS(1003)), SLEEP(MS(1003)), IDLE_TO(MS(1004)) };
+    /* The same, but the thread acted at 1003 ms before its poll: its clock
+     * read came after that, and a 1 ms timeout ignored the timer. */
+    TEv acted_then_ignored[] = {
+        AT(ARM(1, 0, MS(1001)), MS(1000)),
+        AT(ARM(1, 1, MS(1010)), MS(1003)),
+        WAIT_IN(MS(1), MS(1003)), SLEEP(MS(1003)), IDLE_TO(MS(1004)) };
+
     g_assert_null(feed_timed(preempted, G_N_ELEMENTS(preempted)));
+    g_assert_null(feed_timed(preempted_before_enter,
+                             G_N_ELEMENTS(preempted_before_enter)));
+    g_assert_nonnull(strstr(feed_timed(acted_then_ignored,
+                                       G_N_ELEMENTS(acted_then_ignored)),
+                            "is late"));
     g_assert_nonnull(strstr(feed_timed(ignored, G_N_ELEMENTS(ignored)),
                             "timing: timer"));
     g_assert_nonnull(strstr(feed_timed(preempted_and_ignored,
