@@ -125,25 +125,39 @@ static void emit(Decoder *d, ScnOpKind kind, ScnObjKind ok, unsigned obj,
  * yield or a sleep, the CoQueue under the mutex, a move into the
  * iothread's context and back (a body's reschedules alternate: io0 first,
  * then home), with the mutex taken there or held across the move.
+ * Later ones: the CoQueue's calls given the CoMutex or a QemuMutex to
+ * release, work handed to the thread pool, the queue's oldest entered.
  * Templates, not decoded ops, so a body never waits for work its own
  * coroutine would do.
  */
+typedef struct {
+    ScnOpKind kind;
+    int8_t lock;        /* co_wait, co_enter_next: SCN_LOCK_* */
+} CoroStep;
+
 #define CORO_TEMPLATE_OPS 4
-static const ScnOpKind coro_templates[][CORO_TEMPLATE_OPS] = {
-    { SCN_OP_CO_YIELD },
-    { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
-    { SCN_OP_CO_LOCK, SCN_OP_CO_UNLOCK },
-    { SCN_OP_CO_LOCK, SCN_OP_CO_WAIT, SCN_OP_CO_UNLOCK },
-    { SCN_OP_CO_SLEEP },
-    { SCN_OP_CO_YIELD, SCN_OP_CO_LOCK, SCN_OP_CO_SLEEP, SCN_OP_CO_UNLOCK },
-    { SCN_OP_CO_WAIT },
-    { SCN_OP_CO_LOCK, SCN_OP_CO_YIELD, SCN_OP_CO_YIELD, SCN_OP_CO_UNLOCK },
-    { SCN_OP_CO_RESCHEDULE, SCN_OP_CO_LOCK, SCN_OP_CO_UNLOCK,
-      SCN_OP_CO_RESCHEDULE },
-    { SCN_OP_CO_RESCHEDULE, SCN_OP_CO_YIELD, SCN_OP_CO_RESCHEDULE },
-    { SCN_OP_CO_LOCK, SCN_OP_CO_RESCHEDULE, SCN_OP_CO_YIELD,
-      SCN_OP_CO_UNLOCK },
+#define S(op) { SCN_OP_CO_##op, SCN_LOCK_NONE }
+#define SL(op, lock) { SCN_OP_CO_##op, SCN_LOCK_##lock }
+static const CoroStep coro_templates[][CORO_TEMPLATE_OPS] = {
+    { S(YIELD) },
+    { S(LOCK), S(YIELD), S(UNLOCK) },
+    { S(LOCK), S(UNLOCK) },
+    { S(LOCK), S(WAIT), S(UNLOCK) },
+    { S(SLEEP) },
+    { S(YIELD), S(LOCK), S(SLEEP), S(UNLOCK) },
+    { S(WAIT) },
+    { S(LOCK), S(YIELD), S(YIELD), S(UNLOCK) },
+    { S(RESCHEDULE), S(LOCK), S(UNLOCK), S(RESCHEDULE) },
+    { S(RESCHEDULE), S(YIELD), S(RESCHEDULE) },
+    { S(LOCK), S(RESCHEDULE), S(YIELD), S(UNLOCK) },
+    { S(LOCK), SL(WAIT, CO_MUTEX), S(UNLOCK) },
+    { SL(WAIT, QEMU_MUTEX) },
+    { S(SUBMIT), S(YIELD) },
+    { S(LOCK), SL(ENTER_NEXT, CO_MUTEX), S(UNLOCK) },
+    { SL(ENTER_NEXT, QEMU_MUTEX), S(YIELD) },
 };
+#undef S
+#undef SL
 
 /* Coroutine i (0..SCN_DECODE_COROS-1), declaring it and those before it
  * on first use; each declaration takes its template's byte. */
@@ -164,22 +178,27 @@ static void emit_coro_bodies(Decoder *d)
 
     s->object_count[SCN_OBJ_CORO] = (uint8_t)d->n_coro;
     for (unsigned i = 0; i < d->n_coro; i++) {
-        const ScnOpKind *t = coro_templates[d->coro_template[i]];
+        const CoroStep *t = coro_templates[d->coro_template[i]];
         ScnBody *body = &s->objects[SCN_OBJ_CORO][i].body;
 
         bool in_io = false;
 
         name_numbered(s->objects[SCN_OBJ_CORO][i].name, "co", i);
         body->first = s->op_count;
-        for (unsigned j = 0; j < CORO_TEMPLATE_OPS && t[j] != 0; j++) {
-            int64_t arg = t[j] == SCN_OP_CO_SLEEP ? 1000000 : 0;
+        for (unsigned j = 0; j < CORO_TEMPLATE_OPS && t[j].kind != 0; j++) {
+            ScnOpKind k = t[j].kind;
+            int64_t arg = k == SCN_OP_CO_SLEEP ? 1000000 : t[j].lock;
 
-            if (t[j] == SCN_OP_CO_RESCHEDULE) {
+            if (k == SCN_OP_CO_RESCHEDULE) {
                 in_io = !in_io;
                 arg = in_io ? SCN_CTX_HOME + 1 : SCN_CTX_HOME;
                 d->iothread = true;
             }
-            emit(d, t[j], SCN_OBJ_KIND_MAX, 0, arg);
+            if (k == SCN_OP_CO_SUBMIT) {
+                emit(d, k, SCN_OBJ_JOB, 0, 0);  /* the scenario's one job */
+                continue;
+            }
+            emit(d, k, SCN_OBJ_KIND_MAX, 0, arg);
         }
         body->count = s->op_count - body->first;
     }
@@ -203,7 +222,7 @@ static void decode_coro_op(Decoder *d, bool worker)
     /* SCN_OP_KIND_MAX: co_schedule into io0. */
     static const ScnOpKind home_ops[] = {
         SCN_OP_CO_ENTER, SCN_OP_CO_SCHEDULE, SCN_OP_CO_WAKE,
-        SCN_OP_CO_RESTART_ALL, SCN_OP_KIND_MAX,
+        SCN_OP_CO_RESTART_ALL, SCN_OP_KIND_MAX, SCN_OP_CO_ENTER_NEXT,
     };
     static const ScnOpKind worker_ops[] = {
         SCN_OP_CO_SCHEDULE, SCN_OP_CO_WAKE, SCN_OP_KIND_MAX,
@@ -214,6 +233,10 @@ static void decode_coro_op(Decoder *d, bool worker)
 
     if (k == SCN_OP_CO_RESTART_ALL) {
         emit(d, k, SCN_OBJ_KIND_MAX, 0, 0);
+        return;
+    }
+    if (k == SCN_OP_CO_ENTER_NEXT) {    /* co_mutex: none outside one */
+        emit(d, k, SCN_OBJ_KIND_MAX, 0, take(d->b, SCN_LOCKS));
         return;
     }
     if (k == SCN_OP_KIND_MAX) {

@@ -33,6 +33,7 @@ typedef enum {
     CO_PERMIT_QUEUE_RACED,  /* queued while a restart ran elsewhere: it may
                                have been restarted, or may stay queued */
     CO_PERMIT_TIMER,        /* its sleep's deadline */
+    CO_PERMIT_POOL,         /* its thread_pool_submit_co()'s completion */
 } CoPermit;
 
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
                                            or a reschedule (no order) */
     int64_t deadline_ns;
     bool in_queue;
+    uint64_t queued_at;                 /* tick of its queue wait */
     bool running;                       /* between a run and its leaving */
     uint32_t running_thread;
     unsigned ctx;                       /* SCN_CTX_HOME or an iothread's */
@@ -60,6 +62,11 @@ typedef struct {
     unsigned co;
     uint32_t thread;
     uint64_t called, seen;      /* ticks; seen 0: nothing yet */
+    /* The lock is taken inside a core call the runner cannot see into
+     * (qemu_co_queue_wait() or qemu_co_enter_next() given the mutex):
+     * when, nobody knows, so it keeps no order with the other callers and
+     * an unlock does not owe it the mutex (it may not have asked yet). */
+    bool unordered;
 } CoWaiter;
 
 struct CoModel {
@@ -173,6 +180,12 @@ void co_model_sleep(CoModel *m, unsigned co, int64_t deadline_ns)
     m->co[co].deadline_ns = deadline_ns;
 }
 
+void co_model_pool_wait(CoModel *m, unsigned co)
+{
+    m->tick++;
+    m->co[co].permit = CO_PERMIT_POOL;
+}
+
 void co_model_step(CoModel *m, uint32_t thread)
 {
     m->tick++;
@@ -187,7 +200,39 @@ void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread)
 {
     co_model_step(m, thread);
     g_assert(m->waiter_count < SCN_OBJECTS_MAX);
-    m->waiters[m->waiter_count++] = (CoWaiter){ co, thread, ++m->tick, 0 };
+    m->waiters[m->waiter_count++] = (CoWaiter){
+        .co = co, .thread = thread, .called = ++m->tick,
+    };
+}
+
+void co_model_lock_call_unordered(CoModel *m, unsigned co)
+{
+    m->tick++;
+    g_assert(m->waiter_count < SCN_OBJECTS_MAX);
+    m->waiters[m->waiter_count++] = (CoWaiter){
+        .co = co, .thread = UINT32_MAX, .called = m->tick, .unordered = true,
+    };
+}
+
+static bool co_ordered_waiters(const CoModel *m)
+{
+    for (unsigned i = 0; i < m->waiter_count; i++) {
+        if (!m->waiters[i].unordered) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* co may be waiting inside the core for the mutex, which someone has. */
+static bool co_waits_for_mutex(const CoModel *m, unsigned co)
+{
+    for (unsigned i = 0; m->locked && i < m->waiter_count; i++) {
+        if (m->waiters[i].co == co && m->waiters[i].unordered) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void co_model_unlock(CoModel *m, unsigned co)
@@ -195,7 +240,7 @@ void co_model_unlock(CoModel *m, unsigned co)
     m->tick++;
     g_assert(m->holder == (int)co);
     m->holder = -1;
-    if (m->waiter_count == 0) {
+    if (!co_ordered_waiters(m)) {
         m->locked = false;
         return;
     }
@@ -207,7 +252,7 @@ void co_model_unlock(CoModel *m, unsigned co)
 /* Whether waiter a surely queued before waiter b (see CoWaiter). */
 static bool queued_before(const CoWaiter *a, const CoWaiter *b)
 {
-    return a->called < b->called &&
+    return !a->unordered && !b->unordered && a->called < b->called &&
            (a->thread == b->thread || (a->seen && a->seen < b->called));
 }
 
@@ -215,6 +260,7 @@ void co_model_queue_wait(CoModel *m, unsigned co)
 {
     m->tick++;
     m->co[co].in_queue = true;
+    m->co[co].queued_at = m->tick;
     /* A restart in another thread has begun and not returned: the
      * scenario's race (a CoQueue is its caller's to lock).  Its pops may
      * or may not reach this coroutine; either is QEMU's behaviour. */
@@ -240,6 +286,38 @@ void co_model_restart_end(CoModel *m)
     g_assert(m->restarting > 0);
     m->tick++;
     m->restarting--;
+}
+
+int co_model_queue_head(const CoModel *m)
+{
+    int head = -1;
+
+    if (m->restarting > 0) {
+        return -2;
+    }
+    for (unsigned i = 0; i < m->s->object_count[SCN_OBJ_CORO]; i++) {
+        const CoState *c = &m->co[i];
+
+        if (!c->in_queue) {
+            continue;
+        }
+        /* Queued while a restart ran: that restart may have taken it. */
+        if (c->permit == CO_PERMIT_QUEUE_RACED) {
+            return -2;
+        }
+        if (head < 0 || c->queued_at < m->co[head].queued_at) {
+            head = (int)i;
+        }
+    }
+    return head;
+}
+
+void co_model_enter_next(CoModel *m, unsigned co)
+{
+    g_assert(m->co[co].in_queue);
+    m->tick++;
+    m->co[co].in_queue = false;
+    m->co[co].permit = CO_PERMIT_ENTER;
 }
 
 /* A coroutine scheduled before co's schedule began that has not run. */
@@ -370,10 +448,17 @@ bool co_model_owed(const CoModel *m, int64_t end_ns, int virtual_enabled,
         const CoState *c = &m->co[i];
         const char *why = NULL;
 
-        if (c->running) {
+        /* Woken, it went on to take the mutex inside the core, and waits
+         * for it behind its holder. */
+        if (c->running || co_waits_for_mutex(m, i)) {
             continue;
         }
         switch (c->permit) {
+        case CO_PERMIT_ENTER:
+            /* Entered at once, or woken by a coroutine of its context and
+             * entered as soon as that one switches away: never later. */
+            why = "was entered, or woken from its own context";
+            break;
         case CO_PERMIT_QUEUE:
             why = "was restarted from the CoQueue";
             break;
@@ -398,10 +483,13 @@ bool co_model_owed(const CoModel *m, int64_t end_ns, int virtual_enabled,
             return true;
         }
     }
-    if (m->holder < 0 && m->handing_over && m->waiter_count > 0) {
-        g_snprintf(buf, len, "CoMutex: unlocked with '%s' waiting, which "
-                   "never got it", co_name(m, m->waiters[0].co));
-        return true;
+    for (unsigned i = 0; m->holder < 0 && m->handing_over &&
+         i < m->waiter_count; i++) {
+        if (!m->waiters[i].unordered) {
+            g_snprintf(buf, len, "CoMutex: unlocked with '%s' waiting, "
+                       "which never got it", co_name(m, m->waiters[i].co));
+            return true;
+        }
     }
     return false;
 }

@@ -50,17 +50,30 @@ void co_model_leaves(CoModel *m, unsigned co);
 /* co's body returned. */
 void co_model_ends(CoModel *m, unsigned co);
 void co_model_sleep(CoModel *m, unsigned co, int64_t deadline_ns);
+/* co waits in thread_pool_submit_co(): the completion may run it.  Not
+ * owed by the model: the runner knows when the work is done. */
+void co_model_pool_wait(CoModel *m, unsigned co);
 /* co calls qemu_co_mutex_lock() from `thread` (then leaves: it may wait);
  * co_model_locked() when it returns. */
 void co_model_lock_call(CoModel *m, unsigned co, uint32_t thread);
 /* The runner did something in `thread` (an operation began there). */
 void co_model_step(CoModel *m, uint32_t thread);
+/* co takes the mutex inside a core call that was given it (a queue wait,
+ * qemu_co_enter_next()): at a moment the runner cannot see; then
+ * co_model_locked() when the call returns. */
+void co_model_lock_call_unordered(CoModel *m, unsigned co);
 void co_model_unlock(CoModel *m, unsigned co);
 void co_model_queue_wait(CoModel *m, unsigned co);
 /* qemu_co_queue_restart_all() begins / returned.  A coroutine queued in
  * between (from another thread) may be restarted by it or stay queued. */
 void co_model_restart_begin(CoModel *m);
 void co_model_restart_end(CoModel *m);
+/* The CoQueue's oldest waiter (waiters are FIFO): its index, -1 if the
+ * queue is empty, -2 if a restart may have taken some (one is under way,
+ * or one raced a queue wait and nothing ran the waiter since). */
+int co_model_queue_head(const CoModel *m);
+/* qemu_co_enter_next() pops co, the head, and enters it directly. */
+void co_model_enter_next(CoModel *m, unsigned co);
 
 /* What the runner saw; NULL or what is wrong.  current_ctx: the context
  * qemu_get_current_aio_context() names there (-1: none of the scenario's). */
@@ -69,7 +82,8 @@ const char *co_model_runs(CoModel *m, unsigned co, uint32_t thread,
 const char *co_model_locked(CoModel *m, unsigned co);
 
 /*
- * Every thread waits: is a coroutine owed a run?  One restarted from the
+ * Every thread waits: is a coroutine owed a run?  One entered, woken from
+ * its own context (run once the waker switches away), restarted from the
  * queue, or scheduled or rescheduled through a BH, and not run since; one
  * asleep until before end_ns (virtual time's end) while the virtual clock
  * is enabled (virtual_enabled: 1 enabled, 0 disabled, -1 unknown); or the

@@ -66,8 +66,10 @@ typedef struct InnerWait {
      * calls so far (polling-mode rule, fd_io_poll()). */
     uint32_t nonpoll_mine;
     uint8_t io_poll_calls[SCN_OBJECTS_MAX];
-    /* AIO_WAIT_WHILE() on that iothread's context (aio_wait_while_op()). */
+    /* AIO_WAIT_WHILE() on that iothread's context, or on the home one
+     * (aio_wait_while_op()). */
     bool aio_wait_while;
+    bool aio_wait_home;
     uint8_t aio_wait_io;
     /* aio_poll(): the polling thread's clock reads when it began, and the
      * scenario fds with io_poll that were readable then, their handlers
@@ -101,6 +103,7 @@ struct RunState {
     CbCtx cb[SCN_OBJ_KIND_MAX][SCN_OBJECTS_MAX];
     CbCtx cb_alt[SCN_OBJECTS_MAX];
     int jobs_in_flight;
+    int pool_workers;           /* the thread pools' workers started */
     JobReq *job_reqs[SCN_OBJECTS_MAX];  /* JOB: requests in flight */
     uint64_t job_seq;                   /* requests submitted so far */
     unsigned thread_index[64];  /* sim thread id -> scenario thread (+1) */
@@ -171,6 +174,8 @@ struct RunState {
     bool co_holds[SCN_OBJECTS_MAX];     /* holds the scenario's CoMutex */
     CoMutex co_mutex;
     CoQueue co_queue;
+    QemuMutex co_queue_lock;    /* the QemuMutex form of the queue's calls */
+    JobReq *co_pool_req[SCN_OBJECTS_MAX];   /* in thread_pool_submit_co() */
     bool co_finishing;          /* teardown: bodies stop, nothing starts */
     uint8_t co_ctx[SCN_OBJECTS_MAX];    /* the context each coroutine
                                            belongs to (SCN_CTX_HOME...) */
@@ -252,7 +257,8 @@ static bool op_in_coroutine_only(ScnOpKind k)
 {
     return k == SCN_OP_CO_YIELD || k == SCN_OP_CO_SLEEP ||
            k == SCN_OP_CO_LOCK || k == SCN_OP_CO_UNLOCK ||
-           k == SCN_OP_CO_WAIT || k == SCN_OP_CO_RESCHEDULE;
+           k == SCN_OP_CO_WAIT || k == SCN_OP_CO_RESCHEDULE ||
+           k == SCN_OP_CO_SUBMIT;
 }
 
 /*
@@ -297,7 +303,8 @@ static const char *runner_check_coroutines(const Scenario *s, char *buf,
         for (uint32_t i = b->first; i < b->first + b->count; i++) {
             const ScnOp *op = &s->ops[i];
             bool home_only = op->kind == SCN_OP_CO_ENTER ||
-                             op->kind == SCN_OP_CO_RESTART_ALL;
+                             op->kind == SCN_OP_CO_RESTART_ALL ||
+                             op->kind == SCN_OP_CO_ENTER_NEXT;
 
             if (op_in_coroutine_only(op->kind) || (t > 0 && home_only)) {
                 g_snprintf(buf, len, "line %u: '%s' in thread '%s': %s",
@@ -1003,8 +1010,8 @@ static void job_submit(RunState *rs, uint8_t i)
     req->acb = thread_pool_submit_aio(job_work, req, job_done, req);
 }
 
-/* The iothread's side of aio_wait_while: the condition turns false in its
- * context, and the waiter is kicked to read it again. */
+/* The BH's side of aio_wait_while: the condition turns false in the
+ * context waited on, and the waiter is kicked to read it again. */
 static void aio_wait_done_bh(void *opaque)
 {
     RunState *rs = opaque;
@@ -1021,9 +1028,13 @@ static void aio_wait_done_bh(void *opaque)
  * waiter still asleep once every thread waits with busy clear is owed
  * (aio_wait_owed()).  The wait polls the core's own way: not a scenario
  * aio_poll() for the model's progress rule, like bdrv_aio_cancel().
+ * With `home`, the local form: AIO_WAIT_WHILE on the home thread's own
+ * context, which it polls itself until its BH clears busy.
  */
-static void aio_wait_while_op(RunState *rs, uint8_t io)
+static void aio_wait_while_op(RunState *rs, uint8_t io, bool home)
 {
+    AioContext *ctx = home ? rs->ctx : rs->io_ctx[io];
+
     if (sim_thread_self() != rs->home_thread || qemu_in_coroutine() ||
         rs->wait.aio_wait_while) {
         sim_trace_user("skipped: aio_wait_while outside the home thread's "
@@ -1031,8 +1042,7 @@ static void aio_wait_while_op(RunState *rs, uint8_t io)
         return;
     }
     rs->aio_wait_busy = true;
-    aio_bh_schedule_oneshot_full(rs->io_ctx[io], aio_wait_done_bh, rs,
-                                 "aio_wait_done");
+    aio_bh_schedule_oneshot_full(ctx, aio_wait_done_bh, rs, "aio_wait_done");
     depth_enter(rs, "AIO_WAIT_WHILE()");
     if (rs->model) {
         model_wait_begin(rs->model, sim_thread_self());
@@ -1040,8 +1050,9 @@ static void aio_wait_while_op(RunState *rs, uint8_t io)
     {
         InnerWait outer = rs->wait;
 
-        rs->wait = (InnerWait){ .aio_wait_while = true, .aio_wait_io = io };
-        AIO_WAIT_WHILE(rs->io_ctx[io], rs->aio_wait_busy);
+        rs->wait = (InnerWait){ .aio_wait_while = true,
+                                .aio_wait_home = home, .aio_wait_io = io };
+        AIO_WAIT_WHILE(ctx, rs->aio_wait_busy);
         rs->wait = outer;
     }
     if (rs->model) {
@@ -2042,6 +2053,7 @@ static bool co_ready(RunState *rs, unsigned i, bool may_create, int into)
 static void co_enter_op(RunState *rs, unsigned i)
 {
     int here = thread_ctx(rs);
+    bool fresh = rs->co_state[i] == CO_IDLE;
 
     g_assert(here >= 0);    /* runner_check: home thread or a coroutine */
     if (!co_ready(rs, i, true, -1)) {
@@ -2052,7 +2064,13 @@ static void co_enter_op(RunState *rs, unsigned i)
     if (rs->co_model) {
         co_model_enter(rs->co_model, i, (unsigned)here);
     }
-    qemu_coroutine_enter(rs->co[i]);
+    /* A coroutine just created was never entered: the _if_inactive form
+     * must enter it (the model owes it a run otherwise). */
+    if (fresh) {
+        qemu_coroutine_enter_if_inactive(rs->co[i]);
+    } else {
+        qemu_coroutine_enter(rs->co[i]);
+    }
 }
 
 /*
@@ -2125,6 +2143,7 @@ static void co_lock_op(RunState *rs, unsigned i)
     }
     co_running(rs, i);
     rs->co_holds[i] = true;
+    qemu_co_mutex_assert_locked(&rs->co_mutex);    /* aborts if not ours */
 }
 
 static void co_unlock_op(RunState *rs, unsigned i)
@@ -2140,14 +2159,58 @@ static void co_unlock_op(RunState *rs, unsigned i)
     qemu_co_mutex_unlock(&rs->co_mutex);
 }
 
+/*
+ * The CoMutex handed to a core call that releases it and takes it back
+ * inside (qemu_co_queue_wait, qemu_co_enter_next): told to the model as
+ * an unlock, then a lock call at an unknown moment, so the return is
+ * checked as the lock's.
+ */
+static void co_mutex_handed_begin(RunState *rs, unsigned i)
+{
+    rs->co_holds[i] = false;
+    if (rs->co_model) {
+        co_model_unlock(rs->co_model, i);
+        co_model_lock_call_unordered(rs->co_model, i);
+    }
+}
+
+static void co_mutex_handed_end(RunState *rs, unsigned i)
+{
+    if (rs->co_model) {
+        co_check(rs, co_model_locked(rs->co_model, i));
+    }
+    co_running(rs, i);
+    rs->co_holds[i] = true;
+    qemu_co_mutex_assert_locked(&rs->co_mutex);
+}
+
 /* qemu_co_queue_wait(&queue, &mutex) when it holds the mutex, as QEMU's
- * callers do; the unlock and relock are told to the model as such. */
-static void co_wait_op(RunState *rs, unsigned i)
+ * callers do.  SCN_LOCK_NONE: the runner unlocks and relocks around a
+ * wait given no lock, told to the model as such; SCN_LOCK_CO_MUTEX: the
+ * core is given the mutex; SCN_LOCK_QEMU_MUTEX: the caller holds a thread
+ * mutex the core releases around the yield and takes back. */
+static void co_wait_op(RunState *rs, unsigned i, int lock)
 {
     bool held = rs->co_holds[i];
+    bool qemu_mutex = lock == SCN_LOCK_QEMU_MUTEX;
 
+    if (held && lock == SCN_LOCK_CO_MUTEX) {
+        co_leaves(rs, i, CO_BLOCKED);
+        /* Queued before the unlock, as the core does: no scheduling point
+         * between these and its push. */
+        if (rs->co_model) {
+            co_model_queue_wait(rs->co_model, i);
+        }
+        co_mutex_handed_begin(rs, i);
+        qemu_co_queue_wait(&rs->co_queue, &rs->co_mutex);
+        co_mutex_handed_end(rs, i);
+        return;
+    }
     if (held) {
         co_unlock_op(rs, i);
+    }
+    if (qemu_mutex) {
+        qemu_mutex_lock(&rs->co_queue_lock);
     }
     co_leaves(rs, i, CO_BLOCKED);
     /* In the queue from here: nothing between this and the core's push
@@ -2159,10 +2222,123 @@ static void co_wait_op(RunState *rs, unsigned i)
     if (rs->co_model) {
         co_model_queue_wait(rs->co_model, i);
     }
-    qemu_co_queue_wait(&rs->co_queue, (CoMutex *)NULL);
+    if (qemu_mutex) {
+        qemu_co_queue_wait(&rs->co_queue, &rs->co_queue_lock);
+    } else {
+        qemu_co_queue_wait(&rs->co_queue, (CoMutex *)NULL);
+    }
     co_running(rs, i);
+    if (qemu_mutex) {
+        qemu_mutex_unlock(&rs->co_queue_lock);
+    }
     if (held) {
         co_lock_op(rs, i);
+    }
+}
+
+/*
+ * thread_pool_submit_co(): the job's work runs in a worker of the pool of
+ * the coroutine's context, and the completion wakes the coroutine with
+ * the work's result.  A wake before the work is done, a lost completion
+ * (coroutine_owed()) or a wrong result fails.
+ */
+static void co_submit_op(RunState *rs, unsigned i, uint8_t job)
+{
+    JobReq *req = g_new0(JobReq, 1);
+    int ret;
+
+    req->cb = &rs->cb[SCN_OBJ_JOB][job];
+    rs->co_pool_req[i] = req;
+    co_leaves(rs, i, CO_BLOCKED);
+    if (rs->co_model) {
+        co_model_pool_wait(rs->co_model, i);
+    }
+    ret = thread_pool_submit_co(job_work, req);
+    co_running(rs, i);
+    if (!req->work_done || ret != JOB_RESULT(job)) {
+        sim_fail("thread_pool_submit_co(): job '%s' returned %d with its "
+                 "work %s; the work returns %d",
+                 rs->s->objects[SCN_OBJ_JOB][job].name, ret,
+                 req->work_done ? "done" : "not done", JOB_RESULT(job));
+    }
+    rs->co_pool_req[i] = NULL;
+    g_free(req);
+}
+
+/*
+ * qemu_co_enter_next(): the queue's oldest waiter is entered here and
+ * now, the lock (none, or the QemuMutex the caller holds) released around
+ * it.  The model names the oldest; the runner only asks when that one
+ * belongs to this thread's context (an enter elsewhere is the caller's
+ * bug) and no restart elsewhere may have taken it.  Both answers —
+ * qemu_co_queue_empty() and what the call returns — are checked.
+ */
+static void co_enter_next_op(RunState *rs, int lock)
+{
+    int here = thread_ctx(rs);
+    int head;
+    bool entered;
+    int self = -1;      /* the calling coroutine handing the core its mutex */
+
+    g_assert(here >= 0);    /* runner_check: home thread or a coroutine */
+    if (!rs->co_model || sim_thread_self() != rs->home_thread) {
+        sim_trace_user("skipped: co_enter_next needs the model and the home "
+                       "thread", 0);
+        return;
+    }
+    /* Taken before the queue is read: no scheduling point may lie between
+     * the oldest the model names and the core's pop. */
+    if (lock == SCN_LOCK_QEMU_MUTEX) {
+        qemu_mutex_lock(&rs->co_queue_lock);
+    }
+    head = co_model_queue_head(rs->co_model);
+    if (head == -2 || (head >= 0 && rs->co_ctx[head] != here)) {
+        if (lock == SCN_LOCK_QEMU_MUTEX) {
+            qemu_mutex_unlock(&rs->co_queue_lock);
+        }
+        sim_trace_user(head == -2 ? "skipped: a restart may have taken the "
+                       "queue's oldest" : "skipped: the queue's oldest waits "
+                       "in another context", 0);
+        return;
+    }
+    if (qemu_co_queue_empty(&rs->co_queue) != (head < 0)) {
+        sim_fail(head < 0 ? "qemu_co_queue_empty() says a coroutine waits in "
+                 "the CoQueue, but none does%s"
+                 : "qemu_co_queue_empty() says the CoQueue is empty, but "
+                 "coroutine '%s' waits there",
+                 head < 0 ? "" : rs->s->objects[SCN_OBJ_CORO][head].name);
+    }
+    if (lock == SCN_LOCK_CO_MUTEX && qemu_in_coroutine()) {
+        self = (int)co_self(rs);
+        if (!rs->co_holds[self]) {
+            self = -1;      /* it does not hold the mutex: given none */
+        }
+    }
+    if (head >= 0) {
+        rs->co_state[head] = CO_PENDING;
+        co_model_enter_next(rs->co_model, (unsigned)head);
+    }
+    if (lock == SCN_LOCK_QEMU_MUTEX) {
+        entered = qemu_co_enter_next(&rs->co_queue, &rs->co_queue_lock);
+        qemu_mutex_unlock(&rs->co_queue_lock);
+    } else if (self >= 0 && head < 0) {
+        /* Nobody to enter: the core returns without touching the lock. */
+        entered = qemu_co_enter_next(&rs->co_queue, &rs->co_mutex);
+    } else if (self >= 0) {
+        /* It switches away to the entered one, and may wait for the
+         * mutex when it takes it back. */
+        co_leaves(rs, (unsigned)self, CO_BLOCKED);
+        co_mutex_handed_begin(rs, (unsigned)self);
+        entered = qemu_co_enter_next(&rs->co_queue, &rs->co_mutex);
+        co_mutex_handed_end(rs, (unsigned)self);
+    } else {
+        entered = qemu_co_enter_next(&rs->co_queue, (CoMutex *)NULL);
+    }
+    if (entered != (head >= 0)) {
+        sim_fail("qemu_co_enter_next() returned %s with %s in the CoQueue",
+                 entered ? "true" : "false",
+                 head >= 0 ? rs->s->objects[SCN_OBJ_CORO][head].name
+                 : "nobody");
     }
 }
 
@@ -2212,6 +2388,9 @@ static void co_op(RunState *rs, const ScnOp *op)
     case SCN_OP_CO_RESTART_ALL:
         co_restart_all(rs);
         return;
+    case SCN_OP_CO_ENTER_NEXT:
+        co_enter_next_op(rs, (int)op->arg);
+        return;
     default:
         break;
     }
@@ -2241,7 +2420,10 @@ static void co_op(RunState *rs, const ScnOp *op)
         co_unlock_op(rs, self);
         return;
     case SCN_OP_CO_WAIT:
-        co_wait_op(rs, self);
+        co_wait_op(rs, self, (int)op->arg);
+        return;
+    case SCN_OP_CO_SUBMIT:
+        co_submit_op(rs, self, op->obj);
         return;
     default:
         sim_fail("runner: unknown coroutine operation %d", op->kind);
@@ -2469,10 +2651,12 @@ static void exec_op(RunState *rs, const ScnOp *op)
     case SCN_OP_CO_WAIT:
     case SCN_OP_CO_RESTART_ALL:
     case SCN_OP_CO_RESCHEDULE:
+    case SCN_OP_CO_ENTER_NEXT:
+    case SCN_OP_CO_SUBMIT:
         co_op(rs, op);
         return;
     case SCN_OP_AIO_WAIT_WHILE:
-        aio_wait_while_op(rs, i);
+        aio_wait_while_op(rs, i, op->arg == 1);
         return;
     case SCN_OP_KIND_MAX:
         break;
@@ -2521,6 +2705,19 @@ static void observe(const SimEvent *ev, void *opaque)
                      " ns while %s: a wake-up was lost, and only a deadline "
                      "ended the wait", ev->arg, due);
         }
+    }
+    /*
+     * A pool never runs more workers than its max_threads: each is spawned
+     * while cur_threads < max_threads (or < min_threads <= max), and none
+     * exits before the pool is freed.  Only the home context's pool is
+     * sized by the scenario; iothreads' pools would blur the count.
+     */
+    if (ev->kind == SIM_EV_THREAD_START &&
+        sim_event_name_is(ev, "pool-worker") &&
+        rs->s->object_count[SCN_OBJ_IOTHREAD] == 0 && rs->ctx &&
+        ++rs->pool_workers > rs->ctx->thread_pool_max) {
+        sim_fail("thread pool: worker %d started, but its max_threads is "
+                 "%d", rs->pool_workers, rs->ctx->thread_pool_max);
     }
     /*
      * Whether a scenario fd has a handler, and which body, as of the core's
@@ -2628,10 +2825,9 @@ static void runner_timer_destroy(RunState *rs, unsigned i)
 {
     QEMUTimer *t = rs->timer[i];
 
-    if (!t) {
-        return;     /* a context's timer: freed before the last drain */
-    }
     if (!rs->s->objects[SCN_OBJ_TIMER][i].main_timer) {
+        /* NULL once freed before the last drain: timer_free() takes NULL,
+         * as a device's unrealize relies on. */
         timer_free(t);
         return;
     }
@@ -2723,6 +2919,10 @@ static bool setup(RunState *rs)
     find_shared_lists(rs);
     qemu_co_mutex_init(&rs->co_mutex);
     qemu_co_queue_init(&rs->co_queue);
+    qemu_mutex_init(&rs->co_queue_lock);
+    /* As a device with coroutines sizes QEMU's pool (virtio-blk's queues):
+     * ours keeps none, so the calls only have to be there. */
+    qemu_coroutine_inc_pool_size(s->object_count[SCN_OBJ_CORO]);
     if (rs->model) {
         rs->co_model = co_model_new(s, rs->home_thread);
     }
@@ -2846,6 +3046,8 @@ static void teardown(RunState *rs)
     rs->quiesced = true;
     co_model_free(rs->co_model);
     rs->co_model = NULL;
+    qemu_mutex_destroy(&rs->co_queue_lock);
+    qemu_coroutine_dec_pool_size(s->object_count[SCN_OBJ_CORO]);
     for (unsigned i = 0; i < s->object_count[SCN_OBJ_TIMER]; i++) {
         runner_timer_destroy(rs, i);
     }
@@ -3040,6 +3242,22 @@ static bool bh_schedule_owed(RunState *rs, char *buf, size_t len)
 /* A coroutine the model says is owed a run (co_model_owed()). */
 static bool coroutine_owed(RunState *rs, char *buf, size_t len)
 {
+    /* As for a job in flight: once every thread waits, a worker has run
+     * the work, and the home thread's poll owes the completion a run. */
+    for (unsigned i = 0; rs->wait.aio_poll &&
+         i < rs->s->object_count[SCN_OBJ_CORO]; i++) {
+        const JobReq *req = rs->co_pool_req[i];
+
+        if (req && rs->co_ctx[i] == SCN_CTX_HOME) {
+            g_snprintf(buf, len, "coroutine '%s' waits in "
+                       "thread_pool_submit_co() for job '%s', whose work is "
+                       "%s, and its completion never woke it",
+                       rs->s->objects[SCN_OBJ_CORO][i].name,
+                       rs->s->objects[SCN_OBJ_JOB][req->cb->index].name,
+                       req->work_done ? "done" : "not done");
+            return true;
+        }
+    }
     return rs->co_model &&
            co_model_owed(rs->co_model, SIM_END_OF_TIME_NS,
                          model_clock_enabled(rs->model, QEMU_CLOCK_VIRTUAL),
@@ -3056,6 +3274,12 @@ static bool aio_wait_owed(RunState *rs, char *buf, size_t len)
 {
     if (!rs->wait.aio_wait_while || rs->aio_wait_busy) {
         return false;
+    }
+    if (rs->wait.aio_wait_home) {
+        g_snprintf(buf, len, "AIO_WAIT_WHILE() on the home context sleeps "
+                   "though its condition is false: the BH that cleared it "
+                   "ran in that context");
+        return true;
     }
     g_snprintf(buf, len, "AIO_WAIT_WHILE() on iothread '%s''s context sleeps "
                "though its condition is false and aio_wait_kick() ran",

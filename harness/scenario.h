@@ -98,7 +98,8 @@ typedef enum {
     SCN_OP_CO_SLEEP,        /* qemu_co_sleep_ns(VIRTUAL, arg_ns): in one */
     SCN_OP_CO_LOCK,         /* qemu_co_mutex_lock(): in a coroutine */
     SCN_OP_CO_UNLOCK,       /* qemu_co_mutex_unlock() if it holds it */
-    SCN_OP_CO_WAIT,         /* qemu_co_queue_wait(): in a coroutine */
+    SCN_OP_CO_WAIT,         /* qemu_co_queue_wait(): in a coroutine; arg
+                               SCN_LOCK_*: the lock the core is given */
     SCN_OP_CO_RESTART_ALL,  /* qemu_co_queue_restart_all(): home thread */
     SCN_OP_CO_RESCHEDULE,   /* aio_co_reschedule_self(ctx): in a coroutine;
                                arg is the context, as for CO_SCHEDULE */
@@ -108,6 +109,11 @@ typedef enum {
     SCN_OP_CLOCK_CHECK,     /* qemu_clock_has_timers/_deadline_ns_all/
                                _notify(arg = clock): the clock's every
                                list; implies the main loop */
+    SCN_OP_CO_ENTER_NEXT,   /* qemu_co_enter_next(): home thread; arg
+                               SCN_LOCK_*: the lock the core is given */
+    SCN_OP_CO_SUBMIT,       /* thread_pool_submit_co(job's work): in a
+                               coroutine, which waits for the result (the
+                               job's body is not run) */
     SCN_OP_KIND_MAX
 } ScnOpKind;
 
@@ -152,6 +158,17 @@ typedef struct ScnObject {
 } ScnObject;
 
 enum { SCN_SCALE_NS, SCN_SCALE_US, SCN_SCALE_MS, SCN_SCALES };
+
+/* The lock a CoQueue call (co_wait, co_enter_next) hands the core, which
+ * releases it around the wait or the enter and takes it back. */
+enum {
+    SCN_LOCK_NONE,      /* co_wait: the runner releases the scenario's
+                           CoMutex itself if the coroutine holds it */
+    SCN_LOCK_QEMU_MUTEX,    /* a QemuMutex the caller takes first */
+    SCN_LOCK_CO_MUTEX,  /* the scenario's CoMutex, if the caller is a
+                           coroutine holding it (else none) */
+    SCN_LOCKS
+};
 
 /* pool_size's bound: each worker is a simulated thread. */
 #define SCN_POOL_SIZE_MAX 16

@@ -486,6 +486,13 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     ScnRef *ref = &P->refs[P->s->op_count];
     ScnTok name;
 
+    if (op->kind == SCN_OP_AIO_WAIT_WHILE && scn_tok_is(&P->tok, "home")) {
+        op->arg = 1;        /* the home context: a local wait */
+        op->obj_kind = SCN_OBJ_IOTHREAD;
+        scn_next(P);
+        P->s->uses_main_loop = true;
+        return true;
+    }
     if (scn_op_object_kind(op->kind) != SCN_OBJ_KIND_MAX || op->kind == SCN_OP_WAIT) {
         if (!scn_expect_name(P, what, &name)) {
             return false;
@@ -563,6 +570,16 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
     case SCN_OP_NOTIFY_EVENT:
     case SCN_OP_AIO_WAIT_WHILE:     /* a remote waiter polls the main context */
         P->s->uses_main_loop = true;
+        return true;
+    case SCN_OP_CO_WAIT:
+    case SCN_OP_CO_ENTER_NEXT:
+        if (scn_tok_is(&P->tok, "qemu_mutex")) {
+            op->arg = SCN_LOCK_QEMU_MUTEX;
+            scn_next(P);
+        } else if (scn_tok_is(&P->tok, "co_mutex")) {
+            op->arg = SCN_LOCK_CO_MUTEX;
+            scn_next(P);
+        }
         return true;
     case SCN_OP_RUN_TIMERS:
     case SCN_OP_CLOCK_CHECK:

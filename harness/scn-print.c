@@ -45,8 +45,15 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
         if (op->arg != 1) {
             fprintf(out, " %" PRId64, op->arg);
         }
+    } else if (op->kind == SCN_OP_AIO_WAIT_WHILE && op->arg == 1) {
+        fputs(" home", out);
     } else if (kind != SCN_OBJ_KIND_MAX) {
         fprintf(out, " %s", s->objects[kind][op->obj].name);
+    }
+    if ((op->kind == SCN_OP_CO_WAIT || op->kind == SCN_OP_CO_ENTER_NEXT) &&
+        op->arg) {
+        fputs(op->arg == SCN_LOCK_QEMU_MUTEX ? " qemu_mutex" : " co_mutex",
+              out);
     }
     if (op->kind == SCN_OP_TIMER_MOD || op->kind == SCN_OP_TIMER_ANTICIPATE ||
         op->kind == SCN_OP_ADVANCE || op->kind == SCN_OP_TIMER_MOD_AT || op->kind == SCN_OP_HOST_JUMP ||

@@ -76,6 +76,8 @@ static const struct {
     [SCN_OP_CO_RESTART_ALL]     = { "co_restart_all", SCN_OBJ_KIND_MAX },
     [SCN_OP_CO_RESCHEDULE]      = { "co_reschedule", SCN_OBJ_KIND_MAX },
     [SCN_OP_AIO_WAIT_WHILE]     = { "aio_wait_while", SCN_OBJ_IOTHREAD },
+    [SCN_OP_CO_ENTER_NEXT]      = { "co_enter_next", SCN_OBJ_KIND_MAX },
+    [SCN_OP_CO_SUBMIT]          = { "co_submit", SCN_OBJ_JOB },
 };
 
 static const char *const scn_obj_kinds[SCN_OBJ_KIND_MAX] = {
@@ -165,6 +167,11 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
     if (want != SCN_OBJ_KIND_MAX && op->obj_kind != want) {
         return "an operation's obj_kind is not the kind it implies";
     }
+    /* aio_wait_while home: the home context, no iothread (arg 1, obj 0). */
+    if (op->kind == SCN_OP_AIO_WAIT_WHILE && op->arg == 1 && op->obj == 0) {
+        return s->uses_main_loop ? NULL
+               : "aio_wait_while without uses_main_loop";
+    }
     if (want != SCN_OBJ_KIND_MAX && op->obj >= s->object_count[want]) {
         return "an operation's object index is out of range";
     }
@@ -224,6 +231,10 @@ static const char *scn_validate_op(const Scenario *s, const ScnOp *op)
             return "notify_event without uses_main_loop";
         }
         break;
+    case SCN_OP_CO_WAIT:
+    case SCN_OP_CO_ENTER_NEXT:
+        return op->arg >= 0 && op->arg < SCN_LOCKS ? NULL
+               : "a CoQueue operation's lock is out of range";
     default:
         break;
     }

@@ -97,7 +97,9 @@ static void spawn_thread_locked(ThreadPool *pool)
 
     pool->cur_threads++;
     g_ptr_array_add(pool->threads, thread);
-    qemu_thread_create(thread, "worker", worker_thread, pool,
+    /* QEMU says "worker"; a name no scenario thread can take keeps the
+     * two apart in stories and oracles. */
+    qemu_thread_create(thread, "pool-worker", worker_thread, pool,
                        QEMU_THREAD_JOINABLE);
 }
 

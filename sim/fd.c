@@ -52,6 +52,7 @@ struct SimFd {
     bool ext_writable;
     sigset_t mask;              /* signalfd */
     GArray *signals;            /* signalfd: pending signal numbers */
+    unsigned read_faults;       /* signalfd: failed reads so far */
     uint64_t core_step;         /* the core opened it (a seam call) at this
                                    step + 1; 0: the scenario's or glib's */
 };
@@ -664,12 +665,14 @@ int sim_fd_read_signal(int fd, void *info, unsigned long info_len)
     if (f->signals->len == 0) {
         return 0;
     }
-    if (sim_fault(SIM_FAULT_READ_FAIL, "signalfd read EIO")) {
+    if (sim_fault(SIM_FAULT_READ_FAIL, "signalfd read failed")) {
         /*
-         * What the host backend reports for a short record.  Nothing is
-         * dequeued: the signal stays pending and the fd readable.
+         * Interrupted (the reader retries at once), then EIO — what the
+         * host backend reports for a short record — in turn, with no
+         * further choice on the tape.  Nothing is dequeued: the signal
+         * stays pending and the fd readable.
          */
-        return -EIO;
+        return f->read_faults++ % 2 == 0 ? -EINTR : -EIO;
     }
     if (sim_wmm_mode) {
         sim_wmm_acquire(f);     /* pairs with the release of the raise */

@@ -347,6 +347,115 @@ static void test_mutex_call_in_flight(void)
     co_model_free(m);
 }
 
+/*
+ * qemu_co_enter_next(): the oldest waiter is the one to enter; none while
+ * a restart may have taken some.  The one entered runs on an enter
+ * permit, and is owed until it does.
+ */
+static void test_enter_next(void)
+{
+    CoModel *m = model_with(3);
+    char why[160];
+    const int64_t end = INT64_MAX / 2;
+
+    g_assert_cmpint(co_model_queue_head(m), ==, -1);
+    co_model_queue_wait(m, 1);
+    co_model_queue_wait(m, 0);
+    g_assert_cmpint(co_model_queue_head(m), ==, 1);    /* FIFO, not index */
+    co_model_enter_next(m, 1);
+    g_assert_cmpint(co_model_queue_head(m), ==, 0);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C1' was entered"));
+    /* Entered the wrong one: it had no permit. */
+    assert_violation(runs(m, 0, HOME, 0), "nothing entered");
+    g_assert_null(runs(m, 1, HOME, 0));
+    co_model_free(m);
+
+    /* A restart under way, or one that raced a queue wait: unknown. */
+    m = model_with(3);
+    co_model_queue_wait(m, 0);
+    co_model_restart_begin(m);
+    g_assert_cmpint(co_model_queue_head(m), ==, -2);
+    co_model_queue_wait(m, 1);          /* raced the restart */
+    co_model_restart_end(m);
+    g_assert_cmpint(co_model_queue_head(m), ==, -2);
+    co_model_queue_wait(m, 2);
+    g_assert_cmpint(co_model_queue_head(m), ==, -2);
+    co_model_free(m);
+}
+
+/*
+ * The mutex taken back inside a core call (a queue wait or an enter_next
+ * given it): no FIFO order either way, an unlock with only such callers
+ * hands nothing over, and one of them waiting behind a holder is owed
+ * nothing — but restarted with the mutex free, it is.
+ */
+static void test_mutex_unordered(void)
+{
+    CoModel *m = model_with(3);
+    char why[160];
+    const int64_t end = INT64_MAX / 2;
+
+    /* C0 holds; C1 waits in the queue given the mutex (core form). */
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_queue_wait(m, 1);
+    co_model_lock_call_unordered(m, 1);
+    /* C0 unlocks: C1 has not asked yet, nothing is handed over. */
+    co_model_unlock(m, 0);
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    /* C2 takes the free mutex; then C1 is restarted and waits behind. */
+    co_model_lock_call(m, 2, HOME);
+    g_assert_null(co_model_locked(m, 2));
+    co_model_restart_begin(m);
+    co_model_restart_end(m);
+    g_assert_false(co_model_owed(m, end, 1, why, sizeof(why)));
+    /* C2 unlocks: C1 gets it, whatever order the calls came in. */
+    co_model_unlock(m, 2);
+    g_assert_null(co_model_locked(m, 1));
+    g_assert_null(runs(m, 1, HOME, 0));
+    co_model_unlock(m, 1);
+    co_model_free(m);
+
+    /* Restarted while the mutex is free: it would take it and run. */
+    m = model_with(2);
+    co_model_queue_wait(m, 0);
+    co_model_lock_call_unordered(m, 0);
+    co_model_restart_begin(m);
+    co_model_restart_end(m);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C0' was restarted"));
+    co_model_free(m);
+
+    /* An ordered waiter behind an unordered one: the unordered one may
+     * get the mutex first, and the other is then owed it in turn. */
+    m = model_with(3);
+    co_model_lock_call(m, 0, HOME);
+    g_assert_null(co_model_locked(m, 0));
+    co_model_lock_call_unordered(m, 1);
+    co_model_lock_call(m, 2, OTHER);
+    co_model_unlock(m, 0);
+    g_assert_null(co_model_locked(m, 1));
+    co_model_unlock(m, 1);
+    g_assert_true(co_model_owed(m, end, 1, why, sizeof(why)));
+    g_assert_nonnull(strstr(why, "'C2' waiting"));
+    g_assert_null(co_model_locked(m, 2));
+    co_model_free(m);
+}
+
+/* thread_pool_submit_co(): its completion permits a run, not owed here. */
+static void test_pool_wait(void)
+{
+    CoModel *m = model_with(1);
+    char why[160];
+
+    co_model_pool_wait(m, 0);
+    g_assert_false(co_model_owed(m, INT64_MAX / 2, 1, why, sizeof(why)));
+    g_assert_null(runs(m, 0, HOME, 0));
+    assert_violation(runs(m, 0, HOME, 0), "nothing entered");
+    co_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -357,6 +466,9 @@ int main(int argc, char **argv)
     g_test_add_func("/model-co/queue", test_queue);
     g_test_add_func("/model-co/queue-restart-race", test_queue_restart_race);
     g_test_add_func("/model-co/owed", test_owed);
+    g_test_add_func("/model-co/enter-next", test_enter_next);
+    g_test_add_func("/model-co/mutex-unordered", test_mutex_unordered);
+    g_test_add_func("/model-co/pool-wait", test_pool_wait);
     g_test_add_func("/model-co/contexts", test_contexts);
     g_test_add_func("/model-co/reschedule-inside-schedule",
                     test_reschedule_inside_schedule);

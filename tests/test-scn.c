@@ -230,6 +230,18 @@ static const OpCase op_cases[] = {
     { "co_reschedule home", SCN_OP_CO_RESCHEDULE, 0, 0, SCN_OBJ_KIND_MAX },
     { "aio_wait_while IO", SCN_OP_AIO_WAIT_WHILE, 0, 0, SCN_OBJ_KIND_MAX },
     { "check_clock virtual", SCN_OP_CLOCK_CHECK, 0, 1, SCN_OBJ_KIND_MAX },
+    { "aio_wait_while home", SCN_OP_AIO_WAIT_WHILE, 0, 1, SCN_OBJ_KIND_MAX },
+    { "co_wait qemu_mutex", SCN_OP_CO_WAIT, 0, SCN_LOCK_QEMU_MUTEX,
+      SCN_OBJ_KIND_MAX },
+    { "co_wait co_mutex", SCN_OP_CO_WAIT, 0, SCN_LOCK_CO_MUTEX,
+      SCN_OBJ_KIND_MAX },
+    { "co_enter_next", SCN_OP_CO_ENTER_NEXT, 0, SCN_LOCK_NONE,
+      SCN_OBJ_KIND_MAX },
+    { "co_enter_next qemu_mutex", SCN_OP_CO_ENTER_NEXT, 0,
+      SCN_LOCK_QEMU_MUTEX, SCN_OBJ_KIND_MAX },
+    { "co_enter_next co_mutex", SCN_OP_CO_ENTER_NEXT, 0, SCN_LOCK_CO_MUTEX,
+      SCN_OBJ_KIND_MAX },
+    { "co_submit J", SCN_OP_CO_SUBMIT, 0, 0, SCN_OBJ_KIND_MAX },
 };
 
 static void test_ops(void)
@@ -686,6 +698,19 @@ static void test_validate(void)
     BREAK((s->ops[0].kind = SCN_OP_CLOCK_CHECK, s->uses_main_loop = true,
            s->ops[0].arg = 4),
           "a clock operation's clock is out of range");
+    BREAK((s->ops[0].kind = SCN_OP_CO_WAIT, s->ops[0].arg = SCN_LOCKS),
+          "a CoQueue operation's lock is out of range");
+    BREAK((s->ops[0].kind = SCN_OP_CO_ENTER_NEXT, s->ops[0].obj_kind = 0,
+           s->ops[0].arg = -1),
+          "a CoQueue operation's lock is out of range");
+    /* aio_wait_while home: obj 0 names no iothread (there is none). */
+    BREAK((s->ops[0].kind = SCN_OP_AIO_WAIT_WHILE,
+           s->ops[0].obj_kind = SCN_OBJ_IOTHREAD, s->ops[0].arg = 1),
+          "aio_wait_while without uses_main_loop");
+    BREAK((s->ops[0].kind = SCN_OP_AIO_WAIT_WHILE,
+           s->ops[0].obj_kind = SCN_OBJ_IOTHREAD, s->ops[0].arg = 0,
+           s->uses_main_loop = true),
+          "an operation's object index is out of range");
 #undef BREAK
 }
 
