@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     GPtrArray *paths = g_ptr_array_new();
     Input *in;
     guint n, stride, bad = 0, runs = 0;
+    guint prev;         /* the input run just before, across orders */
 
     for (int i = 1; i < argc; i++) {
         add_path(paths, argv[i]);
@@ -173,9 +174,8 @@ int main(int argc, char **argv)
     while (n > 1 && stride > 1 && n % stride == 0) {
         stride += 2;
     }
+    prev = n;           /* nothing yet */
     for (int order = 0; order < 3; order++) {
-        guint prev = n;
-
         for (guint k = 0; k < n; k++) {
             guint i = order == 0 ? k
                       : order == 1 ? n - 1 - k
