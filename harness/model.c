@@ -1103,8 +1103,10 @@ void model_spin_begin(Model *m, uint32_t thread)
     sp->begin[0] = sp->wakeups;
 }
 
-/* A timer (of a clock that follows virtual time) due by now, or within the
- * GSource path's rounding: a wake-up for it is no waste, early or not. */
+/* A timer (of a clock that follows virtual time) due by now: a wake-up
+ * for it is no waste.  Not one due soon: every path rounds a timeout up
+ * (the GSource's to the ms), so a wait for a timer never ends before it;
+ * one that does wasted its wake-up, and one rounded down spins. */
 static bool spin_timer_due(Model *m, int64_t now_ns)
 {
     int64_t key;
@@ -1114,7 +1116,7 @@ static bool spin_timer_due(Model *m, int64_t now_ns)
         int clock = (int)((key >> 32) & 15);
 
         if (t->armed && clock != 2 /* QEMU_CLOCK_HOST */ &&
-            t->expire_ns <= now_ns + MODEL_LATE_SLACK_NS) {
+            t->expire_ns <= now_ns) {
             return true;
         }
     }

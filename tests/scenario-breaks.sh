@@ -86,6 +86,7 @@ corpus/regressions/poll-suppress-main-loop.scn|poll-mode-kept-for-glib poll-end-
 corpus/regressions/poll-suppress-prepare-look.scn|poll-end-look-dropped|a request the last look of the main loop'"'"'s prepare finds is dispatched: glib'"'"'s poll does not sleep on it
 corpus/regressions/timer-host-far-deadline.scn|timer-free-armed|a timer freed while armed leaves its list (QEMU'"'"'s timer_free() deletes it first)
 corpus/regressions/bh-idle-runs.scn|bh-idle-dropped|an idle BH scheduled runs: a blocking poll sleeps at most 10 ms while one is pending
+corpus/regressions/main-loop-timeout-rounds-up.scn|timeout-ms-rounds-down|the GSource path rounds a timeout up to the ms: the main loop never wakes before a timer is due, nor spins on 0 ms timeouts until it is
 corpus/regressions/fd-remove-writer-in-dispatch.scn|fd-deleted-writer-called|a write handler removed by an earlier callback of its round is not called
 corpus/regressions/nested-blocking-poll-slice.scn|bh-timeout-skips-slices|a nested blocking aio_poll does not sleep while an outer poll'"'"'s slice holds a scheduled BH
 corpus/regressions/timer-heap-order.scn|timer-late timer-expire-lt|eight timers of one list, armed out of order, moved, anticipated and deleted, each fire at their own deadline, never late
