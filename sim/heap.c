@@ -354,6 +354,27 @@ static HeapHdr *object_hdr(const void *obj)
     return (HeapHdr *)(sim_heap_base + off - SIM_HEAP_HDR_BYTES);
 }
 
+/* Into the quarantine, poisoned: its slot is reused only once
+ * HEAP_QUARANTINE later frees have pushed it out. */
+static void quarantine_push(HeapHdr *h)
+{
+    live_unlink(h);
+    h->state = HEAP_FREED;
+    h->free_step = step_now();
+    poison_fill(h);
+    if (q_count == HEAP_QUARANTINE) {
+        HeapHdr *old = slot_hdr(quarantine[q_head]);
+
+        check_poison(old, "when it left the quarantine");
+        old->state = HEAP_EMPTY;
+        free_slots[free_count++] = quarantine[q_head];
+        q_head = (q_head + 1) % HEAP_QUARANTINE;
+        q_count--;
+    }
+    quarantine[(q_head + q_count) % HEAP_QUARANTINE] = hdr_slot(h);
+    q_count++;
+}
+
 void sim_heap_free(int kind, void *obj)
 {
     HeapHdr *h;
@@ -383,22 +404,8 @@ void sim_heap_free(int kind, void *obj)
                    "its %u bytes (allocated at step %" G_GUINT64_FORMAT ")",
                    kind_name(h->kind), h->size + at, h->size, h->alloc_step);
     }
-    live_unlink(h);
-    h->state = HEAP_FREED;
-    h->free_step = step_now();
     h->free_pc = __builtin_return_address(0);
-    poison_fill(h);
-    if (q_count == HEAP_QUARANTINE) {
-        HeapHdr *old = slot_hdr(quarantine[q_head]);
-
-        check_poison(old, "when it left the quarantine");
-        old->state = HEAP_EMPTY;
-        free_slots[free_count++] = quarantine[q_head];
-        q_head = (q_head + 1) % HEAP_QUARANTINE;
-        q_count--;
-    }
-    quarantine[(q_head + q_count) % HEAP_QUARANTINE] = hdr_slot(h);
-    q_count++;
+    quarantine_push(h);
     if (run_seq && sim_heap_recent_count < HEAP_RECENT) {
         sim_heap_recent_count++;
     }
@@ -433,6 +440,20 @@ void sim_heap_seam_check(void)
 
 void sim_heap_run_begin(void)
 {
+    /*
+     * Objects still live now were left by a run whose world was abandoned
+     * (a verdict, or a hang that passes): a passing run that left one is a
+     * leak verdict.  That world is freed, and the runner forgets the core's
+     * globals that named them, so they are nobody's: free them, or a long
+     * campaign fills the arena with them ("more than HEAP_SLOTS live
+     * objects", a verdict no input gives alone).
+     */
+    while (live_head) {
+        HeapHdr *h = slot_hdr(live_head - 1);
+
+        h->free_pc = NULL;
+        quarantine_push(h);
+    }
     run_seq++;
     sim_heap_recent_count = 0;
 }

@@ -279,10 +279,37 @@ static void test_write_found_at_eviction(void)
                             "when it left the quarantine"));
 }
 
+/* A run abandoned with objects live (a verdict ends it mid-flight): its
+ * world is gone once the next run begins, which frees them — runs like it
+ * by the million must not fill the arena — poisoned, as any free. */
+static Obj *abandoned;
+
+static void body_abandon(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 4; i++) {
+        abandoned = sim_heap_new(QOS_OBJ_BH, sizeof(Obj));
+    }
+    sim_fail("abandoned with four objects live");
+}
+
+static void test_abandoned_freed(void)
+{
+    const char *story;
+    unsigned live = sim_heap_live_count();
+
+    g_assert_cmpint(run(body_abandon, &story), ==, SIM_ORACLE);
+    g_assert_cmpint(sim_heap_live_count(), ==, live + 4);
+    g_assert_cmpint(run(body_clean, &story), ==, SIM_OK);
+    g_assert_cmpint(sim_heap_live_count(), ==, 0);
+    g_assert_cmpint(abandoned->flags, !=, 0);   /* the poison word */
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sim/heap/clean-use-passes", test_clean);
+    g_test_add_func("/sim/heap/abandoned-run-freed", test_abandoned_freed);
     g_test_add_func("/sim/heap/leak", test_leak);
     g_test_add_func("/sim/heap/double-free", test_double_free);
     g_test_add_func("/sim/heap/bad-free", test_bad_free);
