@@ -214,14 +214,16 @@ void co_model_lock_call_unordered(CoModel *m, unsigned co)
     };
 }
 
-static bool co_ordered_waiters(const CoModel *m)
+/* The oldest caller whose lock call the runner saw, or -1: only such a
+ * caller is owed the mutex by an unlock. */
+static int co_first_ordered_waiter(const CoModel *m)
 {
     for (unsigned i = 0; i < m->waiter_count; i++) {
         if (!m->waiters[i].unordered) {
-            return true;
+            return (int)i;
         }
     }
-    return false;
+    return -1;
 }
 
 /* co may be waiting inside the core for the mutex, which someone has. */
@@ -240,7 +242,7 @@ void co_model_unlock(CoModel *m, unsigned co)
     m->tick++;
     g_assert(m->holder == (int)co);
     m->holder = -1;
-    if (!co_ordered_waiters(m)) {
+    if (co_first_ordered_waiter(m) < 0) {
         m->locked = false;
         return;
     }
@@ -483,11 +485,12 @@ bool co_model_owed(const CoModel *m, int64_t end_ns, int virtual_enabled,
             return true;
         }
     }
-    for (unsigned i = 0; m->holder < 0 && m->handing_over &&
-         i < m->waiter_count; i++) {
-        if (!m->waiters[i].unordered) {
+    if (m->holder < 0 && m->handing_over) {
+        int w = co_first_ordered_waiter(m);
+
+        if (w >= 0) {
             g_snprintf(buf, len, "CoMutex: unlocked with '%s' waiting, "
-                       "which never got it", co_name(m, m->waiters[i].co));
+                       "which never got it", co_name(m, m->waiters[w].co));
             return true;
         }
     }

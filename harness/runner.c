@@ -2308,7 +2308,8 @@ static void co_enter_next_op(RunState *rs, int lock)
                  "coroutine '%s' waits there",
                  head < 0 ? "" : rs->s->objects[SCN_OBJ_CORO][head].name);
     }
-    if (lock == SCN_LOCK_CO_MUTEX && qemu_in_coroutine()) {
+    /* With nobody to enter the core touches no lock: given none. */
+    if (lock == SCN_LOCK_CO_MUTEX && head >= 0 && qemu_in_coroutine()) {
         self = (int)co_self(rs);
         if (!rs->co_holds[self]) {
             self = -1;      /* it does not hold the mutex: given none */
@@ -2321,9 +2322,6 @@ static void co_enter_next_op(RunState *rs, int lock)
     if (lock == SCN_LOCK_QEMU_MUTEX) {
         entered = qemu_co_enter_next(&rs->co_queue, &rs->co_queue_lock);
         qemu_mutex_unlock(&rs->co_queue_lock);
-    } else if (self >= 0 && head < 0) {
-        /* Nobody to enter: the core returns without touching the lock. */
-        entered = qemu_co_enter_next(&rs->co_queue, &rs->co_mutex);
     } else if (self >= 0) {
         /* It switches away to the entered one, and may wait for the
          * mutex when it takes it back. */
@@ -3424,6 +3422,7 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
     RunState *rs = run_state_new();
     SimConfig c = *config;
     const uint32_t *tape;
+    bool abandoned;
 
     if (main_loop_abandoned) {
         qloop_main_loop_teardown(true);
@@ -3471,7 +3470,10 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         }
     }
     current_rs = NULL;
-    if (out->verdict != SIM_OK) {
+    /* A verdict ends the run mid-flight: its world, and rs with it, stay
+     * as they were until the next run (abandoned_rs). */
+    abandoned = out->verdict != SIM_OK;
+    if (abandoned) {
         /*
          * Whatever the run made of the main loop's state is in the world
          * it abandoned — also without the main loop: iohandler_ctx is made
@@ -3520,9 +3522,9 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
         out->bh_runs = model_bh_runs(rs->model);
         out->timer_fires = model_timer_fires(rs->model);
         out->fd_calls = model_fd_calls(rs->model);
-        /* A verdict abandons the run mid-flight: the model may still be
-         * referenced from the abandoned stacks; only free it when done. */
-        if (out->verdict == SIM_OK) {
+        /* An abandoned world's stacks may still reference the model:
+         * abandoned_rs_free() frees it with rs. */
+        if (!abandoned) {
             model_free(rs->model);
         }
     }
@@ -3540,13 +3542,12 @@ SimVerdict runner_run(const Scenario *s, const SimConfig *config, bool model,
                     "disabled its own clock, which waits for that callback"
                   : "ended with every thread waiting and nothing due: the "
                     "scenario waits for work nobody does", sizeof(out->story));
-        abandoned_rs = rs;      /* freed by the next run */
-        return out->verdict;
     }
-    if (out->verdict == SIM_OK) {
-        run_state_free(rs);
+    if (abandoned) {
+        g_assert(!abandoned_rs);    /* this run's body freed the last */
+        abandoned_rs = rs;      /* freed by the next run */
     } else {
-        abandoned_rs = rs;
+        run_state_free(rs);
     }
     return out->verdict;
 }

@@ -53,6 +53,9 @@ const char *const scn_scales[SCN_SCALES] = { "ns", "us", "ms" };
 
 const char *const scn_signals[SCN_SIGNALS] = { "sigio", "sigalrm", "sigbus" };
 
+/* The lock a CoQueue call hands the core, SCN_LOCK_* order. */
+const char *const scn_locks[SCN_LOCKS] = { "", "qemu_mutex", "co_mutex" };
+
 #define SCN_THREAD_KIND SCN_OBJ_KIND_MAX    /* namespace kind of a thread */
 #define SCN_QUOTE_MAX 32                    /* characters of a token quoted */
 
@@ -573,12 +576,12 @@ static bool scn_op_args(ScnParser *P, ScnOp *op, const char *what)
         return true;
     case SCN_OP_CO_WAIT:
     case SCN_OP_CO_ENTER_NEXT:
-        if (scn_tok_is(&P->tok, "qemu_mutex")) {
-            op->arg = SCN_LOCK_QEMU_MUTEX;
-            scn_next(P);
-        } else if (scn_tok_is(&P->tok, "co_mutex")) {
-            op->arg = SCN_LOCK_CO_MUTEX;
-            scn_next(P);
+        for (int lock = SCN_LOCK_NONE + 1; lock < SCN_LOCKS; lock++) {
+            if (scn_tok_is(&P->tok, scn_locks[lock])) {
+                op->arg = lock;
+                scn_next(P);
+                break;
+            }
         }
         return true;
     case SCN_OP_RUN_TIMERS:

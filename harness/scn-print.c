@@ -52,8 +52,7 @@ static void scn_print_op(const Scenario *s, const ScnOp *op, FILE *out)
     }
     if ((op->kind == SCN_OP_CO_WAIT || op->kind == SCN_OP_CO_ENTER_NEXT) &&
         op->arg) {
-        fputs(op->arg == SCN_LOCK_QEMU_MUTEX ? " qemu_mutex" : " co_mutex",
-              out);
+        fprintf(out, " %s", scn_locks[op->arg]);
     }
     if (op->kind == SCN_OP_TIMER_MOD || op->kind == SCN_OP_TIMER_ANTICIPATE ||
         op->kind == SCN_OP_ADVANCE || op->kind == SCN_OP_TIMER_MOD_AT || op->kind == SCN_OP_HOST_JUMP ||

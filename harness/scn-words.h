@@ -18,6 +18,8 @@ typedef struct ScnFaultWord {
 extern const char *const scn_clocks[SCN_CLOCK_NAMES];
 extern const ScnFaultWord scn_faults[SCN_FAULT_WORDS];
 extern const char *const scn_signals[];
+extern const char *const scn_locks[];     /* SCN_LOCKS: after co_wait,
+                                             co_enter_next; [0] unwritten */
 extern const char *const scn_scales[];    /* SCN_SCALES: ns us ms */   /* SCN_SIGNALS: sigio sigalrm sigbus */
 
 #endif
